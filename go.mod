@@ -1,0 +1,3 @@
+module github.com/pyplay/pyplay
+
+go 1.26.8

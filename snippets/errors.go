@@ -1,0 +1,56 @@
+package snippets
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The HTTP layer maps each to one status in one place.
+const (
+	Invalid     = "invalid"     // bad input: 400
+	TooLarge    = "too_large"   // over a size limit: 413
+	NotFound    = "not_found"   // 404
+	Conflict    = "conflict"    // contradicts what is stored: 409
+	Unavailable = "unavailable" // the database does not answer: 503
+	Internal    = "internal"    // a bug or an unexpected failure: 500
+)
+
+// Error is the one error type of the domain: a code for programs and a
+// message for people. Wrap it with fmt.Errorf("...: %w", err) freely;
+// ErrorCode and ErrorMessage find it through the chain.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, Internal
+// for any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return Internal
+	}
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or a
+// generic message for any other error (internal details are logged, never
+// shown).
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

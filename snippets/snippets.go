@@ -1,0 +1,57 @@
+// Package snippets is the snippet domain: the Snippet and benchmark-run types,
+// content-addressed IDs, validation, the error type shared by every layer, and
+// the Store interface with its SQLite and PostgreSQL implementations in
+// sub-packages (one shared test suite in storetest must pass against both).
+//
+// Snippets are immutable: a change is a new snippet with a new ID. Code is only
+// ever data here; nothing in this package (or anywhere in the server) runs it.
+package snippets
+
+import (
+	"context"
+	"time"
+)
+
+// Runtime names a Python runtime that runs a snippet in the visitor's browser.
+type Runtime string
+
+// The runtimes a snippet can be written for.
+const (
+	Pyodide     Runtime = "pyodide"
+	MicroPython Runtime = "micropython"
+	PyScript    Runtime = "pyscript"
+)
+
+// Snippet is one shared program. Every field except Created takes part in
+// the content address, so the same content always gets the same ID.
+type Snippet struct {
+	ID      string    `json:"id"`
+	Code    string    `json:"code"`
+	Runtime Runtime   `json:"runtime"`
+	Title   string    `json:"title"`
+	HTML    string    `json:"html,omitempty"` // optional page body for PyScript snippets
+	Created time.Time `json:"created"`
+}
+
+// Store keeps snippets and the benchmark runs measured on them. Every
+// implementation must pass storetest.Run.
+type Store interface {
+	// Put stores s (whose ID must already be set by Snippet.Seal) and reports
+	// whether it was new. Putting the same content twice is not an error.
+	// When Put returns, the snippet is durable.
+	Put(ctx context.Context, s *Snippet) (created bool, err error)
+	// Get returns the snippet with the given ID, or an Error with code NotFound.
+	Get(ctx context.Context, id string) (*Snippet, error)
+	// Delete removes a snippet (an operator action, e.g. a leaked secret) and
+	// its benchmark runs. Deleting an unknown ID is a NotFound error.
+	Delete(ctx context.Context, id string) error
+	// Each calls fn for every snippet in creation order, for export.
+	Each(ctx context.Context, fn func(*Snippet) error) error
+
+	RunStore
+
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
