@@ -38,19 +38,25 @@ type Snippet struct {
 type Store interface {
 	// Put stores s (whose ID must already be set by Snippet.Seal) and reports
 	// whether it was new. Putting the same content twice is not an error.
-	// When Put returns, the snippet is durable.
+	// Put sets s.Created to the stored creation time (UTC, millisecond
+	// precision): now for a new snippet, the original time otherwise. An ID
+	// that does not match the content is Invalid. When Put returns, the
+	// snippet is durable.
 	Put(ctx context.Context, s *Snippet) (created bool, err error)
 	// Get returns the snippet with the given ID, or an Error with code NotFound.
 	Get(ctx context.Context, id string) (*Snippet, error)
 	// Delete removes a snippet (an operator action, e.g. a leaked secret) and
 	// its benchmark runs. Deleting an unknown ID is a NotFound error.
 	Delete(ctx context.Context, id string) error
-	// Each calls fn for every snippet in creation order, for export.
+	// Each calls fn for every snippet in creation order, for export, and
+	// stops at fn's first error, which it returns. It reads in pages and
+	// holds no transaction while fn runs, so fn may use the store.
 	Each(ctx context.Context, fn func(*Snippet) error) error
 
 	RunStore
 
-	// Ping reports whether the database answers.
+	// Ping reports whether the database answers (an Unavailable error if
+	// not).
 	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error

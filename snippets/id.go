@@ -1,0 +1,86 @@
+package snippets
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+)
+
+// idSalt separates snippet IDs from every other use of SHA-256 and names the
+// scheme's version. Changing it (or anything else in ContentID) changes
+// every ID and breaks every shared link: the scheme is a public contract.
+const idSalt = "pyplay snippet v1\x00"
+
+// ID lengths: 11 characters (66 bits) by default, at most the 43 characters
+// of a whole unpadded base64url SHA-256.
+const (
+	minIDLen = 11
+	maxIDLen = 43
+)
+
+// ContentID returns the ID that s's content gets, without changing s.
+//
+// The ID is SHA-256 over idSalt and the canonical snippet
+// runtime NUL title NUL code NUL html (NUL is forbidden in every field, so
+// the concatenation is unambiguous), base64url without padding, cut to 11
+// characters and grown by one while it ends in '-' or '_': links that end in
+// punctuation are mangled by chat clients and mail programs, which take the
+// trailing character for the end of a sentence.
+func (s *Snippet) ContentID() string {
+	h := sha256.New()
+	h.Write([]byte(idSalt))
+	h.Write([]byte(s.Runtime))
+	h.Write([]byte{0})
+	h.Write([]byte(s.Title))
+	h.Write([]byte{0})
+	h.Write([]byte(s.Code))
+	h.Write([]byte{0})
+	h.Write([]byte(s.HTML))
+	full := base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+	n := minIDLen
+	// The last character of a 43-character encoding carries only 4 bits
+	// (always a multiple of 4 in the alphabet), so it is never '-' or '_'
+	// and the loop ends within the string.
+	for n < len(full) && endsInPunct(full[:n]) {
+		n++
+	}
+	return full[:n]
+}
+
+// Seal sets s.ID from s's content. Call it after every change: the ID is
+// the content's address, not a name.
+func (s *Snippet) Seal() { s.ID = s.ContentID() }
+
+// ValidID reports whether id could be a snippet ID: 11 to 43 characters of
+// the base64url alphabet, not ending in '-' or '_', and, when longer than 11,
+// grown only past '-' or '_' as the scheme does. It lets handlers answer 404
+// for malformed IDs without asking the store.
+func ValidID(id string) bool {
+	if len(id) < minIDLen || len(id) > maxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !isBase64URL(id[i]) {
+			return false
+		}
+	}
+	if endsInPunct(id) {
+		return false
+	}
+	// An ID of length n > 11 was grown because each of its prefixes of
+	// length 11..n-1 ended in punctuation.
+	for i := minIDLen - 1; i < len(id)-1; i++ {
+		if id[i] != '-' && id[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func endsInPunct(s string) bool {
+	c := s[len(s)-1]
+	return c == '-' || c == '_'
+}
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}

@@ -1,0 +1,99 @@
+package snippets
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestContentIDKnownAnswers pins the ID scheme. These IDs are in shared
+// links out in the world: if this test fails, the change is wrong, not the
+// test. (Checked independently with
+// printf 'pyplay snippet v1\0pyodide\0Hello\0print('"'"'hello, world'"'"')\n\0' | sha256sum | xxd -r -p | basenc --base64url.)
+func TestContentIDKnownAnswers(t *testing.T) {
+	tests := []struct {
+		s    Snippet
+		want string
+	}{
+		{Snippet{Runtime: Pyodide, Title: "Hello", Code: "print('hello, world')\n"}, "vyTiMdDUalW"},
+		{Snippet{Runtime: Pyodide, Code: "print(1)"}, "hu_ya4CnVtM"},
+		// The 11-character prefix ends in '-': grown by one.
+		{Snippet{Runtime: Pyodide, Code: "print(26)"}, "ZAvOWK3nmw-5"},
+		// Ends in "--" after 11: grown by one (the 10th '-' is inside).
+		{Snippet{Runtime: Pyodide, Code: "print(713)"}, "HEuKQLZYh--4"},
+	}
+	for _, tt := range tests {
+		got := tt.s.ContentID()
+		if got != tt.want {
+			t.Errorf("ContentID(%+v) = %q, want %q", tt.s, got, tt.want)
+		}
+		s := tt.s
+		s.Seal()
+		if s.ID != tt.want {
+			t.Errorf("Seal set ID %q, want %q", s.ID, tt.want)
+		}
+		if !ValidID(got) {
+			t.Errorf("ValidID(%q) = false for a real ID", got)
+		}
+	}
+}
+
+func TestContentIDIgnoresIDAndCreated(t *testing.T) {
+	a := Snippet{Runtime: Pyodide, Code: "x = 1"}
+	b := a
+	b.ID = "something"
+	b.Created = b.Created.AddDate(1, 0, 0)
+	if a.ContentID() != b.ContentID() {
+		t.Error("ID and Created must not take part in the content address")
+	}
+}
+
+func TestContentIDFieldsAreSeparated(t *testing.T) {
+	// Moving text across a field boundary must change the ID.
+	base := Snippet{Runtime: PyScript, Title: "ab", Code: "cd", HTML: "ef"}
+	variants := []Snippet{
+		{Runtime: PyScript, Title: "a", Code: "bcd", HTML: "ef"},
+		{Runtime: PyScript, Title: "abc", Code: "d", HTML: "ef"},
+		{Runtime: PyScript, Title: "ab", Code: "cde", HTML: "f"},
+		{Runtime: PyScript, Title: "", Code: "abcd", HTML: "ef"},
+		{Runtime: Pyodide, Title: "ab", Code: "cd", HTML: "ef"},
+	}
+	seen := map[string]Snippet{base.ContentID(): base}
+	for _, v := range variants {
+		id := v.ContentID()
+		if prev, dup := seen[id]; dup {
+			t.Errorf("%+v and %+v share ID %s", prev, v, id)
+		}
+		seen[id] = v
+	}
+}
+
+func TestValidID(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"vyTiMdDUalW", true},
+		{"ZAvOWK3nmw-5", true},
+		{"HEuKQLZYh--4", true},
+		{"abcdefghij_-x", true}, // grown twice
+		{strings.Repeat("a", 10) + strings.Repeat("-", 32) + "A", true}, // 43
+		{"", false},
+		{"abcdefghij", false}, // 10: too short
+		{strings.Repeat("a", 10) + strings.Repeat("-", 33) + "A", false}, // 44
+		{"abcdefghij-", false},   // ends in '-'
+		{"abcdefghij_", false},   // ends in '_'
+		{"abcdefghijkl", false},  // 12 but the 11th is not punctuation
+		{"abcdefghij-kl", false}, // grown past a letter
+		{"abcdefghij+", false},   // standard base64, not base64url
+		{"abcdefghij/", false},
+		{"abcdefghij=", false},
+		{"abc.efghijk", false},
+		{"abcdéfghijk", false},
+		{"../../etc/pa", false},
+	}
+	for _, tt := range tests {
+		if got := ValidID(tt.id); got != tt.want {
+			t.Errorf("ValidID(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
