@@ -84,3 +84,28 @@ func endsInPunct(s string) bool {
 func isBase64URL(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
+
+// CheckStorable reports whether a store may keep s (an *Error with code
+// Invalid if not): s.ID is the ID of s's content, so nothing is ever stored
+// under another snippet's address, the runtime is known, and every field is
+// UTF-8 without NUL. It does not apply Limits, which are the server's
+// policy: an operator may import snippets made under larger limits.
+func (s *Snippet) CheckStorable() error {
+	if s == nil {
+		return Errorf(Invalid, "no snippet")
+	}
+	if want := s.ContentID(); s.ID != want {
+		return Errorf(Invalid, "snippet ID %q does not match its content (%q); seal the snippet after changing it", s.ID, want)
+	}
+	if !ValidRuntime(s.Runtime) {
+		return Errorf(Invalid, "unknown runtime %q; use pyodide, micropython or pyscript", s.Runtime)
+	}
+	for _, f := range []struct{ name, value string }{
+		{"code", s.Code}, {"title", s.Title}, {"html", s.HTML},
+	} {
+		if err := checkText(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -97,3 +97,25 @@ func TestValidID(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckStorable(t *testing.T) {
+	sealed := func(s Snippet) *Snippet { s.Seal(); return &s }
+	tests := []struct {
+		name string
+		s    *Snippet
+		code string
+		msg  string
+	}{
+		{"sealed", sealed(Snippet{Runtime: Pyodide, Code: "x"}), "", ""},
+		{"over the default limits is fine", sealed(Snippet{Runtime: Pyodide, Code: strings.Repeat("x", 1<<20)}), "", ""},
+		{"nil", nil, Invalid, "no snippet"},
+		{"not sealed", &Snippet{Runtime: Pyodide, Code: "x"}, Invalid, "does not match its content"},
+		{"changed after sealing", func() *Snippet { s := sealed(Snippet{Runtime: Pyodide, Code: "x"}); s.Code = "y"; return s }(), Invalid, "seal the snippet"},
+		{"unknown runtime", sealed(Snippet{Runtime: "cpython", Code: "x"}), Invalid, "unknown runtime"},
+		{"NUL", sealed(Snippet{Runtime: Pyodide, Code: "x\x00"}), Invalid, "NUL"},
+		{"invalid UTF-8", sealed(Snippet{Runtime: Pyodide, Code: "x", Title: "\xff"}), Invalid, "title is not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkErr(t, tt.s.CheckStorable(), tt.code, tt.msg) })
+	}
+}

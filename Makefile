@@ -1,0 +1,47 @@
+# pyplay — `make run` and `make test` work on a fresh machine with Go and Node.
+GO      ?= go
+NPM     ?= npm
+BIN     := bin/pyplay
+GOPKGS  := cmd server snippets static
+
+.PHONY: all deps build run dev test test-go test-browser lint bench clean
+
+all: build
+
+# Front-end packages (pinned in package-lock.json), installed when missing.
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+# Bundle the front end into static/dist, then build the self-contained binary.
+build: deps
+	$(GO) run ./cmd/pyplay build
+	$(GO) build -o $(BIN) ./cmd/pyplay
+
+run: build
+	./$(BIN) serve
+
+# Rebuilds the front end on every change and serves it from disk.
+dev: deps
+	$(GO) run ./cmd/pyplay serve -dev
+
+lint: deps
+	$(GO) vet ./...
+	@out="$$(gofmt -l $(GOPKGS))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	npx tsc --noEmit -p .
+
+test-go: build
+	$(GO) test -race -count=1 ./...
+
+test-browser: build
+	node --test --test-concurrency=1 web/e2e/
+
+test: lint test-go test-browser
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+clean:
+	rm -rf bin static/dist/assets static/dist/runtime static/dist/manifest.json

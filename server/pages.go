@@ -1,0 +1,75 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pyplay/pyplay/snippets"
+	"github.com/pyplay/pyplay/snippets/examples"
+)
+
+// pageConfig is handed to the page's script as JSON (in a non-executed
+// <script type="application/json">): which bundles and runtime files to load.
+type pageConfig struct {
+	Build    string                  `json:"build"`
+	Worker   string                  `json:"worker"`
+	Runtimes map[string]*RuntimeInfo `json:"runtimes"`
+	Runtime  string                  `json:"runtime"`
+	Snippet  *snippetRef             `json:"snippet,omitempty"`
+	Examples []examples.Example      `json:"examples"`
+}
+
+type snippetRef struct {
+	ID      string `json:"id"`
+	Runtime string `json:"runtime"`
+	Title   string `json:"title"`
+}
+
+type editorPage struct {
+	Title     string
+	Code      string
+	Runtime   string
+	SnippetID string
+	NoIndex   bool
+	Manifest  *Manifest
+	Examples  []examples.Example
+	Config    pageConfig
+}
+
+// renderEditor renders the editor on code; with a snippet, the page is that
+// snippet's (title, runtime, "edited since shared" tracking).
+func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
+	m := s.manifest.Load()
+	ex := examples.All()
+	p := editorPage{Manifest: m, Examples: ex, Title: "pyplay: Python in your browser"}
+	if sn != nil {
+		p.Code, p.Runtime, p.SnippetID, p.NoIndex = sn.Code, string(sn.Runtime), sn.ID, true
+		p.Title = sn.Title
+		if p.Title == "" {
+			p.Title = "Snippet " + sn.ID
+		}
+		p.Title += " · pyplay"
+	} else {
+		st := examples.Starter()
+		p.Code, p.Runtime = st.Code, st.Runtime
+	}
+	p.Config = pageConfig{
+		Build: m.Build, Worker: m.Entries["worker"], Runtimes: m.Runtimes,
+		Runtime: p.Runtime, Examples: ex,
+	}
+	if sn != nil {
+		p.Config.Snippet = &snippetRef{ID: sn.ID, Runtime: string(sn.Runtime), Title: sn.Title}
+	}
+	return s.render(c, http.StatusOK, "editor.html", p)
+}
+
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := s.pages.Load().ExecuteTemplate(&buf, name, data); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "no-cache")
+	return c.HTMLBlob(status, buf.Bytes())
+}

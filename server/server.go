@@ -1,0 +1,197 @@
+// Package server is pyplay's HTTP side: the echo application with its
+// routes, middleware (security headers, request IDs, logging, rate limits),
+// asset serving, page rendering, the snippet API, the benchmark WebSocket
+// endpoint, and the esbuild step that bundles the front end. The server
+// never runs user code: Python runs in the visitor's browser.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pyplay/pyplay/snippets"
+	"github.com/pyplay/pyplay/static"
+)
+
+// Config holds everything the server needs; cmd/pyplay fills it from flags.
+type Config struct {
+	Addr   string // listen address, e.g. ":8080" or "127.0.0.1:0"
+	Dev    bool   // rebuild the front end on change and serve from disk
+	Root   string // source tree (web/, static/, node_modules/); used with Dev
+	Store  snippets.Store
+	Logger *slog.Logger
+	// Static overrides the files served (tests); nil means the embedded files,
+	// or Root/static with Dev.
+	Static fs.FS
+}
+
+// Server is a configured pyplay HTTP server.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	echo     *echo.Echo
+	http     *http.Server
+	ln       net.Listener
+	static   fs.FS
+	assets   *assetServer
+	manifest atomic.Pointer[Manifest]
+	pages    atomic.Pointer[template.Template]
+	cancel   context.CancelFunc
+	ctx      context.Context
+	wg       sync.WaitGroup
+}
+
+// ErrNotBuilt says the front end has not been built into static/dist.
+var ErrNotBuilt = errors.New("front-end assets are not built: run `make build` (or `pyplay build`) first, then rebuild the binary")
+
+// New checks the configuration, loads the built front end and sets up routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel}
+	switch {
+	case cfg.Static != nil:
+		s.static = cfg.Static
+	case cfg.Dev:
+		s.static = os.DirFS(filepath.Join(cfg.Root, "static"))
+	default:
+		s.static = static.Embedded()
+	}
+	s.assets = &assetServer{fsys: s.static, cache: !cfg.Dev}
+	if cfg.Dev {
+		if err := s.startDev(); err != nil {
+			cancel()
+			return nil, err
+		}
+	} else {
+		if err := s.loadManifest(); err != nil {
+			cancel()
+			return nil, err
+		}
+		if err := s.loadTemplates(); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	s.echo = s.routes()
+	return s, nil
+}
+
+func (s *Server) loadManifest() error {
+	data, err := fs.ReadFile(s.static, "dist/manifest.json")
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNotBuilt
+	}
+	if err != nil {
+		return fmt.Errorf("server: read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("server: manifest.json is corrupt (%v): run `make build`", err)
+	}
+	if m.Entries["main"] == "" || m.Entries["worker"] == "" {
+		return ErrNotBuilt
+	}
+	s.manifest.Store(&m)
+	return nil
+}
+
+func (s *Server) loadTemplates() error {
+	t, err := template.ParseFS(s.static, "templates/*.html")
+	if err != nil {
+		return fmt.Errorf("server: templates: %w", err)
+	}
+	s.pages.Store(t)
+	return nil
+}
+
+// startDev runs esbuild in watch mode; every rebuild swaps the manifest and
+// reloads the templates.
+func (s *Server) startDev() error {
+	first := make(chan error, 1)
+	var once sync.Once
+	err := Watch(s.ctx, BuildOptions{Root: s.cfg.Root, Logger: s.log}, func(m *Manifest, err error) {
+		if err == nil {
+			s.manifest.Store(m)
+			err = s.loadTemplates()
+		}
+		if err != nil {
+			s.log.Error("dev build failed", "err", err)
+		} else {
+			s.log.Info("dev build", "build", m.Build)
+		}
+		once.Do(func() { first <- err })
+	})
+	if err != nil {
+		return err
+	}
+	return <-first
+}
+
+// Handler returns the HTTP handler (for tests with httptest).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Open starts listening, so that a busy port fails at once, then serves in
+// the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+	}()
+	s.log.Info("serving", "url", s.URL())
+	return nil
+}
+
+// URL is the address the server listens on, as http://host:port.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Close stops accepting connections, drains requests until ctx is done,
+// then stops background work. The caller closes the store afterwards.
+func (s *Server) Close(ctx context.Context) error {
+	var err error
+	if s.http != nil {
+		err = s.http.Shutdown(ctx)
+	}
+	s.cancel()
+	s.wg.Wait()
+	return err
+}

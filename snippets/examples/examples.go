@@ -1,0 +1,53 @@
+// Package examples holds the starter programs listed in the editor. Each is
+// a .py file whose first line is "# <title>"; the file name is its key.
+package examples
+
+import (
+	"embed"
+	"path"
+	"sort"
+	"strings"
+)
+
+//go:embed *.py
+var files embed.FS
+
+// Example is one starter program.
+type Example struct {
+	Name    string `json:"name"`
+	Title   string `json:"title"`
+	Runtime string `json:"runtime"`
+	Code    string `json:"code"`
+}
+
+// All returns the examples in name order.
+func All() []Example {
+	entries, _ := files.ReadDir(".")
+	var out []Example
+	for _, e := range entries {
+		data, err := files.ReadFile(e.Name())
+		if err != nil {
+			continue
+		}
+		code := string(data)
+		first, _, _ := strings.Cut(code, "\n")
+		out = append(out, Example{
+			Name:    strings.TrimSuffix(e.Name(), path.Ext(e.Name())),
+			Title:   strings.TrimSpace(strings.TrimPrefix(first, "#")),
+			Runtime: "pyodide",
+			Code:    code,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Starter is the program a new visitor sees first.
+func Starter() Example {
+	for _, e := range All() {
+		if e.Name == "01-hello" {
+			return e
+		}
+	}
+	return Example{Name: "empty", Title: "Empty", Runtime: "pyodide", Code: "print('Hello, world!')\n"}
+}

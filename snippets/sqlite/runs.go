@@ -1,0 +1,232 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pyplay/pyplay/snippets"
+)
+
+// CreateRun stores a new run; see snippets.RunStore.
+func (s *Store) CreateRun(ctx context.Context, r *snippets.Run) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("sqlite: create run: %w", err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+	}
+	defer tx.Rollback()
+
+	var snippetID, status string
+	var ms int64
+	err = tx.QueryRowContext(ctx, `SELECT snippet_id, status, created FROM runs WHERE id = ?`, r.ID).Scan(&snippetID, &status, &ms)
+	switch {
+	case err == nil:
+		if snippetID != r.SnippetID {
+			return fmt.Errorf("sqlite: create run %s: %w", r.ID,
+				snippets.Errorf(snippets.Conflict, "run %s already exists for snippet %s", r.ID, snippetID))
+		}
+		r.Status, r.Created = status, fromMillis(ms)
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+	}
+
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM snippets WHERE id = ?)`, r.SnippetID).Scan(&exists); err != nil {
+		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+	}
+	if !exists {
+		return fmt.Errorf("sqlite: create run %s: %w", r.ID, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", r.SnippetID))
+	}
+	t := now()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO runs
+		(id, snippet_id, runtime, runtime_version, env, config, phases, created, status, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
+		r.ID, r.SnippetID, r.Runtime, r.RuntimeVersion, jsonText(r.Env), jsonText(r.Config), jsonText(r.Phases),
+		toMillis(t), snippets.RunRunning); err != nil {
+		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+	}
+	r.Status, r.Created = snippets.RunRunning, t
+	return nil
+}
+
+// jsonText stores an absent JSON object as {} so readers always get an
+// object.
+func jsonText(m json.RawMessage) string {
+	m = bytes.TrimSpace(m)
+	if len(m) == 0 {
+		return "{}"
+	}
+	return string(m)
+}
+
+// AppendBatch stores a batch exactly once; see snippets.RunStore.
+func (s *Store) AppendBatch(ctx context.Context, b *snippets.Batch) (stored bool, err error) {
+	if err := b.Validate(); err != nil {
+		return false, fmt.Errorf("sqlite: append batch: %w", err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: append batch %s/%d: %w", b.RunID, b.Seq, mapError(err))
+	}
+	defer tx.Rollback()
+	stored, err = appendBatch(ctx, tx, b)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: append batch %s/%d: %w", b.RunID, b.Seq, err)
+	}
+	if !stored {
+		return false, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: append batch %s/%d: %w", b.RunID, b.Seq, mapError(err))
+	}
+	return true, nil
+}
+
+func appendBatch(ctx context.Context, tx *sql.Tx, b *snippets.Batch) (bool, error) {
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?)`, b.RunID).Scan(&exists); err != nil {
+		return false, mapError(err)
+	}
+	if !exists {
+		return false, snippets.Errorf(snippets.NotFound, "no run with ID %s", b.RunID)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO batches (run_id, seq, received) VALUES (?, ?, ?)
+		ON CONFLICT (run_id, seq) DO NOTHING`, b.RunID, b.Seq, toMillis(now()))
+	if err != nil {
+		return false, mapError(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, err
+	} else if n == 0 {
+		return false, nil // a resend: the batch is already stored
+	}
+	if len(b.Samples) == 0 {
+		return true, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO samples (run_id, seq, batch_seq, warmup, ns, iterations, hidden)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, seq) DO NOTHING`)
+	if err != nil {
+		return false, mapError(err)
+	}
+	defer stmt.Close()
+	for _, sm := range b.Samples {
+		res, err := stmt.ExecContext(ctx, b.RunID, sm.Seq, b.Seq, sm.Warmup, sm.NsPerIter, sm.Iterations, sm.Hidden)
+		if err != nil {
+			return false, mapError(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return false, err
+		} else if n == 0 {
+			// The caller rolls back, so nothing of this batch is kept.
+			return false, snippets.Errorf(snippets.Conflict, "sample %d of run %s is already stored by another batch", sm.Seq, b.RunID)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE runs SET sample_count = sample_count + ? WHERE id = ?`, len(b.Samples), b.RunID); err != nil {
+		return false, mapError(err)
+	}
+	return true, nil
+}
+
+// FinishRun records how a run ended; see snippets.RunStore.
+func (s *Store) FinishRun(ctx context.Context, runID, status, errText string) error {
+	if err := snippets.ValidateFinish(status, errText); err != nil {
+		return fmt.Errorf("sqlite: finish run %s: %w", runID, err)
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished = coalesce(finished, ?) WHERE id = ?`,
+		status, errText, toMillis(now()), runID)
+	if err != nil {
+		return fmt.Errorf("sqlite: finish run %s: %w", runID, mapError(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: finish run %s: %w", runID, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: finish run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
+	}
+	return nil
+}
+
+const runColumns = `id, snippet_id, runtime, runtime_version, env, config, phases, created, finished, status, error, sample_count`
+
+func scanRun(row scanner) (*snippets.Run, error) {
+	var r snippets.Run
+	var env, config, phases string
+	var created int64
+	var finished sql.NullInt64
+	if err := row.Scan(&r.ID, &r.SnippetID, &r.Runtime, &r.RuntimeVersion, &env, &config, &phases,
+		&created, &finished, &r.Status, &r.Error, &r.SampleCount); err != nil {
+		return nil, err
+	}
+	r.Env, r.Config, r.Phases = json.RawMessage(env), json.RawMessage(config), json.RawMessage(phases)
+	r.Created = fromMillis(created)
+	if finished.Valid {
+		t := fromMillis(finished.Int64)
+		r.Finished = &t
+	}
+	return &r, nil
+}
+
+// ListRuns returns a snippet's runs, newest first; see snippets.RunStore.
+func (s *Store) ListRuns(ctx context.Context, snippetID string) ([]*snippets.Run, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE snippet_id = ? ORDER BY created DESC, seq DESC`, snippetID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list runs of %s: %w", snippetID, mapError(err))
+	}
+	defer rows.Close()
+	runs := []*snippets.Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list runs of %s: %w", snippetID, mapError(err))
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list runs of %s: %w", snippetID, mapError(err))
+	}
+	return runs, nil
+}
+
+// GetRun returns a run with its samples; see snippets.RunStore.
+func (s *Store) GetRun(ctx context.Context, runID string) (*snippets.Run, error) {
+	// One read transaction, so SampleCount and Samples agree even while
+	// batches arrive.
+	tx, err := s.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
+	}
+	defer tx.Rollback()
+	r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, runID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, warmup, ns, iterations, hidden FROM samples WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
+	}
+	defer rows.Close()
+	r.Samples = make([]snippets.Sample, 0, r.SampleCount)
+	for rows.Next() {
+		var sm snippets.Sample
+		if err := rows.Scan(&sm.Seq, &sm.Warmup, &sm.NsPerIter, &sm.Iterations, &sm.Hidden); err != nil {
+			return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
+		}
+		r.Samples = append(r.Samples, sm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
+	}
+	return r, nil
+}

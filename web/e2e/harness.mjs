@@ -1,0 +1,115 @@
+// Shared helpers for the browser tests: start the real pyplay binary on a
+// free port, launch Debian's Chromium through playwright-core, and watch
+// every request a page makes.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const BINARY = process.env.PYPLAY_BIN ?? join(ROOT, "bin", "pyplay");
+
+/** Starts `pyplay serve` on 127.0.0.1:0 and resolves once it listens. */
+export async function startServer(args = [], env = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "pyplay-e2e-"));
+  const proc = spawn(BINARY, ["serve", "-addr", "127.0.0.1:0", "-db", `sqlite:${join(dir, "db.sqlite")}`, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pyplay did not start:\n${log}`)), 20000);
+    proc.stderr.on("data", (d) => {
+      log += d;
+      const m = /msg=serving url=(\S+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`pyplay exited with ${code}:\n${log}`)));
+  });
+  return {
+    url,
+    dir,
+    proc,
+    log: () => log,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once("exit", r));
+        proc.kill(signal);
+        await exited;
+      }
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/** Opens a page and records every request URL it (and its workers) makes. */
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  const requests = [];
+  const errors = [];
+  context.on("request", (r) => requests.push(r.url()));
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await page.goto(url);
+  return { page, requests, errors };
+}
+
+/** Waits until the status says the runtime is ready. */
+export async function waitReady(page, timeout = 60000) {
+  await page.waitForFunction(
+    () => document.querySelector('[role="status"]')?.getAttribute("data-state") === "ready",
+    null,
+    { timeout },
+  );
+}
+
+/** Replaces the editor's content (CodeMirror) with code. */
+export async function setCode(page, code) {
+  await page.evaluate((c) => {
+    window.pyplay.editor.code = c;
+  }, code);
+}
+
+export function output(page) {
+  return page.getByRole("log", { name: "Output" });
+}
+
+/** Waits until the status state is one of the given ones, returns it. */
+export async function waitState(page, states, timeout = 30000) {
+  const h = await page.waitForFunction(
+    (s) => {
+      const st = document.querySelector('[role="status"]')?.getAttribute("data-state");
+      return s.includes(st) ? st : null;
+    },
+    states,
+    { timeout },
+  );
+  return h.jsonValue();
+}

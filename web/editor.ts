@@ -1,0 +1,52 @@
+// The code editor: CodeMirror 6 with Python support, replacing the
+// server-rendered <textarea> (which shows the code before scripts load).
+
+import { indentWithTab } from "@codemirror/commands";
+import { python } from "@codemirror/lang-python";
+import { indentUnit } from "@codemirror/language";
+import { EditorState, type Extension } from "@codemirror/state";
+import { EditorView, keymap } from "@codemirror/view";
+import { basicSetup } from "codemirror";
+
+export interface EditorOptions {
+  onRun(): void;
+  onChange(code: string): void;
+}
+
+export class Editor {
+  readonly view: EditorView;
+
+  constructor(textarea: HTMLTextAreaElement, opts: EditorOptions) {
+    const runKeys = keymap.of([
+      { key: "Mod-Enter", run: () => (opts.onRun(), true), preventDefault: true },
+      { key: "Shift-Enter", run: () => (opts.onRun(), true), preventDefault: true },
+    ]);
+    const extensions: Extension[] = [
+      runKeys,
+      basicSetup,
+      keymap.of([indentWithTab]),
+      python(),
+      indentUnit.of("    "),
+      EditorView.contentAttributes.of({ "aria-label": "Code" }),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged) opts.onChange(u.state.doc.toString());
+      }),
+    ];
+    this.view = new EditorView({
+      state: EditorState.create({ doc: textarea.value, extensions }),
+    });
+    textarea.replaceWith(this.view.dom);
+  }
+
+  get code(): string {
+    return this.view.state.doc.toString();
+  }
+
+  set code(text: string) {
+    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text } });
+  }
+
+  focus(): void {
+    this.view.focus();
+  }
+}

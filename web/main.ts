@@ -1,0 +1,216 @@
+// The editor page: wires the editor, the runner (runtime worker), the Output
+// log, the status line and the toolbar together.
+
+import "./style.css";
+import { Editor } from "./editor";
+import { Output } from "./output";
+import type { RuntimeInfo, RuntimeName, StartupTimings } from "./protocol";
+import { Runner } from "./runner";
+
+export interface PageConfig {
+  build: string;
+  worker: string;
+  runtimes: Record<string, RuntimeInfo>;
+  runtime: string;
+  snippet?: { id: string; runtime: string; title: string };
+  examples: { name: string; title: string; runtime: string; code: string }[];
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function readConfig(): PageConfig {
+  return JSON.parse($<HTMLScriptElement>("pyplay-config").textContent ?? "{}") as PageConfig;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+}
+
+function formatMB(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+const runtimeLabels: Record<string, string> = { pyodide: "Pyodide", micropython: "MicroPython", pyscript: "PyScript" };
+
+class Page {
+  readonly cfg = readConfig();
+  readonly status = $<HTMLElement>("status");
+  readonly progress = $<HTMLProgressElement>("progress");
+  readonly output = new Output($("output"));
+  readonly runBtn = $<HTMLButtonElement>("run");
+  readonly stopBtn = $<HTMLButtonElement>("stop");
+  readonly restartBtn = $<HTMLButtonElement>("restart");
+  readonly runtimeSel = $<HTMLSelectElement>("runtime");
+  readonly inputForm = $<HTMLFormElement>("input-form");
+  readonly inputField = $<HTMLInputElement>("input-field");
+  readonly editor: Editor;
+  readonly runner: Runner;
+  private loadStarted = performance.now();
+
+  constructor() {
+    this.editor = new Editor($<HTMLTextAreaElement>("source"), {
+      onRun: () => this.run(),
+      onChange: () => {},
+    });
+    const initial = this.runtimeSel.value === "micropython" ? "micropython" : "pyodide";
+    this.runner = new Runner(this.cfg.worker, this.cfg.runtimes, this.cfg.build, initial, {
+      progress: (phase, loaded, total) => this.onProgress(phase, loaded, total),
+      ready: (info) => this.onReady(info.runtime, info.version, info.pythonVersion, info.timings),
+      output: (chunks) => {
+        for (const [stream, text] of chunks) this.output.append(stream, text);
+      },
+      input: (prompt) => this.askInput(prompt),
+      done: (r) => this.onDone(r.status, r.ms, r.restarted),
+      fatal: (message) => this.setStatus("error", `Error: ${message}`),
+    });
+    this.bind();
+    this.checkIsolation();
+    this.startRuntime();
+  }
+
+  private bind(): void {
+    this.runBtn.addEventListener("click", () => this.run());
+    this.stopBtn.addEventListener("click", () => this.stop());
+    this.restartBtn.addEventListener("click", () => {
+      this.output.info("Restarting the interpreter…");
+      this.startRuntime();
+    });
+    $("clear").addEventListener("click", () => this.output.clear());
+    this.runtimeSel.addEventListener("change", () => this.startRuntime());
+    this.inputForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const line = this.inputField.value;
+      this.inputField.value = "";
+      this.inputForm.hidden = true;
+      this.output.append("stdin", line + "\n");
+      this.runner.answer(line);
+      this.editor.focus();
+    });
+    document.addEventListener("keydown", (e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+        e.preventDefault();
+        this.run();
+      } else if (e.key === "Escape" && this.runner.isRunning) {
+        this.stop();
+      }
+    });
+    $<HTMLSelectElement>("examples").addEventListener("change", (e) => {
+      const sel = e.target as HTMLSelectElement;
+      const ex = this.cfg.examples.find((x) => x.name === sel.value);
+      sel.value = "";
+      if (!ex) return;
+      this.editor.code = ex.code;
+      this.editor.focus();
+    });
+  }
+
+  private checkIsolation(): void {
+    if (this.runner.isolated) return;
+    const n = $<HTMLElement>("notice");
+    n.hidden = false;
+    n.textContent =
+      "This page is not cross-origin isolated, so shared memory is off: Stop restarts the interpreter " +
+      "instead of interrupting it, input() is unavailable, and timers are coarse (100 µs).";
+  }
+
+  selectedRuntime(): RuntimeName | "pyscript" {
+    return this.runtimeSel.value as RuntimeName | "pyscript";
+  }
+
+  startRuntime(): void {
+    const rt = this.selectedRuntime();
+    if (rt === "pyscript") {
+      this.setStatus("ready", "PyScript pages are not available in this build yet");
+      this.runBtn.disabled = true;
+      return;
+    }
+    this.loadStarted = performance.now();
+    const info = this.cfg.runtimes[rt];
+    this.setStatus("loading", `Loading ${runtimeLabels[rt]} ${info?.version ?? ""}…`);
+    this.progress.hidden = false;
+    this.progress.removeAttribute("value");
+    this.runBtn.disabled = true;
+    this.stopBtn.disabled = true;
+    this.runner.start(rt);
+  }
+
+  private onProgress(phase: "download" | "init", loaded: number, total: number): void {
+    const label = runtimeLabels[this.runner.runtimeName];
+    if (phase === "download" && total > 0) {
+      this.progress.max = total;
+      this.progress.value = loaded;
+      const pct = Math.floor((100 * loaded) / total);
+      this.setStatus("loading", `Loading ${label}: downloading ${formatMB(loaded)} of ${formatMB(total)} (${pct}%)`);
+    } else {
+      this.progress.removeAttribute("value");
+      this.setStatus("loading", `Loading ${label}: compiling and starting the interpreter…`);
+    }
+  }
+
+  private onReady(runtime: RuntimeName, version: string, pythonVersion: string, t: StartupTimings): void {
+    this.progress.hidden = true;
+    this.runBtn.disabled = false;
+    const what = runtime === "pyodide" ? `Pyodide ${version} (Python ${pythonVersion})` : `MicroPython ${pythonVersion}`;
+    const since = performance.now() - this.loadStarted;
+    this.setStatus(
+      "ready",
+      `Ready: ${what}, started in ${formatMs(since)} (download ${formatMs(t.download)}, start ${formatMs(t.init)})`,
+    );
+  }
+
+  run(): void {
+    if (this.runner.isRunning) return;
+    if (!this.runner.isReady) {
+      this.setStatus(this.status.dataset.state ?? "loading", `${this.status.textContent} — Run will be possible once it is ready`);
+      return;
+    }
+    this.output.clear();
+    if (!this.runner.run(this.editor.code)) return;
+    this.runBtn.disabled = true;
+    this.stopBtn.disabled = false;
+    this.setStatus("running", "Running…");
+  }
+
+  stop(): void {
+    if (!this.runner.isRunning) return;
+    this.setStatus("stopping", "Stopping…");
+    this.runner.stop();
+  }
+
+  private askInput(prompt: string): void {
+    $<HTMLElement>("input-label").textContent = prompt.trim() || "Input";
+    this.inputForm.hidden = false;
+    this.inputField.focus();
+    this.setStatus("input", "Waiting for input…");
+  }
+
+  private onDone(status: string, ms: number, restarted: boolean): void {
+    this.inputForm.hidden = true;
+    this.stopBtn.disabled = true;
+    this.runBtn.disabled = !this.runner.isReady;
+    if (restarted) {
+      this.output.append("stderr", "\nKeyboardInterrupt\n");
+      this.output.info("The program did not stop by itself, so the interpreter was restarted.");
+      this.setStatus("stopped", "Stopped; restarting the interpreter…");
+      return;
+    }
+    if (status === "ok") this.setStatus("done", `Finished in ${formatMs(ms)}`);
+    else if (status === "interrupted") this.setStatus("stopped", `Stopped (KeyboardInterrupt) after ${formatMs(ms)}`);
+    else this.setStatus("error", `Error: see the traceback (after ${formatMs(ms)})`);
+  }
+
+  setStatus(state: string, text: string): void {
+    this.status.dataset.state = state;
+    this.status.textContent = text;
+  }
+}
+
+declare global {
+  interface Window {
+    pyplay?: Page;
+  }
+}
+
+window.pyplay = new Page();

@@ -1,0 +1,393 @@
+// The runtime worker: loads one Python runtime (Pyodide or MicroPython) from
+// pyplay's own files, runs programs on request and streams their output.
+// It runs in a module Web Worker so the page stays responsive while Python
+// computes. Blocking input() and interruptible sleep() wait on the shared
+// control buffer with Atomics.wait, which only a worker may do.
+
+import {
+  CTL_HEADER_BYTES,
+  CTL_INPUT,
+  CTL_INPUT_LEN,
+  CTL_WAKE,
+  INPUT_ANSWERED,
+  INPUT_CANCELLED,
+  INPUT_IDLE,
+  INPUT_WAITING,
+  SIGINT,
+  type FromWorker,
+  type RunStatus,
+  type RuntimeInfo,
+  type RuntimeName,
+  type Stream,
+  type ToWorker,
+} from "./protocol";
+
+const scope = globalThis as unknown as {
+  postMessage(msg: FromWorker): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+};
+
+const started = performance.now();
+let control: Int32Array | null = null;
+let controlBytes: Uint8Array | null = null;
+let interrupt: Int32Array | null = null;
+
+function post(msg: FromWorker): void {
+  scope.postMessage(msg);
+}
+
+// ---- output batching -------------------------------------------------------
+// Output is posted in batches: at most one message per FLUSH_MS while a
+// program prints quickly, immediately after a quiet spell, and always before
+// blocking (input, sleep) and at the end of a run.
+
+const FLUSH_MS = 25;
+let pending: [Stream, string][] = [];
+let lastFlush = 0;
+
+function emit(stream: Stream, text: string): void {
+  if (!text) return;
+  const last = pending[pending.length - 1];
+  if (last && last[0] === stream) last[1] += text;
+  else pending.push([stream, text]);
+  if (performance.now() - lastFlush >= FLUSH_MS) flush();
+}
+
+function flush(): void {
+  lastFlush = performance.now();
+  if (pending.length === 0) return;
+  post({ type: "out", chunks: pending });
+  pending = [];
+}
+
+// ---- blocking helpers exposed to Python as the module pyplay_io ------------
+
+function interrupted(): boolean {
+  return interrupt !== null && Atomics.load(interrupt, 0) === SIGINT;
+}
+
+const io = {
+  /** Blocks until the page answers; returns null when Stop cancelled it. */
+  readline(prompt: string): string | null {
+    flush();
+    if (!control || !controlBytes) {
+      emit("stderr", "\ninput() needs a cross-origin isolated page (SharedArrayBuffer); it is unavailable here.\n");
+      return null;
+    }
+    Atomics.store(control, CTL_INPUT, INPUT_WAITING);
+    post({ type: "input", prompt });
+    for (;;) {
+      Atomics.wait(control, CTL_INPUT, INPUT_WAITING, 100);
+      const state = Atomics.load(control, CTL_INPUT);
+      if (state === INPUT_ANSWERED) {
+        const len = Atomics.load(control, CTL_INPUT_LEN);
+        // TextDecoder refuses views on shared memory: copy first.
+        const text = new TextDecoder().decode(controlBytes.slice(CTL_HEADER_BYTES, CTL_HEADER_BYTES + len));
+        Atomics.store(control, CTL_INPUT, INPUT_IDLE);
+        return text;
+      }
+      if (state === INPUT_CANCELLED || interrupted()) {
+        Atomics.store(control, CTL_INPUT, INPUT_IDLE);
+        return null;
+      }
+    }
+  },
+  /** Sleeps without spinning, waking early on Stop. */
+  sleep(seconds: number): void {
+    flush();
+    const end = performance.now() + seconds * 1000;
+    for (;;) {
+      const left = end - performance.now();
+      if (left <= 0 || interrupted()) return;
+      if (control) Atomics.wait(control, CTL_WAKE, Atomics.load(control, CTL_WAKE), Math.min(left, 100));
+      else {
+        // Without shared memory there is nothing to wait on: spin.
+        while (performance.now() < Math.min(end, performance.now() + 100)) {
+          /* busy */
+        }
+      }
+    }
+  },
+  flush,
+};
+
+// ---- runtimes ---------------------------------------------------------------
+
+interface Runtime {
+  version: string;
+  pythonVersion: string;
+  run(code: string): RunStatus;
+}
+
+const NOT_OFFLINE =
+  "pyplay serves only the Python standard library, offline; third-party packages such as this one are not available.";
+
+// Installed once per interpreter. Each run gets a fresh namespace; frames of
+// this driver are cut from tracebacks so line numbers point at main.py.
+const PYODIDE_DRIVER = `
+import builtins, linecache, sys, time, traceback
+import pyplay_io
+
+def _pyplay_input(prompt=""):
+    prompt = str(prompt)
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = pyplay_io.readline(prompt)
+    if line is None:
+        raise KeyboardInterrupt
+    return line
+
+def _pyplay_sleep(secs):
+    secs = float(secs)
+    if secs < 0:
+        raise ValueError("sleep length must be non-negative")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pyplay_io.sleep(secs)
+
+builtins.input = _pyplay_input
+time.sleep = _pyplay_sleep
+
+def _pyplay_run(code):
+    linecache.cache["main.py"] = (len(code), None, code.splitlines(True), "main.py")
+    ns = {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py"}
+    try:
+        exec(compile(code, "main.py", "exec"), ns)
+        return "ok"
+    except SystemExit as e:
+        if e.code is None or e.code == 0:
+            return "ok"
+        print(e.code if isinstance(e.code, str) else f"exit status {e.code}", file=sys.stderr)
+        return "error"
+    except BaseException as e:
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != "main.py":
+            tb = tb.tb_next
+        if isinstance(e, ModuleNotFoundError) and e.name and e.name.split(".")[0] not in sys.stdlib_module_names:
+            e.args = (f"No module named {e.name!r}",)
+            e.add_note(${JSON.stringify(NOT_OFFLINE)})
+        traceback.print_exception(type(e), e, tb)
+        return "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+`;
+
+const MICROPYTHON_DRIVER = `
+import sys, io
+import pyplay_io
+
+def _pyplay_input(prompt=""):
+    prompt = str(prompt)
+    sys.stdout.write(prompt)
+    line = pyplay_io.readline(prompt)
+    if line is None:
+        raise KeyboardInterrupt
+    return line
+
+def _pyplay_run(code):
+    ns = {"__name__": "__main__", "input": _pyplay_input}
+    try:
+        exec(compile(code, "main.py", "exec"), ns)
+        return "ok"
+    except SystemExit as e:
+        c = e.args[0] if e.args else None
+        if c is None or c == 0:
+            return "ok"
+        print(c if isinstance(c, str) else "exit status " + str(c), file=sys.stderr)
+        return "error"
+    except BaseException as e:
+        buf = io.StringIO()
+        sys.print_exception(e, buf)
+        lines = buf.getvalue().split("\\n")
+        keep = []
+        for line in lines:
+            if line.startswith('  File "<stdin>"'):
+                continue
+            keep.append(line)
+        sys.stderr.write("\\n".join(keep))
+        if isinstance(e, ImportError):
+            sys.stderr.write(${JSON.stringify(NOT_OFFLINE)} + "\\n")
+        return "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
+`;
+
+// ---- download progress --------------------------------------------------------
+// Runtime files are fetched through this wrapper, which counts body bytes
+// against the sizes in the build manifest (the transfer may be compressed,
+// so Content-Length would not match).
+
+function trackDownloads(info: RuntimeInfo, tracked: string[]): Promise<void> {
+  const sizes = new Map<string, number>();
+  for (const name of tracked) if (info.files[name]) sizes.set(info.base + name, info.files[name]);
+  const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+  let loaded = 0;
+  let remaining = sizes.size;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  if (remaining === 0) resolveAll();
+  let lastPost = 0;
+  const report = (force: boolean) => {
+    const now = performance.now();
+    if (!force && now - lastPost < 50) return;
+    lastPost = now;
+    post({ type: "progress", phase: "download", loaded, total });
+  };
+  const realFetch = globalThis.fetch.bind(globalThis);
+  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const res = await realFetch(input, init);
+    const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url, location.href);
+    if (!sizes.has(url.pathname) || !res.body || !res.ok) return res;
+    sizes.delete(url.pathname);
+    const counter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        loaded += chunk.byteLength;
+        report(false);
+        ctl.enqueue(chunk);
+      },
+      flush() {
+        report(true);
+        if (--remaining === 0) resolveAll();
+      },
+    });
+    return new Response(res.body.pipeThrough(counter), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  };
+  report(true);
+  return all;
+}
+
+// ---- loaders -----------------------------------------------------------------
+
+interface PyodideAPI {
+  version: string;
+  runPython(code: string): unknown;
+  registerJsModule(name: string, module: object): void;
+  setStdout(opts: { write: (buf: Uint8Array) => number; isatty?: boolean }): void;
+  setStderr(opts: { write: (buf: Uint8Array) => number; isatty?: boolean }): void;
+  setStdin(opts: { stdin: () => string | null | undefined; isatty?: boolean }): void;
+  setInterruptBuffer(buf: Int32Array): void;
+  globals: { get(name: string): unknown };
+}
+
+function streamWriter(stream: Stream) {
+  const decoder = new TextDecoder();
+  return (buf: Uint8Array): number => {
+    emit(stream, decoder.decode(buf, { stream: true }));
+    return buf.length;
+  };
+}
+
+async function loadPyodideRuntime(info: RuntimeInfo): Promise<Runtime> {
+  const downloads = trackDownloads(info, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
+  const mod = (await import(/* @vite-ignore */ info.base + "pyodide.mjs")) as {
+    loadPyodide(opts: object): Promise<PyodideAPI>;
+  };
+  void downloads.then(() => post({ type: "progress", phase: "init", loaded: 0, total: 0 }));
+  const py = await mod.loadPyodide({
+    indexURL: info.base,
+    env: { PYTHON_COLORS: "0", HOME: "/home/pyodide" },
+  });
+  py.setStdout({ write: streamWriter("stdout"), isatty: false });
+  py.setStderr({ write: streamWriter("stderr"), isatty: false });
+  py.setStdin({ stdin: () => io.readline("") ?? undefined, isatty: false });
+  if (interrupt) py.setInterruptBuffer(interrupt);
+  py.registerJsModule("pyplay_io", io);
+  py.runPython(PYODIDE_DRIVER);
+  const runFn = py.globals.get("_pyplay_run") as (code: string) => string;
+  const pythonVersion = String(py.runPython("import sys; sys.version.split()[0]"));
+  return {
+    version: py.version,
+    pythonVersion,
+    run(code: string): RunStatus {
+      if (interrupt) Atomics.store(interrupt, 0, 0);
+      return runFn(code) as RunStatus;
+    },
+  };
+}
+
+interface MicroPythonAPI {
+  runPython(code: string): unknown;
+  registerJsModule(name: string, module: object): void;
+  globals: { get(name: string): unknown };
+}
+
+async function loadMicroPythonRuntime(info: RuntimeInfo): Promise<Runtime> {
+  const downloads = trackDownloads(info, ["micropython.wasm"]);
+  const mod = (await import(/* @vite-ignore */ info.base + "micropython.mjs")) as {
+    loadMicroPython(opts: object): Promise<MicroPythonAPI>;
+  };
+  void downloads.then(() => post({ type: "progress", phase: "init", loaded: 0, total: 0 }));
+  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  const mp = await mod.loadMicroPython({
+    url: info.base + "micropython.wasm",
+    heapsize: 64 * 1024 * 1024,
+    linebuffer: false,
+    stdout: (b: Uint8Array) => emit("stdout", decoders.stdout.decode(b, { stream: true })),
+    stderr: (b: Uint8Array) => emit("stderr", decoders.stderr.decode(b, { stream: true })),
+  });
+  mp.registerJsModule("pyplay_io", io);
+  mp.runPython(MICROPYTHON_DRIVER);
+  const runFn = mp.globals.get("_pyplay_run") as (code: string) => string;
+  mp.runPython("import sys\n_pyplay_version = '.'.join(str(p) for p in sys.implementation.version[:3])");
+  const pythonVersion = String(mp.globals.get("_pyplay_version"));
+  return { version: info.version, pythonVersion, run: (code: string) => runFn(code) as RunStatus };
+}
+
+// ---- message loop --------------------------------------------------------------
+
+let runtime: Runtime | null = null;
+let runtimeName: RuntimeName = "pyodide";
+
+scope.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const msg = e.data;
+  if (msg.type === "init") {
+    runtimeName = msg.runtime;
+    if (msg.control) {
+      control = new Int32Array(msg.control, 0, CTL_HEADER_BYTES / 4);
+      controlBytes = new Uint8Array(msg.control);
+    }
+    if (msg.interrupt) interrupt = new Int32Array(msg.interrupt);
+    try {
+      const t0 = performance.now();
+      runtime = msg.runtime === "micropython" ? await loadMicroPythonRuntime(msg.info) : await loadPyodideRuntime(msg.info);
+      const downloadEnd = Math.max(
+        0,
+        ...performance
+          .getEntriesByType("resource")
+          .filter((r) => r.name.includes(msg.info.base))
+          .map((r) => (r as PerformanceResourceTiming).responseEnd),
+      );
+      const now = performance.now();
+      post({
+        type: "ready",
+        runtime: runtimeName,
+        version: runtime.version,
+        pythonVersion: runtime.pythonVersion,
+        timings: { download: Math.max(0, downloadEnd - t0), init: now - Math.max(downloadEnd, t0), total: now - started },
+      });
+    } catch (err) {
+      post({ type: "fatal", message: `could not start ${msg.runtime}: ${(err as Error)?.message ?? err}` });
+    }
+    return;
+  }
+  if (msg.type === "run") {
+    if (!runtime) {
+      post({ type: "done", id: msg.id, status: "error", ms: 0 });
+      return;
+    }
+    const t0 = performance.now();
+    let status: RunStatus;
+    try {
+      status = runtime.run(msg.code);
+    } catch (err) {
+      emit("stderr", `${(err as Error)?.message ?? err}\n`);
+      status = "error";
+    }
+    const ms = performance.now() - t0;
+    flush();
+    post({ type: "done", id: msg.id, status, ms });
+  }
+};
