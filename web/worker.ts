@@ -67,12 +67,15 @@ function interrupted(): boolean {
 }
 
 const io = {
-  /** Blocks until the page answers; returns null when Stop cancelled it. */
-  readline(prompt: string): string | null {
+  /**
+   * Blocks until the page answers; returns undefined (None in Python; null
+   * would be Pyodide's distinct jsnull) when Stop cancelled it.
+   */
+  readline(prompt: string): string | undefined {
     flush();
     if (!control || !controlBytes) {
       emit("stderr", "\ninput() needs a cross-origin isolated page (SharedArrayBuffer); it is unavailable here.\n");
-      return null;
+      return undefined;
     }
     Atomics.store(control, CTL_INPUT, INPUT_WAITING);
     post({ type: "input", prompt });
@@ -88,7 +91,10 @@ const io = {
       }
       if (state === INPUT_CANCELLED || interrupted()) {
         Atomics.store(control, CTL_INPUT, INPUT_IDLE);
-        return null;
+        // Python raises KeyboardInterrupt itself now; clear the pending
+        // signal so it does not fire again while the traceback prints.
+        if (interrupt) Atomics.store(interrupt, 0, 0);
+        return undefined;
       }
     }
   },
@@ -148,6 +154,27 @@ def _pyplay_sleep(secs):
 builtins.input = _pyplay_input
 time.sleep = _pyplay_sleep
 
+def _pyplay_clean(e, seen=None):
+    # Unlink this driver's frames from the traceback (and from chained
+    # exceptions) so that every frame shown is the user's code.
+    seen = seen or set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        keep = []
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename != _PYPLAY_DRIVER:
+                keep.append(tb)
+            tb = tb.tb_next
+        for a, b in zip(keep, keep[1:]):
+            a.tb_next = b
+        if keep:
+            keep[-1].tb_next = None
+        e.__traceback__ = keep[0] if keep else None
+        if e.__cause__ is not None:
+            _pyplay_clean(e.__cause__, seen)
+        e = e.__context__
+
 def _pyplay_run(code):
     linecache.cache["main.py"] = (len(code), None, code.splitlines(True), "main.py")
     ns = {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py"}
@@ -160,17 +187,17 @@ def _pyplay_run(code):
         print(e.code if isinstance(e.code, str) else f"exit status {e.code}", file=sys.stderr)
         return "error"
     except BaseException as e:
-        tb = e.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != "main.py":
-            tb = tb.tb_next
+        _pyplay_clean(e)
         if isinstance(e, ModuleNotFoundError) and e.name and e.name.split(".")[0] not in sys.stdlib_module_names:
             e.args = (f"No module named {e.name!r}",)
             e.add_note(${JSON.stringify(NOT_OFFLINE)})
-        traceback.print_exception(type(e), e, tb)
+        traceback.print_exception(e)
         return "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+
+_PYPLAY_DRIVER = _pyplay_run.__code__.co_filename
 `;
 
 const MICROPYTHON_DRIVER = `
@@ -292,7 +319,7 @@ async function loadPyodideRuntime(info: RuntimeInfo): Promise<Runtime> {
   });
   py.setStdout({ write: streamWriter("stdout"), isatty: false });
   py.setStderr({ write: streamWriter("stderr"), isatty: false });
-  py.setStdin({ stdin: () => io.readline("") ?? undefined, isatty: false });
+  py.setStdin({ stdin: () => io.readline(""), isatty: false });
   if (interrupt) py.setInterruptBuffer(interrupt);
   py.registerJsModule("pyplay_io", io);
   py.runPython(PYODIDE_DRIVER);
