@@ -1,6 +1,7 @@
 package benchproto
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -51,11 +52,11 @@ func decode(data []byte, l Limits) (*Message, *ProtoError) {
 		err := json.Unmarshal(data, &v) // only for its message: Valid gives no position
 		return nil, errorf(CodeBadJSON, "message is not valid JSON: %v", err)
 	}
+	if t := bytes.TrimLeft(data, " \t\r\n"); t[0] != '{' {
+		return nil, errorf(CodeBadJSON, "message must be a JSON object, got %s", describe(t))
+	}
 	env, perr := parseObject("message", data)
 	if perr != nil {
-		if perr.Code == CodeBadField {
-			perr.Code = CodeBadJSON // the envelope itself is not an object
-		}
 		return nil, perr
 	}
 	m := &Message{}

@@ -26,6 +26,7 @@ type object struct {
 
 // parseObject splits raw (already known to be valid JSON) into its fields.
 func parseObject(path string, raw json.RawMessage) (*object, *ProtoError) {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, errorf(CodeBadField, "%s must be a JSON object, got %s", path, describe(raw))
 	}
