@@ -257,3 +257,19 @@ func TestAcceptedEncodings(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+func TestMetricsCountRoutes(t *testing.T) {
+	h := newTestServer(t).Handler()
+	do(t, h, "GET", "/assets/main-ABC.js", nil)
+	do(t, h, "GET", "/no/such/page", nil)
+	body := do(t, h, "GET", "/metrics", nil).Body.String()
+	for _, want := range []string{
+		`pyplay_http_requests_total{method="GET",route="/assets/*",status="200"} 1`,
+		`pyplay_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

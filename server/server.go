@@ -49,6 +49,7 @@ type Server struct {
 	assets   *assetServer
 	manifest atomic.Pointer[Manifest]
 	pages    atomic.Pointer[template.Template]
+	metrics  *metrics
 	cancel   context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
@@ -63,7 +64,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel}
+	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, metrics: newMetrics()}
 	switch {
 	case cfg.Static != nil:
 		s.static = cfg.Static
