@@ -4,8 +4,8 @@
 import "./style.css";
 import { Editor } from "./editor";
 import { Output } from "./output";
-import type { RuntimeInfo, RuntimeName, StartupTimings } from "./protocol";
-import { Runner } from "./runner";
+import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
+import { Runner, type ReadyInfo } from "./runner";
 
 export interface PageConfig {
   build: string;
@@ -32,6 +32,8 @@ function formatMB(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+const FAST_START_KEY = "pyplay.fastStart";
+
 const runtimeLabels: Record<string, string> = { pyodide: "Pyodide", micropython: "MicroPython", pyscript: "PyScript" };
 
 class Page {
@@ -57,7 +59,7 @@ class Page {
     const initial = this.runtimeSel.value === "micropython" ? "micropython" : "pyodide";
     this.runner = new Runner(this.cfg.worker, this.cfg.runtimes, this.cfg.build, initial, {
       progress: (phase, loaded, total) => this.onProgress(phase, loaded, total),
-      ready: (info) => this.onReady(info.runtime, info.version, info.pythonVersion, info.timings),
+      ready: (info) => this.onReady(info),
       output: (chunks) => {
         for (const [stream, text] of chunks) this.output.append(stream, text);
       },
@@ -65,6 +67,7 @@ class Page {
       done: (r) => this.onDone(r.status, r.ms, r.restarted),
       fatal: (message) => this.setStatus("error", `Error: ${message}`),
     });
+    this.runner.snapshotEnabled = localStorage.getItem(FAST_START_KEY) !== "off";
     this.bind();
     this.checkIsolation();
     this.startRuntime();
@@ -78,6 +81,20 @@ class Page {
       this.startRuntime();
     });
     $("clear").addEventListener("click", () => this.output.clear());
+    const fast = $<HTMLInputElement>("fast-start");
+    fast.checked = this.runner.snapshotEnabled;
+    fast.addEventListener("change", () => {
+      this.runner.snapshotEnabled = fast.checked;
+      localStorage.setItem(FAST_START_KEY, fast.checked ? "on" : "off");
+    });
+    $("clear-cache").addEventListener("click", async () => {
+      const removed = await caches.delete(SNAPSHOT_CACHE).catch(() => false);
+      this.output.info(
+        removed
+          ? "Cleared the cached runtime snapshot: the next start is a normal one, which saves a fresh snapshot."
+          : "There was no cached runtime snapshot to clear.",
+      );
+    });
     this.runtimeSel.addEventListener("change", () => this.startRuntime());
     this.inputForm.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -131,7 +148,7 @@ class Page {
     this.setStatus("loading", `Loading ${runtimeLabels[rt]} ${info?.version ?? ""}…`);
     this.progress.hidden = false;
     this.progress.removeAttribute("value");
-    this.runBtn.disabled = true;
+    this.runBtn.disabled = false;
     this.stopBtn.disabled = true;
     this.runner.start(rt);
   }
@@ -149,28 +166,41 @@ class Page {
     }
   }
 
-  private onReady(runtime: RuntimeName, version: string, pythonVersion: string, t: StartupTimings): void {
+  private onReady(r: ReadyInfo): void {
     this.progress.hidden = true;
-    this.runBtn.disabled = false;
-    const what = runtime === "pyodide" ? `Pyodide ${version} (Python ${pythonVersion})` : `MicroPython ${pythonVersion}`;
+    this.runBtn.disabled = this.runner.isRunning;
+    const what =
+      r.runtime === "pyodide" ? `Pyodide ${r.version} (Python ${r.pythonVersion})` : `MicroPython ${r.pythonVersion}`;
+    if (r.spare) {
+      this.setStatus("ready", `Ready: ${what}, a fresh interpreter (pre-started in the background)`);
+      return;
+    }
     const since = performance.now() - this.loadStarted;
+    const how: Record<string, string> = {
+      snapshot: "fast start from this browser's snapshot",
+      saved: "normal start; snapshot saved for a fast start next time",
+      normal: "normal start",
+      repaired: "normal start: the cached snapshot was unusable and has been replaced",
+    };
+    const init = r.path === "snapshot" ? "restore" : "compile + init";
     this.setStatus(
       "ready",
-      `Ready: ${what}, started in ${formatMs(since)} (download ${formatMs(t.download)}, start ${formatMs(t.init)})`,
+      `Ready: ${what} in ${formatMs(since)} — ${how[r.path]} (download ${formatMs(r.timings.download)}, ` +
+        `${init} ${formatMs(r.timings.init)})`,
     );
+    this.status.dataset.path = r.path;
+    if (r.note) console.info("pyplay:", r.note);
   }
 
   run(): void {
-    if (this.runner.isRunning) return;
-    if (!this.runner.isReady) {
-      this.setStatus(this.status.dataset.state ?? "loading", `${this.status.textContent} — Run will be possible once it is ready`);
-      return;
-    }
+    if (this.runner.isRunning || this.selectedRuntime() === "pyscript") return;
     this.output.clear();
+    const ready = this.runner.isReady;
     if (!this.runner.run(this.editor.code)) return;
     this.runBtn.disabled = true;
     this.stopBtn.disabled = false;
-    this.setStatus("running", "Running…");
+    if (ready) this.setStatus("running", "Running…");
+    else this.output.info("The program will run as soon as the runtime has started.");
   }
 
   stop(): void {
@@ -189,7 +219,7 @@ class Page {
   private onDone(status: string, ms: number, restarted: boolean): void {
     this.inputForm.hidden = true;
     this.stopBtn.disabled = true;
-    this.runBtn.disabled = !this.runner.isReady;
+    this.runBtn.disabled = false;
     if (restarted) {
       this.output.append("stderr", "\nKeyboardInterrupt\n");
       this.output.info("The program did not stop by itself, so the interpreter was restarted.");

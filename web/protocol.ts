@@ -18,6 +18,8 @@ export type ToWorker =
       build: string;
       control: SharedArrayBuffer | null;
       interrupt: SharedArrayBuffer | null;
+      /** Use and keep a memory snapshot of the pristine interpreter (Pyodide). */
+      snapshot: boolean;
     }
   | { type: "run"; id: number; code: string };
 
@@ -26,16 +28,32 @@ export type Stream = "stdout" | "stderr";
 /** Start-up phase durations in milliseconds. */
 export interface StartupTimings {
   download: number; // until every fetched runtime file has arrived
-  init: number; // compiling, instantiating and initialising after that
+  init: number; // compiling, instantiating and initialising (or restoring) after that
   total: number; // from worker start to ready
 }
+
+/**
+ * How the interpreter started: restored from this browser's memory snapshot
+ * ("snapshot"), a normal start that then saved a snapshot ("saved"), a
+ * normal start ("normal"), or a normal start after a bad snapshot was
+ * thrown away ("repaired").
+ */
+export type StartPath = "snapshot" | "saved" | "normal" | "repaired";
 
 export type RunStatus = "ok" | "error" | "interrupted";
 
 /** Worker → page. */
 export type FromWorker =
   | { type: "progress"; phase: "download" | "init"; loaded: number; total: number }
-  | { type: "ready"; runtime: RuntimeName; version: string; pythonVersion: string; timings: StartupTimings }
+  | {
+      type: "ready";
+      runtime: RuntimeName;
+      version: string;
+      pythonVersion: string;
+      timings: StartupTimings;
+      path: StartPath;
+      note?: string; // why the fast path was not used, when it was not
+    }
   | { type: "out"; chunks: [Stream, string][] }
   | { type: "input"; prompt: string }
   | { type: "done"; id: number; status: RunStatus; ms: number }
@@ -57,3 +75,6 @@ export const INPUT_CANCELLED = 3;
 
 /** Value written to the interrupt buffer to raise KeyboardInterrupt (SIGINT). */
 export const SIGINT = 2;
+
+/** Cache Storage name for this browser's Pyodide memory snapshots. */
+export const SNAPSHOT_CACHE = "pyplay-snapshots";

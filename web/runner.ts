@@ -16,6 +16,7 @@ import {
   type RunStatus,
   type RuntimeInfo,
   type RuntimeName,
+  type StartPath,
   type StartupTimings,
   type Stream,
   type ToWorker,
@@ -24,23 +25,77 @@ import {
 /** How long Stop waits for KeyboardInterrupt before replacing the worker. */
 export const STOP_GRACE_MS = 1000;
 
+export interface ReadyInfo {
+  runtime: RuntimeName;
+  version: string;
+  pythonVersion: string;
+  timings: StartupTimings;
+  path: StartPath;
+  note?: string;
+  /** A pre-started spare interpreter took over: no start-up wait at all. */
+  spare: boolean;
+}
+
 export interface RunnerEvents {
   progress(phase: "download" | "init", loaded: number, total: number): void;
-  ready(info: { runtime: RuntimeName; version: string; pythonVersion: string; timings: StartupTimings }): void;
+  ready(info: ReadyInfo): void;
   output(chunks: [Stream, string][]): void;
   input(prompt: string): void;
   done(result: { status: RunStatus; ms: number; restarted: boolean }): void;
   fatal(message: string): void;
 }
 
+/** One worker with its interpreter and shared buffers. */
+class Slot {
+  readonly worker: Worker;
+  readonly control: SharedArrayBuffer | null;
+  readonly interrupt: SharedArrayBuffer | null;
+  ready: Extract<FromWorker, { type: "ready" }> | null = null;
+  failed = false;
+
+  constructor(
+    readonly runtime: RuntimeName,
+    workerURL: string,
+    info: RuntimeInfo,
+    build: string,
+    isolated: boolean,
+    snapshot: boolean,
+  ) {
+    this.control = isolated ? new SharedArrayBuffer(CTL_BYTES) : null;
+    this.interrupt = isolated ? new SharedArrayBuffer(4) : null;
+    this.worker = new Worker(workerURL, { type: "module", name: `pyplay-${runtime}` });
+    const init: ToWorker = {
+      type: "init",
+      runtime,
+      info,
+      build,
+      control: this.control,
+      interrupt: this.interrupt,
+      snapshot,
+    };
+    this.worker.postMessage(init);
+  }
+
+  dispose(): void {
+    this.worker.terminate();
+  }
+}
+
+/** How long after start-up the spare interpreter starts booting. */
+const SPARE_DELAY_MS = 1500;
+
 export class Runner {
   readonly isolated = globalThis.crossOriginIsolated === true;
-  private worker: Worker | null = null;
-  private control: SharedArrayBuffer | null = null;
-  private interrupt: SharedArrayBuffer | null = null;
+  /** Keep a pre-started interpreter so Restart and a forced Stop are instant. */
+  spareEnabled = true;
+  /** Use this browser's memory snapshot of Pyodide (see worker.ts). */
+  snapshotEnabled = true;
+  private slot: Slot | null = null;
+  private spare: Slot | null = null;
+  private spareTimer: number | undefined;
   private runtime: RuntimeName;
-  private ready = false;
   private running: number | null = null;
+  private queued: string | null = null;
   private nextId = 1;
   private stopTimer: number | undefined;
 
@@ -55,55 +110,101 @@ export class Runner {
   }
 
   get isReady(): boolean {
-    return this.ready;
+    return this.slot?.ready != null;
   }
   get isRunning(): boolean {
     return this.running !== null;
+  }
+  get hasQueuedRun(): boolean {
+    return this.queued !== null;
   }
   get runtimeName(): RuntimeName {
     return this.runtime;
   }
 
-  /** Starts (or restarts) a fresh interpreter of the given runtime. */
+  /**
+   * Starts (or restarts) a fresh interpreter of the given runtime, taking
+   * over the pre-started spare when there is one.
+   */
   start(runtime: RuntimeName = this.runtime): void {
-    this.dispose();
+    clearTimeout(this.stopTimer);
+    clearTimeout(this.spareTimer);
+    this.slot?.dispose();
+    this.slot = null;
+    this.running = null;
     this.runtime = runtime;
+    const spare = this.spare;
+    this.spare = null;
+    if (spare && spare.runtime === runtime && !spare.failed) {
+      this.adopt(spare, true);
+      return;
+    }
+    spare?.dispose();
     const info = this.runtimes[runtime];
     if (!info) {
       this.on.fatal(`runtime ${runtime} is not part of this build`);
       return;
     }
-    if (this.isolated) {
-      this.control = new SharedArrayBuffer(CTL_BYTES);
-      this.interrupt = new SharedArrayBuffer(4);
-    }
-    const w = new Worker(this.workerURL, { type: "module", name: `pyplay-${runtime}` });
-    this.worker = w;
-    w.onmessage = (e: MessageEvent<FromWorker>) => {
-      if (this.worker === w) this.handle(e.data);
-    };
-    w.onerror = (e) => {
-      if (this.worker === w) this.on.fatal(e.message || "the runtime worker failed to start");
-    };
-    const init: ToWorker = {
-      type: "init",
-      runtime,
-      info,
-      build: this.build,
-      control: this.control,
-      interrupt: this.interrupt,
-    };
-    w.postMessage(init);
+    this.adopt(new Slot(runtime, this.workerURL, info, this.build, this.isolated, this.snapshotEnabled), false);
   }
 
-  private handle(msg: FromWorker): void {
+  private adopt(slot: Slot, fromSpare: boolean): void {
+    this.slot = slot;
+    slot.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      if (this.slot === slot) this.handle(slot, e.data, fromSpare);
+    };
+    slot.worker.onerror = (e) => {
+      if (this.slot !== slot) return;
+      slot.failed = true;
+      this.on.fatal(e.message || "the runtime worker failed to start");
+    };
+    if (slot.ready) this.becameReady(slot, fromSpare);
+    else if (fromSpare) this.on.progress("init", 0, 0);
+  }
+
+  private startSpare(): void {
+    if (!this.spareEnabled || this.spare || !this.slot?.ready) return;
+    const info = this.runtimes[this.runtime];
+    if (!info) return;
+    const spare = new Slot(this.runtime, this.workerURL, info, this.build, this.isolated, this.snapshotEnabled);
+    spare.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      if (e.data.type === "ready") spare.ready = e.data;
+      else if (e.data.type === "fatal") spare.failed = true;
+    };
+    spare.worker.onerror = () => {
+      spare.failed = true;
+    };
+    this.spare = spare;
+  }
+
+  private becameReady(slot: Slot, fromSpare: boolean): void {
+    const r = slot.ready!;
+    this.on.ready({
+      runtime: r.runtime,
+      version: r.version,
+      pythonVersion: r.pythonVersion,
+      timings: r.timings,
+      path: r.path,
+      note: r.note,
+      spare: fromSpare,
+    });
+    clearTimeout(this.spareTimer);
+    this.spareTimer = window.setTimeout(() => this.startSpare(), SPARE_DELAY_MS);
+    if (this.queued !== null) {
+      const code = this.queued;
+      this.queued = null;
+      this.run(code);
+    }
+  }
+
+  private handle(slot: Slot, msg: FromWorker, fromSpare: boolean): void {
     switch (msg.type) {
       case "progress":
         this.on.progress(msg.phase, msg.loaded, msg.total);
         break;
       case "ready":
-        this.ready = true;
-        this.on.ready(msg);
+        slot.ready = msg;
+        this.becameReady(slot, fromSpare);
         break;
       case "out":
         this.on.output(msg.chunks);
@@ -118,28 +219,39 @@ export class Runner {
         this.on.done({ status: msg.status, ms: msg.ms, restarted: false });
         break;
       case "fatal":
-        this.ready = false;
+        slot.failed = true;
+        this.queued = null;
         this.on.fatal(msg.message);
         break;
     }
   }
 
-  /** Runs code in a fresh namespace; returns false if not ready or busy. */
+  /**
+   * Runs code in a fresh namespace. While the runtime is still starting,
+   * the run is queued and starts the moment it is ready. Returns false when
+   * a program is already running.
+   */
   run(code: string): boolean {
-    if (!this.worker || !this.ready || this.running !== null) return false;
+    const slot = this.slot;
+    if (!slot || slot.failed || this.running !== null) return false;
+    if (!slot.ready) {
+      this.queued = code;
+      return true;
+    }
     const id = this.nextId++;
     this.running = id;
-    if (this.interrupt) Atomics.store(new Int32Array(this.interrupt), 0, 0);
-    this.worker.postMessage({ type: "run", id, code } satisfies ToWorker);
+    if (slot.interrupt) Atomics.store(new Int32Array(slot.interrupt), 0, 0);
+    slot.worker.postMessage({ type: "run", id, code } satisfies ToWorker);
     return true;
   }
 
   /** Answers a pending input() with one line. */
   answer(line: string): void {
-    if (!this.control) return;
+    const control = this.slot?.control;
+    if (!control) return;
     const bytes = new TextEncoder().encode(line).slice(0, CTL_INPUT_CAPACITY);
-    new Uint8Array(this.control).set(bytes, CTL_HEADER_BYTES);
-    const ctl = new Int32Array(this.control, 0, CTL_HEADER_BYTES / 4);
+    new Uint8Array(control).set(bytes, CTL_HEADER_BYTES);
+    const ctl = new Int32Array(control, 0, CTL_HEADER_BYTES / 4);
     Atomics.store(ctl, CTL_INPUT_LEN, bytes.length);
     Atomics.store(ctl, CTL_INPUT, INPUT_ANSWERED);
     Atomics.notify(ctl, CTL_INPUT);
@@ -149,14 +261,16 @@ export class Runner {
    * Stops the running program: raises KeyboardInterrupt through the
    * interrupt buffer (Pyodide), and if the program has not finished after a
    * grace period, or the runtime cannot be interrupted (MicroPython, or no
-   * shared memory), terminates the worker and starts a fresh one.
+   * shared memory), terminates the worker and switches to a fresh one.
    */
   stop(): void {
-    if (this.running === null) return;
-    const canInterrupt = this.runtime === "pyodide" && this.interrupt !== null && this.control !== null;
+    this.queued = null;
+    const slot = this.slot;
+    if (this.running === null || !slot) return;
+    const canInterrupt = this.runtime === "pyodide" && slot.interrupt !== null && slot.control !== null;
     if (canInterrupt) {
-      Atomics.store(new Int32Array(this.interrupt!), 0, SIGINT);
-      const ctl = new Int32Array(this.control!, 0, CTL_HEADER_BYTES / 4);
+      Atomics.store(new Int32Array(slot.interrupt!), 0, SIGINT);
+      const ctl = new Int32Array(slot.control!, 0, CTL_HEADER_BYTES / 4);
       if (Atomics.load(ctl, CTL_INPUT) !== 0) {
         Atomics.store(ctl, CTL_INPUT, INPUT_CANCELLED);
         Atomics.notify(ctl, CTL_INPUT);
@@ -171,15 +285,17 @@ export class Runner {
   private forceStop(): void {
     if (this.running === null) return;
     this.running = null;
-    this.start(this.runtime);
     this.on.done({ status: "interrupted", ms: 0, restarted: true });
+    this.start(this.runtime);
   }
 
-  private dispose(): void {
+  /** Stops every worker (page unload, tests). */
+  dispose(): void {
     clearTimeout(this.stopTimer);
-    this.worker?.terminate();
-    this.worker = null;
-    this.ready = false;
+    clearTimeout(this.spareTimer);
+    this.slot?.dispose();
+    this.spare?.dispose();
+    this.slot = this.spare = null;
     this.running = null;
   }
 }

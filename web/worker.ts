@@ -14,10 +14,12 @@ import {
   INPUT_IDLE,
   INPUT_WAITING,
   SIGINT,
+  SNAPSHOT_CACHE,
   type FromWorker,
   type RunStatus,
   type RuntimeInfo,
   type RuntimeName,
+  type StartPath,
   type Stream,
   type ToWorker,
 } from "./protocol";
@@ -122,6 +124,8 @@ const io = {
 interface Runtime {
   version: string;
   pythonVersion: string;
+  path: StartPath;
+  note?: string;
   run(code: string): RunStatus;
 }
 
@@ -239,9 +243,11 @@ def _pyplay_run(code):
 `;
 
 // ---- download progress --------------------------------------------------------
-// Runtime files are fetched through this wrapper, which counts body bytes
-// against the sizes in the build manifest (the transfer may be compressed,
-// so Content-Length would not match).
+// Runtime files are counted as they arrive by reading a clone of each
+// response: the original goes untouched to WebAssembly.instantiateStreaming,
+// so the browser can still cache the compiled module. Sizes come from the
+// build manifest (the transfer may be compressed, so Content-Length would
+// not match).
 
 function trackDownloads(info: RuntimeInfo, tracked: string[]): Promise<void> {
   const sizes = new Map<string, number>();
@@ -259,31 +265,73 @@ function trackDownloads(info: RuntimeInfo, tracked: string[]): Promise<void> {
     lastPost = now;
     post({ type: "progress", phase: "download", loaded, total });
   };
+  const count = async (body: ReadableStream<Uint8Array>) => {
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        loaded += value.byteLength;
+        report(false);
+      }
+    } catch {
+      // The real consumer reports the failure.
+    }
+    report(true);
+    if (--remaining === 0) resolveAll();
+  };
   const realFetch = globalThis.fetch.bind(globalThis);
   globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const res = await realFetch(input, init);
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url, location.href);
-    if (!sizes.has(url.pathname) || !res.body || !res.ok) return res;
+    if (!sizes.has(url.pathname) || !res.ok) return res;
     sizes.delete(url.pathname);
-    const counter = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, ctl) {
-        loaded += chunk.byteLength;
-        report(false);
-        ctl.enqueue(chunk);
-      },
-      flush() {
-        report(true);
-        if (--remaining === 0) resolveAll();
-      },
-    });
-    return new Response(res.body.pipeThrough(counter), {
-      status: res.status,
-      statusText: res.statusText,
-      headers: res.headers,
-    });
+    const copy = res.clone();
+    if (copy.body) void count(copy.body);
+    return res;
   };
   report(true);
   return all;
+}
+
+// ---- memory snapshots ---------------------------------------------------------
+// A snapshot of a pristine Pyodide (taken right after start-up, before any
+// of our or the user's code ran) is kept in this browser's Cache Storage,
+// keyed by runtime version and build, and restored on later visits: that
+// skips initialising the interpreter, the bulk of start-up. It is never sent
+// anywhere. Any failure falls back to a normal start and replaces the entry.
+
+function snapshotKey(info: RuntimeInfo, build: string): string {
+  return new URL(`/__pyplay/snapshot/pyodide/${info.version}/${build}`, location.href).href;
+}
+
+async function openSnapshots(): Promise<Cache | null> {
+  try {
+    return await caches.open(SNAPSHOT_CACHE);
+  } catch {
+    return null; // no Cache Storage (e.g. an opaque origin): no fast path
+  }
+}
+
+/** Returns the stored snapshot's bytes (checked for truncation), or null. */
+async function readSnapshot(cache: Cache, key: string): Promise<Uint8Array | null> {
+  const res = await cache.match(key);
+  if (!res) return null;
+  const want = Number(res.headers.get("x-pyplay-length"));
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (!want || bytes.length !== want) throw new Error(`snapshot has ${bytes.length} bytes, expected ${want}`);
+  return bytes;
+}
+
+async function saveSnapshot(cache: Cache, key: string, bytes: Uint8Array): Promise<void> {
+  // Old builds' snapshots can never be used again.
+  for (const req of await cache.keys()) if (req.url !== key) await cache.delete(req);
+  await cache.put(
+    key,
+    new Response(bytes as unknown as BodyInit, {
+      headers: { "content-type": "application/octet-stream", "x-pyplay-length": String(bytes.length) },
+    }),
+  );
 }
 
 // ---- loaders -----------------------------------------------------------------
@@ -296,6 +344,7 @@ interface PyodideAPI {
   setStderr(opts: { write: (buf: Uint8Array) => number; isatty?: boolean }): void;
   setStdin(opts: { stdin: () => string | null | undefined; isatty?: boolean }): void;
   setInterruptBuffer(buf: Int32Array): void;
+  makeMemorySnapshot(): Uint8Array;
   globals: { get(name: string): unknown };
 }
 
@@ -307,16 +356,48 @@ function streamWriter(stream: Stream) {
   };
 }
 
-async function loadPyodideRuntime(info: RuntimeInfo): Promise<Runtime> {
+async function loadPyodideRuntime(info: RuntimeInfo, build: string, useSnapshot: boolean): Promise<Runtime> {
   const downloads = trackDownloads(info, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
-  const mod = (await import(/* @vite-ignore */ info.base + "pyodide.mjs")) as {
+  const modPromise = import(/* @vite-ignore */ info.base + "pyodide.mjs") as Promise<{
     loadPyodide(opts: object): Promise<PyodideAPI>;
-  };
+  }>;
   void downloads.then(() => post({ type: "progress", phase: "init", loaded: 0, total: 0 }));
-  const py = await mod.loadPyodide({
-    indexURL: info.base,
-    env: { PYTHON_COLORS: "0", HOME: "/home/pyodide" },
-  });
+  const base = { indexURL: info.base, env: { PYTHON_COLORS: "0", HOME: "/home/pyodide" } };
+  const key = snapshotKey(info, build);
+  const cache = useSnapshot ? await openSnapshots() : null;
+  let path: StartPath = "normal";
+  let note: string | undefined;
+  let py: PyodideAPI | null = null;
+  if (cache) {
+    try {
+      const snap = await readSnapshot(cache, key);
+      if (snap) {
+        py = await (await modPromise).loadPyodide({ ...base, _loadSnapshot: snap });
+        py.runPython("1 + 1"); // a broken restore fails here, not in the user's run
+        path = "snapshot";
+      }
+    } catch (err) {
+      py = null;
+      path = "repaired";
+      note = `the cached snapshot could not be used (${(err as Error)?.message ?? err}); started normally and replaced it`;
+      await cache.delete(key).catch(() => {});
+    }
+  }
+  if (!py) {
+    py = await (await modPromise).loadPyodide({ ...base, _makeSnapshot: cache !== null });
+    if (cache) {
+      try {
+        // Taken before any other code runs: the snapshot holds a pristine
+        // interpreter only, never anything a program did.
+        const snap = py.makeMemorySnapshot();
+        // Saving happens in the background; the first run need not wait.
+        void saveSnapshot(cache, key, snap).catch((err) => console.warn("pyplay: snapshot not saved:", err));
+        if (path === "normal") path = "saved";
+      } catch (err) {
+        note = `no snapshot was made (${(err as Error)?.message ?? err})`;
+      }
+    }
+  }
   py.setStdout({ write: streamWriter("stdout"), isatty: false });
   py.setStderr({ write: streamWriter("stderr"), isatty: false });
   py.setStdin({ stdin: () => io.readline(""), isatty: false });
@@ -328,6 +409,8 @@ async function loadPyodideRuntime(info: RuntimeInfo): Promise<Runtime> {
   return {
     version: py.version,
     pythonVersion,
+    path,
+    note,
     run(code: string): RunStatus {
       if (interrupt) Atomics.store(interrupt, 0, 0);
       return runFn(code) as RunStatus;
@@ -360,7 +443,7 @@ async function loadMicroPythonRuntime(info: RuntimeInfo): Promise<Runtime> {
   const runFn = mp.globals.get("_pyplay_run") as (code: string) => string;
   mp.runPython("import sys\n_pyplay_version = '.'.join(str(p) for p in sys.implementation.version[:3])");
   const pythonVersion = String(mp.globals.get("_pyplay_version"));
-  return { version: info.version, pythonVersion, run: (code: string) => runFn(code) as RunStatus };
+  return { version: info.version, pythonVersion, path: "normal", run: (code: string) => runFn(code) as RunStatus };
 }
 
 // ---- message loop --------------------------------------------------------------
@@ -379,7 +462,10 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     if (msg.interrupt) interrupt = new Int32Array(msg.interrupt);
     try {
       const t0 = performance.now();
-      runtime = msg.runtime === "micropython" ? await loadMicroPythonRuntime(msg.info) : await loadPyodideRuntime(msg.info);
+      runtime =
+        msg.runtime === "micropython"
+          ? await loadMicroPythonRuntime(msg.info)
+          : await loadPyodideRuntime(msg.info, msg.build, msg.snapshot);
       const downloadEnd = Math.max(
         0,
         ...performance
@@ -394,6 +480,8 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         version: runtime.version,
         pythonVersion: runtime.pythonVersion,
         timings: { download: Math.max(0, downloadEnd - t0), init: now - Math.max(downloadEnd, t0), total: now - started },
+        path: runtime.path,
+        note: runtime.note,
       });
     } catch (err) {
       post({ type: "fatal", message: `could not start ${msg.runtime}: ${(err as Error)?.message ?? err}` });
