@@ -336,3 +336,22 @@ func TestFromStoreError(t *testing.T) {
 }
 
 func fmtWrap(err error) error { return errors.Join(err) }
+
+// BenchmarkDecodeFullBatch measures the worst case the default limits
+// admit: a samples message with 500 samples.
+func BenchmarkDecodeFullBatch(b *testing.B) {
+	var sb strings.Builder
+	for i := range DefaultLimits.MaxSamplesPerBatch {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"seq":` + strconv.Itoa(i) + `,"warmup":false,"ns":12345678.9,"iters":16,"hidden":false}`)
+	}
+	data := []byte(samplesMsg(sb.String()))
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Decode(data, Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

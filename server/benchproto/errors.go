@@ -35,6 +35,7 @@ type ProtoError struct {
 	Ref int64
 }
 
+// Error formats the code, the offending seq and the message, for logs.
 func (e *ProtoError) Error() string {
 	if e.Ref != 0 {
 		return fmt.Sprintf("benchproto: %s (seq %d): %s", e.Code, e.Ref, e.Message)
