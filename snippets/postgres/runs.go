@@ -1,0 +1,242 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pyplay/pyplay/snippets"
+)
+
+// CreateRun stores a new run; see snippets.RunStore.
+func (s *Store) CreateRun(ctx context.Context, r *snippets.Run) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("postgres: create run: %w", err)
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	t := now()
+	for range 3 {
+		tag, err := s.pool.Exec(ctx, `INSERT INTO runs
+			(id, snippet_id, runtime, runtime_version, env, config, phases, created, status, error)
+			VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9, '')
+			ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.SnippetID, r.Runtime, r.RuntimeVersion, jsonText(r.Env), jsonText(r.Config), jsonText(r.Phases),
+			t, snippets.RunRunning)
+		if isForeignKeyViolation(err) {
+			return fmt.Errorf("postgres: create run %s: %w", r.ID, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", r.SnippetID))
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: create run %s: %w", r.ID, mapError(err))
+		}
+		if tag.RowsAffected() == 1 {
+			r.Status, r.Created = snippets.RunRunning, t
+			return nil
+		}
+		// The run exists: a resend, or another snippet's run.
+		var snippetID, status string
+		var created time.Time
+		err = s.pool.QueryRow(ctx, `SELECT snippet_id, status, created FROM runs WHERE id = $1`, r.ID).Scan(&snippetID, &status, &created)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // deleted in between; try again
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: create run %s: %w", r.ID, mapError(err))
+		}
+		if snippetID != r.SnippetID {
+			return fmt.Errorf("postgres: create run %s: %w", r.ID,
+				snippets.Errorf(snippets.Conflict, "run %s already exists for snippet %s", r.ID, snippetID))
+		}
+		r.Status, r.Created = status, created.UTC()
+		return nil
+	}
+	return fmt.Errorf("postgres: create run %s: the run was deleted and created repeatedly while creating it", r.ID)
+}
+
+// jsonText stores an absent JSON object as {} so readers always get an
+// object.
+func jsonText(m json.RawMessage) string {
+	m = bytes.TrimSpace(m)
+	if len(m) == 0 {
+		return "{}"
+	}
+	return string(m)
+}
+
+// AppendBatch stores a batch exactly once; see snippets.RunStore.
+func (s *Store) AppendBatch(ctx context.Context, b *snippets.Batch) (stored bool, err error) {
+	if err := b.Validate(); err != nil {
+		return false, fmt.Errorf("postgres: append batch: %w", err)
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("postgres: append batch %s/%d: %w", b.RunID, b.Seq, mapError(err))
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	stored, err = appendBatch(ctx, tx, b)
+	if err != nil {
+		return false, fmt.Errorf("postgres: append batch %s/%d: %w", b.RunID, b.Seq, err)
+	}
+	if !stored {
+		return false, nil
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("postgres: append batch %s/%d: %w", b.RunID, b.Seq, mapError(err))
+	}
+	return true, nil
+}
+
+func appendBatch(ctx context.Context, tx pgx.Tx, b *snippets.Batch) (bool, error) {
+	// Locking the run serialises the batches of one run, so the overlap
+	// check below cannot race another batch and sample_count stays exact.
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, b.RunID).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, snippets.Errorf(snippets.NotFound, "no run with ID %s", b.RunID)
+	}
+	if err != nil {
+		return false, mapError(err)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO batches (run_id, seq, received) VALUES ($1, $2, $3)
+		ON CONFLICT (run_id, seq) DO NOTHING`, b.RunID, b.Seq, now())
+	if err != nil {
+		return false, mapError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil // a resend: the batch is already stored
+	}
+	if len(b.Samples) == 0 {
+		return true, nil
+	}
+	n := len(b.Samples)
+	seqs, iters := make([]int64, n), make([]int64, n)
+	warmups, hidden := make([]bool, n), make([]bool, n)
+	ns := make([]float64, n)
+	for i, sm := range b.Samples {
+		seqs[i], iters[i], warmups[i], hidden[i], ns[i] = int64(sm.Seq), int64(sm.Iterations), sm.Warmup, sm.Hidden, sm.NsPerIter
+	}
+	var taken int64
+	err = tx.QueryRow(ctx, `SELECT seq FROM samples WHERE run_id = $1 AND seq = ANY($2) ORDER BY seq LIMIT 1`, b.RunID, seqs).Scan(&taken)
+	if err == nil {
+		// The caller rolls back, so nothing of this batch is kept.
+		return false, snippets.Errorf(snippets.Conflict, "sample %d of run %s is already stored by another batch", taken, b.RunID)
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return false, mapError(err)
+	}
+	// One statement for the whole batch, however many samples it has.
+	if _, err := tx.Exec(ctx, `INSERT INTO samples (run_id, seq, batch_seq, warmup, ns, iterations, hidden)
+		SELECT $1, u.seq, $2, u.warmup, u.ns, u.iterations, u.hidden
+		FROM unnest($3::bigint[], $4::boolean[], $5::float8[], $6::bigint[], $7::boolean[]) AS u (seq, warmup, ns, iterations, hidden)`,
+		b.RunID, b.Seq, seqs, warmups, ns, iters, hidden); err != nil {
+		return false, mapError(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE runs SET sample_count = sample_count + $2 WHERE id = $1`, b.RunID, n); err != nil {
+		return false, mapError(err)
+	}
+	return true, nil
+}
+
+// FinishRun records how a run ended; see snippets.RunStore.
+func (s *Store) FinishRun(ctx context.Context, runID, status, errText string) error {
+	if err := snippets.ValidateFinish(status, errText); err != nil {
+		return fmt.Errorf("postgres: finish run %s: %w", runID, err)
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE runs SET status = $2, error = $3, finished = coalesce(finished, $4) WHERE id = $1`,
+		runID, status, errText, now())
+	if err != nil {
+		return fmt.Errorf("postgres: finish run %s: %w", runID, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: finish run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
+	}
+	return nil
+}
+
+const runColumns = `id, snippet_id, runtime, runtime_version, env, config, phases, created, finished, status, error, sample_count`
+
+func scanRun(row pgx.Row) (*snippets.Run, error) {
+	var r snippets.Run
+	var env, config, phases []byte
+	var finished *time.Time
+	if err := row.Scan(&r.ID, &r.SnippetID, &r.Runtime, &r.RuntimeVersion, &env, &config, &phases,
+		&r.Created, &finished, &r.Status, &r.Error, &r.SampleCount); err != nil {
+		return nil, err
+	}
+	r.Env, r.Config, r.Phases = env, config, phases
+	r.Created = r.Created.UTC()
+	if finished != nil {
+		t := finished.UTC()
+		r.Finished = &t
+	}
+	return &r, nil
+}
+
+// ListRuns returns a snippet's runs, newest first; see snippets.RunStore.
+func (s *Store) ListRuns(ctx context.Context, snippetID string) ([]*snippets.Run, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM runs WHERE snippet_id = $1 ORDER BY created DESC, seq DESC`, snippetID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list runs of %s: %w", snippetID, mapError(err))
+	}
+	defer rows.Close()
+	runs := []*snippets.Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list runs of %s: %w", snippetID, mapError(err))
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list runs of %s: %w", snippetID, mapError(err))
+	}
+	return runs, nil
+}
+
+// GetRun returns a run with its samples; see snippets.RunStore.
+func (s *Store) GetRun(ctx context.Context, runID string) (*snippets.Run, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	// One snapshot, so SampleCount and Samples agree even while batches
+	// arrive.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get run %s: %w", runID, mapError(err))
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, runID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: get run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get run %s: %w", runID, mapError(err))
+	}
+	rows, err := tx.Query(ctx, `SELECT seq, warmup, ns, iterations, hidden FROM samples WHERE run_id = $1 ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get run %s: %w", runID, mapError(err))
+	}
+	defer rows.Close()
+	r.Samples = make([]snippets.Sample, 0, r.SampleCount)
+	for rows.Next() {
+		var sm snippets.Sample
+		if err := rows.Scan(&sm.Seq, &sm.Warmup, &sm.NsPerIter, &sm.Iterations, &sm.Hidden); err != nil {
+			return nil, fmt.Errorf("postgres: get run %s: %w", runID, mapError(err))
+		}
+		r.Samples = append(r.Samples, sm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: get run %s: %w", runID, mapError(err))
+	}
+	return r, nil
+}
