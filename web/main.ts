@@ -6,6 +6,7 @@ import { Editor } from "./editor";
 import { Output } from "./output";
 import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
 import { Runner, type ReadyInfo } from "./runner";
+import { PyScriptMode, type PyScriptPageConfig } from "./pyscript";
 
 export interface PageConfig {
   build: string;
@@ -14,6 +15,7 @@ export interface PageConfig {
   runtime: string;
   snippet?: { id: string; runtime: string; title: string };
   examples: { name: string; title: string; runtime: string; code: string }[];
+  pyscript?: PyScriptPageConfig;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -38,6 +40,8 @@ const runtimeLabels: Record<string, string> = { pyodide: "Pyodide", micropython:
 
 class Page {
   readonly cfg = readConfig();
+  /** Milestones in ms since navigation (benchmarks read these). */
+  readonly marks: { ready?: number; firstOutput?: number } = {};
   readonly status = $<HTMLElement>("status");
   readonly progress = $<HTMLProgressElement>("progress");
   readonly output = new Output($("output"));
@@ -49,6 +53,7 @@ class Page {
   readonly inputField = $<HTMLInputElement>("input-field");
   readonly editor: Editor;
   readonly runner: Runner;
+  readonly pyscript: PyScriptMode;
   private loadStarted = performance.now();
 
   constructor() {
@@ -61,6 +66,7 @@ class Page {
       progress: (phase, loaded, total) => this.onProgress(phase, loaded, total),
       ready: (info) => this.onReady(info),
       output: (chunks) => {
+        this.marks.firstOutput ??= performance.now();
         for (const [stream, text] of chunks) this.output.append(stream, text);
       },
       input: (prompt) => this.askInput(prompt),
@@ -68,6 +74,16 @@ class Page {
       fatal: (message) => this.setStatus("error", `Error: ${message}`),
     });
     this.runner.snapshotEnabled = localStorage.getItem(FAST_START_KEY) !== "off";
+    this.pyscript = new PyScriptMode(this.cfg.pyscript, {
+      output: this.output,
+      runtimes: this.cfg.runtimes,
+      setStatus: (state, text) => this.setStatus(state, text),
+      runButton: this.runBtn,
+      stopButton: this.stopBtn,
+      runtimeSelect: this.runtimeSel,
+      code: () => this.editor.code,
+      autorun: this.cfg.snippet?.runtime === "pyscript",
+    });
     this.bind();
     this.checkIsolation();
     this.startRuntime();
@@ -139,10 +155,11 @@ class Page {
   startRuntime(): void {
     const rt = this.selectedRuntime();
     if (rt === "pyscript") {
-      this.setStatus("ready", "PyScript pages are not available in this build yet");
-      this.runBtn.disabled = true;
+      this.progress.hidden = true;
+      this.pyscript.activate();
       return;
     }
+    this.pyscript.deactivate();
     this.loadStarted = performance.now();
     const info = this.cfg.runtimes[rt];
     this.setStatus("loading", `Loading ${runtimeLabels[rt]} ${info?.version ?? ""}…`);
@@ -154,6 +171,7 @@ class Page {
   }
 
   private onProgress(phase: "download" | "init", loaded: number, total: number): void {
+    if (this.selectedRuntime() === "pyscript") return;
     const label = runtimeLabels[this.runner.runtimeName];
     if (phase === "download" && total > 0) {
       this.progress.max = total;
@@ -167,6 +185,8 @@ class Page {
   }
 
   private onReady(r: ReadyInfo): void {
+    if (this.selectedRuntime() === "pyscript") return;
+    this.marks.ready ??= performance.now();
     this.progress.hidden = true;
     this.runBtn.disabled = this.runner.isRunning;
     const what =
@@ -193,7 +213,12 @@ class Page {
   }
 
   run(): void {
-    if (this.runner.isRunning || this.selectedRuntime() === "pyscript") return;
+    if (this.selectedRuntime() === "pyscript") {
+      this.output.clear();
+      this.pyscript.run(this.editor.code);
+      return;
+    }
+    if (this.runner.isRunning) return;
     this.output.clear();
     const ready = this.runner.isReady;
     if (!this.runner.run(this.editor.code)) return;
@@ -204,6 +229,7 @@ class Page {
   }
 
   stop(): void {
+    if (this.pyscript.isRunning) return this.pyscript.stop();
     if (!this.runner.isRunning) return;
     this.setStatus("stopping", "Stopping…");
     this.runner.stop();
