@@ -23,6 +23,7 @@ type Error struct {
 	Message string
 }
 
+// Error returns "code: message", for logs; people see ErrorMessage.
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
 
 // Errorf returns an *Error with the given code and a formatted message.
