@@ -18,12 +18,18 @@ export type ToWorker =
       build: string;
       control: SharedArrayBuffer | null;
       interrupt: SharedArrayBuffer | null;
-      /** Use and keep a memory snapshot of the pristine interpreter (Pyodide). */
-      snapshot: boolean;
+      /**
+       * Memory snapshot of the pristine interpreter (Pyodide): "save" uses
+       * one and saves one when missing, "use" only uses one (spare
+       * interpreters, so that two workers never write at once), "off" neither.
+       */
+      snapshot: SnapshotMode;
     }
   | { type: "run"; id: number; code: string };
 
 export type Stream = "stdout" | "stderr";
+
+export type SnapshotMode = "save" | "use" | "off";
 
 /** Start-up phase durations in milliseconds. */
 export interface StartupTimings {

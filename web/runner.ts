@@ -16,6 +16,7 @@ import {
   type RunStatus,
   type RuntimeInfo,
   type RuntimeName,
+  type SnapshotMode,
   type StartPath,
   type StartupTimings,
   type Stream,
@@ -59,7 +60,7 @@ class Slot {
     info: RuntimeInfo,
     build: string,
     isolated: boolean,
-    snapshot: boolean,
+    snapshot: SnapshotMode,
   ) {
     this.control = isolated ? new SharedArrayBuffer(CTL_BYTES) : null;
     this.interrupt = isolated ? new SharedArrayBuffer(4) : null;
@@ -145,7 +146,8 @@ export class Runner {
       this.on.fatal(`runtime ${runtime} is not part of this build`);
       return;
     }
-    this.adopt(new Slot(runtime, this.workerURL, info, this.build, this.isolated, this.snapshotEnabled), false);
+    const mode: SnapshotMode = this.snapshotEnabled ? "save" : "off";
+    this.adopt(new Slot(runtime, this.workerURL, info, this.build, this.isolated, mode), false);
   }
 
   private adopt(slot: Slot, fromSpare: boolean): void {
@@ -166,7 +168,8 @@ export class Runner {
     if (!this.spareEnabled || this.spare || !this.slot?.ready) return;
     const info = this.runtimes[this.runtime];
     if (!info) return;
-    const spare = new Slot(this.runtime, this.workerURL, info, this.build, this.isolated, this.snapshotEnabled);
+    const mode: SnapshotMode = this.snapshotEnabled ? "use" : "off";
+    const spare = new Slot(this.runtime, this.workerURL, info, this.build, this.isolated, mode);
     spare.worker.onmessage = (e: MessageEvent<FromWorker>) => {
       if (e.data.type === "ready") spare.ready = e.data;
       else if (e.data.type === "fatal") spare.failed = true;

@@ -19,6 +19,7 @@ import {
   type RunStatus,
   type RuntimeInfo,
   type RuntimeName,
+  type SnapshotMode,
   type StartPath,
   type Stream,
   type ToWorker,
@@ -326,6 +327,7 @@ async function readSnapshot(cache: Cache, key: string): Promise<Uint8Array | nul
 async function saveSnapshot(cache: Cache, key: string, bytes: Uint8Array): Promise<void> {
   // Old builds' snapshots can never be used again.
   for (const req of await cache.keys()) if (req.url !== key) await cache.delete(req);
+  if (await cache.match(key)) return; // another tab saved one meanwhile
   await cache.put(
     key,
     new Response(bytes as unknown as BodyInit, {
@@ -356,7 +358,7 @@ function streamWriter(stream: Stream) {
   };
 }
 
-async function loadPyodideRuntime(info: RuntimeInfo, build: string, useSnapshot: boolean): Promise<Runtime> {
+async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: SnapshotMode): Promise<Runtime> {
   const downloads = trackDownloads(info, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
   const modPromise = import(/* @vite-ignore */ info.base + "pyodide.mjs") as Promise<{
     loadPyodide(opts: object): Promise<PyodideAPI>;
@@ -364,7 +366,8 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, useSnapshot:
   void downloads.then(() => post({ type: "progress", phase: "init", loaded: 0, total: 0 }));
   const base = { indexURL: info.base, env: { PYTHON_COLORS: "0", HOME: "/home/pyodide" } };
   const key = snapshotKey(info, build);
-  const cache = useSnapshot ? await openSnapshots() : null;
+  const cache = mode !== "off" ? await openSnapshots() : null;
+  const save = cache !== null && mode === "save";
   let path: StartPath = "normal";
   let note: string | undefined;
   let py: PyodideAPI | null = null;
@@ -380,12 +383,13 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, useSnapshot:
       py = null;
       path = "repaired";
       note = `the cached snapshot could not be used (${(err as Error)?.message ?? err}); started normally and replaced it`;
+      console.warn("pyplay:", note);
       await cache.delete(key).catch(() => {});
     }
   }
   if (!py) {
-    py = await (await modPromise).loadPyodide({ ...base, _makeSnapshot: cache !== null });
-    if (cache) {
+    py = await (await modPromise).loadPyodide({ ...base, _makeSnapshot: save });
+    if (cache && save) {
       try {
         // Taken before any other code runs: the snapshot holds a pristine
         // interpreter only, never anything a program did.

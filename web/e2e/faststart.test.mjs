@@ -43,11 +43,14 @@ async function snapshotKeys(page) {
   });
 }
 
+/** Waits until this build's snapshot is stored (saving runs in the background). */
 async function waitForSnapshot(page) {
-  await page.waitForFunction(async () => {
-    const cache = await caches.open("pyplay-snapshots");
-    return (await cache.keys()).length > 0;
-  }, null, { timeout: 30000, polling: 200 });
+  const build = await page.evaluate(() => window.pyplay.cfg.build);
+  for (let i = 0; i < 150; i++) {
+    if ((await snapshotKeys(page)).some((u) => u.endsWith("/" + build))) return;
+    await page.waitForTimeout(200);
+  }
+  throw new Error("no snapshot was saved within 30 s");
 }
 
 test("first visit starts normally and saves a snapshot keyed by version and build", async () => {
