@@ -19,7 +19,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsaf
 // securityHeaders sets the cross-origin isolation headers (without them
 // there is no SharedArrayBuffer: no Stop, no blocking input(), coarse
 // timers) and the usual hardening on every response.
-func securityHeaders(csp string) echo.MiddlewareFunc {
+func securityHeaders(csp func(echo.Context) string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
@@ -29,7 +29,7 @@ func securityHeaders(csp string) echo.MiddlewareFunc {
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("X-Frame-Options", "DENY")
-			h.Set("Content-Security-Policy", csp)
+			h.Set("Content-Security-Policy", csp(c))
 			return next(c)
 		}
 	}

@@ -18,6 +18,7 @@ type pageConfig struct {
 	Runtime  string                  `json:"runtime"`
 	Snippet  *snippetRef             `json:"snippet,omitempty"`
 	Examples []examples.Example      `json:"examples"`
+	PyScript *pyscriptPageConfig     `json:"pyscript"`
 }
 
 type snippetRef struct {
@@ -58,6 +59,7 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 		Build: m.Build, Worker: m.Entries["worker"], Runtimes: m.Runtimes,
 		Runtime: p.Runtime, Examples: ex,
 	}
+	p.Config.PyScript = s.pyscriptConfig(c, sn)
 	if sn != nil {
 		p.Config.Snippet = &snippetRef{ID: sn.ID, Runtime: string(sn.Runtime), Title: sn.Title}
 	}

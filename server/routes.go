@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -20,7 +19,7 @@ func (s *Server) routes() *echo.Echo {
 		accessLog(s.log),
 		s.metrics.middleware,
 		middleware.Recover(),
-		securityHeaders(fmt.Sprintf(contentSecurityPolicy, "'none'")),
+		securityHeaders(s.playgroundCSP),
 	)
 
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }

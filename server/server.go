@@ -36,6 +36,13 @@ type Config struct {
 	// Static overrides the files served (tests); nil means the embedded files,
 	// or Root/static with Dev.
 	Static fs.FS
+	// PreviewAddr is where PyScript previews are served, on their own origin
+	// (see preview.go); empty means Addr's host with the port plus one.
+	PreviewAddr string
+	// PreviewURL is the previews' public origin when a proxy serves them
+	// elsewhere (e.g. https://preview.example.com); empty derives it from
+	// each request's host and the preview port.
+	PreviewURL string
 }
 
 // Server is a configured pyplay HTTP server.
@@ -50,6 +57,7 @@ type Server struct {
 	manifest atomic.Pointer[Manifest]
 	pages    atomic.Pointer[template.Template]
 	metrics  *metrics
+	preview  previewSite
 	cancel   context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
@@ -155,6 +163,10 @@ func (s *Server) Open() error {
 		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if err := s.openPreview(); err != nil {
+		ln.Close()
+		return err
+	}
 	s.http = &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -192,6 +204,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.http != nil {
 		err = s.http.Shutdown(ctx)
 	}
+	err = errors.Join(err, s.closePreview(ctx))
 	s.cancel()
 	s.wg.Wait()
 	return err

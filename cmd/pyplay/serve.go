@@ -20,6 +20,9 @@ type Main struct {
 	Root     string
 	LogLevel string
 	LogJSON  bool
+	// PreviewAddr and PreviewURL place PyScript previews on their own origin.
+	PreviewAddr string
+	PreviewURL  string
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
@@ -39,6 +42,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&m.Dev, "dev", envDefault("PYPLAY_DEV", "") == "1", "rebuild the front end on change and serve it from disk (PYPLAY_DEV=1)")
 	fs.StringVar(&m.Root, "root", envDefault("PYPLAY_ROOT", "."), "source tree for -dev (PYPLAY_ROOT)")
 	fs.StringVar(&m.LogLevel, "log-level", envDefault("PYPLAY_LOG_LEVEL", "info"), "debug, info, warn or error (PYPLAY_LOG_LEVEL)")
+	fs.StringVar(&m.PreviewAddr, "preview-addr", envDefault("PYPLAY_PREVIEW_ADDR", ""), "listen address for PyScript previews, a second origin; default: -addr's port + 1 (PYPLAY_PREVIEW_ADDR)")
+	fs.StringVar(&m.PreviewURL, "preview-url", envDefault("PYPLAY_PREVIEW_URL", ""), "public origin of the previews behind a proxy, e.g. https://preview.example.com (PYPLAY_PREVIEW_URL)")
 	fs.BoolVar(&m.LogJSON, "log-json", envDefault("PYPLAY_LOG_JSON", "") == "1", "log as JSON lines (PYPLAY_LOG_JSON=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -54,10 +59,12 @@ func (m *Main) ParseFlags(args []string) error {
 func (m *Main) Run(ctx context.Context) error {
 	m.log = newLogger(m.stderr, m.LogLevel, m.LogJSON)
 	srv, err := server.New(server.Config{
-		Addr:   m.Addr,
-		Dev:    m.Dev,
-		Root:   m.Root,
-		Logger: m.log,
+		Addr:        m.Addr,
+		PreviewAddr: m.PreviewAddr,
+		PreviewURL:  m.PreviewURL,
+		Dev:         m.Dev,
+		Root:        m.Root,
+		Logger:      m.log,
 	})
 	if err != nil {
 		return err

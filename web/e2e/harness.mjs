@@ -30,8 +30,11 @@ export async function startServer(args = [], env = {}) {
     });
     proc.on("exit", (code) => reject(new Error(`pyplay exited with ${code}:\n${log}`)));
   });
+  // The PyScript preview origin is announced just before the playground.
+  const previewUrl = /msg="serving previews" url=(\S+)/.exec(log)?.[1];
   return {
     url,
+    previewUrl,
     dir,
     proc,
     log: () => log,

@@ -1,0 +1,24 @@
+// Messages between the playground (pyscript.ts) and the PyScript preview
+// document (preview.ts), which live on different origins and talk only by
+// postMessage, each checking the other's origin.
+
+/** The interpreter PyScript runs the page's code with. */
+export type Interpreter = "pyodide" | "micropython";
+
+/** Playground → preview: render this page (once per preview document). */
+export interface ToPreview {
+  type: "run";
+  interpreter: Interpreter;
+  code: string; // becomes <script type="py"> (or "mpy") at the end of the body
+  html: string; // the page body, written before the code runs
+}
+
+/** Preview → playground. Times are milliseconds on the preview's clock. */
+export type FromPreview =
+  | { type: "hello" } // listening: send the ToPreview message now
+  | { type: "progress"; text: string } // PyScript's py:progress / mpy:progress
+  | { type: "ready"; loadMs: number; isolated: boolean } // py:ready: the code starts now
+  | { type: "out"; stream: "stdout" | "stderr"; text: string }
+  | { type: "done"; runMs: number; error: boolean } // py:done
+  | { type: "uncaught"; text: string } // an error after py:done (event handlers, tasks)
+  | { type: "fatal"; message: string }; // PyScript could not start at all
