@@ -1,0 +1,38 @@
+// Starts the runtime worker as early as possible. main.ts imports this
+// module first, so it runs before the editor and the rest of the page are
+// built: the interpreter loads while the page sets itself up.
+
+import type { RuntimeInfo, SnapshotMode } from "./protocol";
+import { Slot } from "./runner";
+
+/** localStorage key of the "Fast start" setting ("off" disables snapshots). */
+export const FAST_START_KEY = "pyplay.fastStart";
+
+export function fastStartEnabled(): boolean {
+  try {
+    return localStorage.getItem(FAST_START_KEY) !== "off";
+  } catch {
+    return true;
+  }
+}
+
+function boot(): Slot | null {
+  try {
+    const cfg = JSON.parse(document.getElementById("pyplay-config")?.textContent ?? "{}") as {
+      worker?: string;
+      build?: string;
+      runtimes?: Record<string, RuntimeInfo>;
+    };
+    const runtime = (document.getElementById("runtime") as HTMLSelectElement | null)?.value;
+    if (runtime !== "pyodide" && runtime !== "micropython") return null;
+    const info = cfg.runtimes?.[runtime];
+    if (!info || !cfg.worker) return null;
+    const mode: SnapshotMode = fastStartEnabled() ? "save" : "off";
+    return new Slot(runtime, cfg.worker, info, cfg.build ?? "", globalThis.crossOriginIsolated === true, mode);
+  } catch {
+    return null; // the page starts the runtime the ordinary way
+  }
+}
+
+/** The worker started at page load, for the Runner to adopt. */
+export const bootSlot = boot();
