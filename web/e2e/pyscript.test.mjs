@@ -1,0 +1,235 @@
+// Browser tests of PyScript pages (issue 6): the preview runs on its own
+// origin, with pyplay's own PyScript, Pyodide and MicroPython files.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./harness.mjs";
+
+let server, browser, context, page, requests, errors;
+
+const status = () => page.getByRole("status").textContent();
+const preview = () => page.frameLocator('iframe[title="PyScript preview"]');
+const previewFrame = () => page.frames().find((f) => f.url().startsWith(server.previewUrl + "/preview"));
+
+/** Writes the page body through the page.html tab, then goes back to main.py. */
+async function setHTML(html) {
+  await page.getByRole("tab", { name: "page.html" }).click();
+  await page.getByRole("textbox", { name: "Page HTML" }).fill(html);
+  await page.getByRole("tab", { name: "main.py" }).click();
+}
+
+/** Renders a PyScript page and waits for py:done (or an error). */
+async function render({ code, html = "", interpreter = "Pyodide", states = ["done", "error"] }) {
+  await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: interpreter });
+  await setCode(page, code);
+  await setHTML(html);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  return waitState(page, states, 60000);
+}
+
+const clickPage = `from pyscript import display, document, when
+
+print("page starting")
+display("Hello from PyScript")
+document.querySelector("#msg").innerText = "ready"
+
+@when("click", "#go")
+def clicked(event):
+    document.querySelector("#msg").innerText = "clicked!"
+    print("button clicked")
+`;
+const clickHTML = `<h1>Click demo</h1>\n<p id="msg">not started</p>\n<button id="go">Go</button>\n`;
+
+before(async () => {
+  server = await startServer();
+  assert.ok(server.previewUrl, "the server announces its preview origin");
+  browser = await launchBrowser();
+  context = await browser.newContext();
+  ({ page, requests, errors } = await openPage(context, server.url + "/"));
+  await page.evaluate(() => localStorage.setItem("pyplay.secret", "playground-only"));
+  await page.getByRole("combobox", { name: "Runtime" }).selectOption({ label: "PyScript" });
+  await waitReady(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+});
+
+describe("PyScript mode", () => {
+  test("shows the interpreter, the page.html tab and an empty preview", async () => {
+    assert.match(await status(), /Ready: PyScript 0\.7\.31 with Pyodide 314\.0\.7/);
+    assert.equal(await page.getByRole("tab", { name: "main.py" }).getAttribute("aria-selected"), "true");
+    assert.equal(await page.getByRole("region", { name: "Preview" }).isVisible(), true);
+    assert.equal(await page.getByRole("button", { name: "Run", exact: true }).isEnabled(), true);
+  });
+
+  test("Pyodide: display() renders text and a button click changes the page", async () => {
+    assert.equal(await render({ code: clickPage, html: clickHTML }), "done");
+    assert.match(await status(), /^Finished in .+ \(page loaded in .+\)$/);
+    await preview().getByText("Hello from PyScript").waitFor();
+    assert.equal(await preview().locator("#msg").textContent(), "ready");
+    await preview().getByRole("button", { name: "Go" }).click();
+    await preview().getByText("clicked!").waitFor({ timeout: 5000 });
+    await output(page).getByText("button clicked").waitFor({ timeout: 5000 });
+    assert.equal(await output(page).textContent(), "page starting\nbutton clicked\n");
+    assert.equal(await previewFrame().evaluate(() => crossOriginIsolated), true, "the preview is cross-origin isolated");
+  });
+
+  test("MicroPython: the same page works", async () => {
+    assert.equal(await render({ code: clickPage, html: clickHTML, interpreter: "MicroPython" }), "done");
+    await preview().getByText("Hello from PyScript").waitFor();
+    await preview().getByRole("button", { name: "Go" }).click();
+    await preview().getByText("clicked!").waitFor({ timeout: 5000 });
+    await output(page).getByText("button clicked").waitFor({ timeout: 5000 });
+    assert.equal(await output(page).textContent(), "page starting\nbutton clicked\n");
+    assert.match(previewFrame().url(), /^http:\/\/127\.0\.0\.1:\d+\/preview\?parent=/);
+  });
+
+  test("a Python error shows a clean traceback in the preview and the Output log", async () => {
+    const code = 'print("before")\n\ndef f():\n    return 1 / 0\n\nf()\n';
+    assert.equal(await render({ code, html: "<p>page with a bug</p>" }), "error");
+    assert.match(await status(), /^Error: see the traceback/);
+    const log = await output(page).textContent();
+    assert.match(log, /^before\nTraceback \(most recent call last\):/);
+    assert.match(log, /File "main\.py", line 6, in <module>/);
+    assert.match(log, /File "main\.py", line 4, in f/);
+    assert.match(log, /ZeroDivisionError: division by zero/);
+    assert.doesNotMatch(log, /_pyodide|<exec>/);
+    const stderr = await page.locator('[role="log"] [data-stream="stderr"]').allTextContents();
+    assert.match(stderr.join(""), /ZeroDivisionError/);
+    const inPage = await preview().locator(".py-error").textContent();
+    assert.match(inPage, /File "main\.py", line 4, in f\nZeroDivisionError: division by zero/);
+  });
+
+  test("an error in an event handler reaches the Output log (MicroPython)", async () => {
+    const code = 'from pyscript import when\n\n@when("click", "#boom")\ndef boom(event):\n    raise ValueError("from a handler")\n';
+    assert.equal(await render({ code, html: '<button id="boom">Boom</button>', interpreter: "MicroPython" }), "done");
+    await preview().getByRole("button", { name: "Boom" }).click();
+    await output(page).getByText("ValueError: from a handler").waitFor({ timeout: 5000 });
+    assert.match(await output(page).textContent(), /File "main\.py", line 5, in boom/);
+    assert.equal(await page.getByRole("status").getAttribute("data-state"), "error");
+    await preview().locator(".py-error").waitFor();
+  });
+
+  test("Stop unloads a page that is still loading", async () => {
+    await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "Pyodide" });
+    await setCode(page, "print('never')\n");
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.getByRole("button", { name: "Stop" }).click();
+    assert.equal(await waitState(page, ["stopped"], 5000), "stopped");
+    assert.equal(await page.locator('iframe[title="PyScript preview"]').count(), 0);
+    await page.waitForTimeout(300);
+    assert.equal(await output(page).textContent(), "");
+  });
+});
+
+describe("isolation", () => {
+  test("the preview's origin differs and cannot read the playground's storage or DOM", async () => {
+    const code = [
+      "import js",
+      "try:",
+      "    js.window.parent.document.title",
+      "    print('parent DOM: readable')",
+      "except Exception as e:",
+      "    print('parent DOM: blocked')",
+      "print('secret readable:', js.localStorage.getItem('pyplay.secret') == 'playground-only')",
+      "",
+    ].join("\n");
+    // Pyodide turns the browser's SecurityError into a Python exception
+    // (MicroPython's FFI lets it escape the try and end the script).
+    assert.equal(await render({ code }), "done");
+    assert.equal(await output(page).textContent(), "parent DOM: blocked\nsecret readable: False\n");
+    const frame = previewFrame();
+    const seen = await frame.evaluate(() => {
+      const tryRead = (f) => {
+        try {
+          return f();
+        } catch (e) {
+          return `blocked: ${e.name}`;
+        }
+      };
+      return {
+        origin: location.origin,
+        secret: localStorage.getItem("pyplay.secret"),
+        parentDOM: tryRead(() => window.parent.document.title),
+        parentStorage: tryRead(() => window.parent.localStorage.getItem("pyplay.secret")),
+        parentLocation: tryRead(() => window.parent.location.href),
+      };
+    });
+    const playground = new URL(server.url).origin;
+    assert.notEqual(seen.origin, playground);
+    assert.equal(seen.origin, new URL(server.previewUrl).origin);
+    assert.equal(new URL(seen.origin).hostname, new URL(playground).hostname, "same site: same host, other port");
+    assert.equal(seen.secret, null);
+    assert.equal(seen.parentDOM, "blocked: SecurityError");
+    assert.equal(seen.parentStorage, "blocked: SecurityError");
+    assert.equal(seen.parentLocation, "blocked: SecurityError");
+    assert.equal(await page.evaluate(() => localStorage.getItem("pyplay.secret")), "playground-only");
+    const iframe = page.locator('iframe[title="PyScript preview"]');
+    assert.equal(await iframe.getAttribute("sandbox"), "allow-scripts allow-same-origin allow-modals");
+  });
+
+  test("messages from anyone but the preview frame and the playground are ignored", async () => {
+    // The playground ignores messages from itself (not the preview frame).
+    const before = await output(page).textContent();
+    await page.evaluate(() => window.postMessage({ type: "out", stream: "stdout", text: "forged\n" }, "*"));
+    await page.waitForTimeout(200);
+    assert.equal(await output(page).textContent(), before);
+    // The preview ignores a page sent by anything but its parent.
+    const other = await context.newPage();
+    await other.goto(`${server.previewUrl}/preview?parent=${encodeURIComponent(new URL(server.url).origin)}`);
+    await other.evaluate(() =>
+      window.postMessage({ type: "run", interpreter: "micropython", code: "print(1)", html: "<p id=forged>x</p>" }, "*"),
+    );
+    await other.waitForTimeout(300);
+    assert.equal(await other.locator("#forged").count(), 0);
+    await other.close();
+  });
+
+  test("the playground frames only the preview origin", async () => {
+    const res = await fetch(server.url + "/");
+    const csp = res.headers.get("content-security-policy");
+    assert.match(csp, new RegExp(`frame-src ${server.previewUrl.replace(/[.]/g, "\\.")};`));
+  });
+
+  test("the preview server refuses anything but preview documents and runtime assets", async () => {
+    const manifest = await (await fetch(server.url + "/")).text();
+    const mainBundle = /src="(\/assets\/main-[^"]+\.js)"/.exec(manifest)[1];
+    for (const path of ["/", "/s/abc", "/api/snippets", "/healthz", "/metrics", "/favicon.svg", mainBundle, "/preview/x"]) {
+      const res = await fetch(server.previewUrl + path);
+      assert.equal(res.status, 404, path);
+      assert.equal((await res.json()).error.code, "not_found", path);
+    }
+    const post = await fetch(server.previewUrl + "/api/snippets", { method: "POST", body: "{}" });
+    assert.ok(post.status >= 400 && post.status < 500, `POST: ${post.status}`);
+    for (const parent of ["", "http://evil.test", "http://localhost:1", server.previewUrl]) {
+      const res = await fetch(`${server.previewUrl}/preview?parent=${encodeURIComponent(parent)}`);
+      assert.equal(res.status, 400, parent);
+      assert.equal((await res.json()).error.code, "invalid", parent);
+    }
+    const ok = await fetch(`${server.previewUrl}/preview?parent=${encodeURIComponent(new URL(server.url).origin)}`);
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get("content-security-policy"), new RegExp(`frame-ancestors ${new URL(server.url).origin};`));
+    const wasm = await fetch(server.previewUrl + "/runtime/pyodide/314.0.7/pyodide.asm.wasm", { method: "HEAD" });
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.headers.get("content-type"), "application/wasm");
+  });
+});
+
+describe("the whole session", () => {
+  test("no request left pyplay, and the runtimes came from the preview origin", async () => {
+    const allowed = new Set([new URL(server.url).origin, new URL(server.previewUrl).origin]);
+    const foreign = requests.filter((u) => !u.startsWith("data:") && !u.startsWith("blob:") && !allowed.has(new URL(u).origin));
+    assert.deepEqual(foreign, []);
+    const fromPreview = (p) => requests.some((u) => u.startsWith(server.previewUrl + p));
+    assert.ok(fromPreview("/runtime/pyscript/0.7.31/core.js"), "PyScript core");
+    assert.ok(fromPreview("/runtime/pyodide/314.0.7/pyodide.asm.wasm"), "Pyodide");
+    assert.ok(fromPreview("/runtime/micropython/1.27.0/micropython.wasm"), "MicroPython");
+    // The only console errors are the Python errors the tests provoked.
+    assert.deepEqual(
+      errors.filter((e) => !/PythonError|ZeroDivisionError|ValueError: from a handler/.test(e)),
+      [],
+    );
+  });
+});
