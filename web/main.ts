@@ -7,6 +7,7 @@ import { Output } from "./output";
 import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
 import { Runner, type ReadyInfo } from "./runner";
 import { PyScriptMode, type PyScriptPageConfig } from "./pyscript";
+import { BenchPanel } from "./bench";
 
 export interface PageConfig {
   build: string;
@@ -54,6 +55,7 @@ class Page {
   readonly editor: Editor;
   readonly runner: Runner;
   readonly pyscript: PyScriptMode;
+  readonly bench: BenchPanel;
   private loadStarted = performance.now();
 
   constructor() {
@@ -83,6 +85,19 @@ class Page {
       runtimeSelect: this.runtimeSel,
       code: () => this.editor.code,
       autorun: this.cfg.snippet?.runtime === "pyscript",
+    });
+    this.bench = new BenchPanel({
+      worker: this.cfg.worker,
+      build: this.cfg.build,
+      runtimes: this.cfg.runtimes,
+      snippet: this.cfg.snippet,
+      code: () => this.editor.code,
+      runtime: () => this.runtimeSel.value,
+      setStatus: (state, text) => this.setStatus(state, text),
+      busy: (on) => {
+        this.runBtn.disabled = on;
+        this.stopBtn.disabled = !on;
+      },
     });
     this.bind();
     this.checkIsolation();
@@ -213,6 +228,7 @@ class Page {
   }
 
   run(): void {
+    if (this.bench.isRunning) return;
     if (this.selectedRuntime() === "pyscript") {
       this.output.clear();
       this.pyscript.run(this.editor.code);
@@ -230,6 +246,7 @@ class Page {
 
   stop(): void {
     if (this.pyscript.isRunning) return this.pyscript.stop();
+    if (this.bench.isRunning) return this.bench.stop();
     if (!this.runner.isRunning) return;
     this.setStatus("stopping", "Stopping…");
     this.runner.stop();

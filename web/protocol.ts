@@ -25,7 +25,8 @@ export type ToWorker =
        */
       snapshot: SnapshotMode;
     }
-  | { type: "run"; id: number; code: string };
+  | { type: "run"; id: number; code: string }
+  | { type: "bench"; id: number; request: BenchRequest };
 
 export type Stream = "stdout" | "stderr";
 
@@ -63,6 +64,7 @@ export type FromWorker =
   | { type: "out"; chunks: [Stream, string][] }
   | { type: "input"; prompt: string }
   | { type: "done"; id: number; status: RunStatus; ms: number }
+  | { type: "bench"; id: number; event: BenchEvent }
   | { type: "fatal"; message: string };
 
 // Control buffer layout (Int32 slots over a SharedArrayBuffer). The worker
@@ -84,3 +86,76 @@ export const SIGINT = 2;
 
 /** Cache Storage name for this browser's Pyodide memory snapshots. */
 export const SNAPSHOT_CACHE = "pyplay-snapshots";
+
+// ---- benchmarks (harness.ts in the worker, bench.ts on the page) ------------
+// The page drives a benchmark one step at a time: "prepare" measures the
+// timer, compiles and runs the code once, and warms up; each "sample" takes
+// timed samples. Every step ends with the usual "done" message, so Stop
+// works as for a run; results arrive before it as "bench" events.
+
+/** How the harness warms up and sizes samples; defaults in harness.ts. */
+export interface BenchOptions {
+  /** Warm up for at least this long (WebAssembly tiers up meanwhile)… */
+  warmupMs: number;
+  /** …and for at least this many samples. */
+  minWarmup: number;
+  /** Warmup ends here even when minWarmup is not reached (slow code). */
+  maxWarmupMs: number;
+  /** A sample lasts at least this long, and at least 100× the timer resolution. */
+  minSampleMs: number;
+}
+
+export type BenchRequest =
+  | { op: "prepare"; code: string; options: BenchOptions }
+  | { op: "sample"; count: number };
+
+/** One timed sample, as sent over /ws (docs/protocol.md). */
+export interface BenchSample {
+  seq: number;
+  warmup: boolean;
+  ns: number; // per iteration
+  iters: number;
+  hidden?: boolean;
+}
+
+/** Where a benchmark ran; sent as the run's env. */
+export interface BenchEnv {
+  userAgent: string;
+  browser: string;
+  browserVersion: string;
+  platform: string;
+  cores: number;
+  deviceMemory?: number;
+  crossOriginIsolated: boolean;
+  timerResolutionNs: number;
+  pythonVersion: string;
+  hidden: boolean;
+}
+
+/**
+ * Start-up phases in ms: durations under their names (fetch, compile, init,
+ * firstRun, total) and, under "start", when each began, on the worker's
+ * clock (0 = worker start), for the waterfall.
+ */
+export interface StartupPhases {
+  fetch: number;
+  compile: number;
+  init: number;
+  firstRun: number;
+  total: number;
+  start: { fetch: number; compile: number; init: number; firstRun: number };
+  fetchBytes: number; // bytes transferred (0 when every file came from the cache)
+  path: string; // StartPath of the interpreter
+}
+
+export type BenchEvent =
+  /** Timer measured, code compiled and run once; warmup follows. */
+  | {
+      kind: "calibrated";
+      env: BenchEnv;
+      phases: StartupPhases;
+      config: Record<string, number | string | boolean>;
+    }
+  | { kind: "samples"; samples: BenchSample[]; iters: number }
+  /** The program raised (the traceback) or the harness failed. */
+  | { kind: "error"; message: string };

@@ -12,6 +12,8 @@ import {
   INPUT_ANSWERED,
   INPUT_CANCELLED,
   SIGINT,
+  type BenchEvent,
+  type BenchRequest,
   type FromWorker,
   type RunStatus,
   type RuntimeInfo,
@@ -99,6 +101,7 @@ export class Runner {
   private queued: string | null = null;
   private nextId = 1;
   private stopTimer: number | undefined;
+  private benchListener: ((e: BenchEvent) => void) | null = null;
 
   constructor(
     private readonly workerURL: string,
@@ -215,9 +218,13 @@ export class Runner {
       case "input":
         this.on.input(msg.prompt);
         break;
+      case "bench":
+        if (msg.id === this.running) this.benchListener?.(msg.event);
+        break;
       case "done":
         if (msg.id !== this.running) return;
         this.running = null;
+        this.benchListener = null;
         clearTimeout(this.stopTimer);
         this.on.done({ status: msg.status, ms: msg.ms, restarted: false });
         break;
@@ -245,6 +252,22 @@ export class Runner {
     this.running = id;
     if (slot.interrupt) Atomics.store(new Int32Array(slot.interrupt), 0, 0);
     slot.worker.postMessage({ type: "run", id, code } satisfies ToWorker);
+    return true;
+  }
+
+  /**
+   * Sends one benchmark step to the harness (harness.ts): its events go to
+   * onEvent, and it ends with done() like a run, so stop() stops it too.
+   * Returns false when not ready or busy.
+   */
+  bench(request: BenchRequest, onEvent: (e: BenchEvent) => void): boolean {
+    const slot = this.slot;
+    if (!slot?.ready || slot.failed || this.running !== null) return false;
+    const id = this.nextId++;
+    this.running = id;
+    this.benchListener = onEvent;
+    if (slot.interrupt) Atomics.store(new Int32Array(slot.interrupt), 0, 0);
+    slot.worker.postMessage({ type: "bench", id, request } satisfies ToWorker);
     return true;
   }
 
@@ -288,6 +311,7 @@ export class Runner {
   private forceStop(): void {
     if (this.running === null) return;
     this.running = null;
+    this.benchListener = null;
     this.on.done({ status: "interrupted", ms: 0, restarted: true });
     this.start(this.runtime);
   }

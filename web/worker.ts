@@ -24,6 +24,7 @@ import {
   type Stream,
   type ToWorker,
 } from "./protocol";
+import { handleBench } from "./harness";
 
 const scope = globalThis as unknown as {
   postMessage(msg: FromWorker): void;
@@ -48,8 +49,10 @@ const FLUSH_MS = 25;
 let pending: [Stream, string][] = [];
 let lastFlush = 0;
 
+let muted = false; // a benchmark is sampling: output is dropped
+
 function emit(stream: Stream, text: string): void {
-  if (!text) return;
+  if (!text || muted) return;
   const last = pending[pending.length - 1];
   if (last && last[0] === stream) last[1] += text;
   else pending.push([stream, text]);
@@ -128,6 +131,8 @@ interface Runtime {
   path: StartPath;
   note?: string;
   run(code: string): RunStatus;
+  runPython(code: string): unknown; // for the benchmark harness
+  global(name: string): unknown;
 }
 
 const NOT_OFFLINE =
@@ -419,6 +424,8 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
       if (interrupt) Atomics.store(interrupt, 0, 0);
       return runFn(code) as RunStatus;
     },
+    runPython: (code: string) => py!.runPython(code),
+    global: (name: string) => py!.globals.get(name),
   };
 }
 
@@ -447,13 +454,22 @@ async function loadMicroPythonRuntime(info: RuntimeInfo): Promise<Runtime> {
   const runFn = mp.globals.get("_pyplay_run") as (code: string) => string;
   mp.runPython("import sys\n_pyplay_version = '.'.join(str(p) for p in sys.implementation.version[:3])");
   const pythonVersion = String(mp.globals.get("_pyplay_version"));
-  return { version: info.version, pythonVersion, path: "normal", run: (code: string) => runFn(code) as RunStatus };
+  return {
+    version: info.version,
+    pythonVersion,
+    path: "normal",
+    run: (code: string) => runFn(code) as RunStatus,
+    runPython: (code: string) => mp.runPython(code),
+    global: (name: string) => mp.globals.get(name),
+  };
 }
 
 // ---- message loop --------------------------------------------------------------
 
 let runtime: Runtime | null = null;
 let runtimeName: RuntimeName = "pyodide";
+let runtimeInfo: RuntimeInfo | null = null;
+let readyAt = 0;
 
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
@@ -478,6 +494,8 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
           .map((r) => (r as PerformanceResourceTiming).responseEnd),
       );
       const now = performance.now();
+      runtimeInfo = msg.info;
+      readyAt = now;
       post({
         type: "ready",
         runtime: runtimeName,
@@ -490,6 +508,32 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     } catch (err) {
       post({ type: "fatal", message: `could not start ${msg.runtime}: ${(err as Error)?.message ?? err}` });
     }
+    return;
+  }
+  if (msg.type === "bench") {
+    const rt = runtime;
+    const status: RunStatus =
+      rt && runtimeInfo
+        ? handleBench(msg.request, {
+            runtime: runtimeName,
+            pythonVersion: rt.pythonVersion,
+            startPath: rt.path,
+            info: runtimeInfo,
+            readyAt,
+            runPython: rt.runPython,
+            global: rt.global,
+            mute: (on) => {
+              muted = on;
+            },
+            interrupted,
+            clearInterrupt: () => {
+              if (interrupt) Atomics.store(interrupt, 0, 0);
+            },
+            send: (event) => post({ type: "bench", id: msg.id, event }),
+          })
+        : "error";
+    flush();
+    post({ type: "done", id: msg.id, status, ms: 0 });
     return;
   }
   if (msg.type === "run") {
