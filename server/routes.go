@@ -14,6 +14,7 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(s.log)
+	e.IPExtractor = clientIPExtractor(s.cfg.TrustedProxies)
 	e.Use(
 		requestID(),
 		accessLog(s.log),
@@ -33,6 +34,7 @@ func (s *Server) routes() *echo.Echo {
 	get("/runtime/*", func(c echo.Context) error {
 		return s.assets.serve(c, "dist/runtime/"+c.Param("*"), true)
 	})
+	s.snippetRoutes(e)
 	return e
 }
 

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -43,6 +44,13 @@ type Config struct {
 	// elsewhere (e.g. https://preview.example.com); empty derives it from
 	// each request's host and the preview port.
 	PreviewURL string
+	// Snippets sets the snippet limits and the rate limit on sharing (see
+	// snippets_api.go).
+	Snippets SnippetOptions
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Real-IP headers name the client; with none, the client is the
+	// connection's peer (see clientIPExtractor).
+	TrustedProxies []netip.Prefix
 }
 
 // Server is a configured pyplay HTTP server.

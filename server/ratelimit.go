@@ -1,0 +1,163 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/pyplay/pyplay/snippets"
+)
+
+// maxTrackedClients bounds the limiter's memory (a few hundred bytes per
+// client). Reaching it after a sweep means addresses are being made up; the
+// limiter then starts afresh rather than grow without bound.
+const maxTrackedClients = 100_000
+
+// limiterSweepEvery is how often idle buckets are dropped.
+const limiterSweepEvery = time.Minute
+
+// clientLimiter is a token bucket per client: per IPv4 address, and per
+// IPv6 /64, since one host commonly holds a whole /64.
+type clientLimiter struct {
+	rate  rate.Limit
+	burst int
+	// idle is how long a bucket takes to fill up again; an idle bucket
+	// that old is the same as a new one and can be forgotten.
+	idle time.Duration
+
+	mu        sync.Mutex
+	clients   map[string]*clientBucket
+	lastSweep time.Time
+}
+
+type clientBucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// newClientLimiter allows perSecond events per client on average, burst at
+// once.
+func newClientLimiter(perSecond float64, burst int) *clientLimiter {
+	if burst < 1 {
+		burst = 1
+	}
+	return &clientLimiter{
+		rate:    rate.Limit(perSecond),
+		burst:   burst,
+		idle:    time.Duration(float64(burst) / perSecond * float64(time.Second)),
+		clients: make(map[string]*clientBucket),
+	}
+}
+
+// reserve takes a token for client at now. When there is none it takes
+// nothing and says how long until there is.
+func (l *clientLimiter) reserve(client string, now time.Time) (ok bool, retryAfter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) >= limiterSweepEvery || len(l.clients) >= maxTrackedClients {
+		l.sweep(now)
+	}
+	b := l.clients[client]
+	if b == nil {
+		b = &clientBucket{lim: rate.NewLimiter(l.rate, l.burst)}
+		l.clients[client] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+func (l *clientLimiter) sweep(now time.Time) {
+	l.lastSweep = now
+	for k, b := range l.clients {
+		if now.Sub(b.seen) > l.idle {
+			delete(l.clients, k)
+		}
+	}
+	if len(l.clients) >= maxTrackedClients {
+		clear(l.clients)
+	}
+}
+
+// clientKey is the bucket an address belongs to.
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// rateLimit refuses a creation beyond the client's rate with 429 and
+// Retry-After (whole seconds, rounded up).
+func (a *snippetAPI) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ok, wait := a.limiter.reserve(clientKey(c.RealIP()), time.Now())
+		if ok {
+			return next(c)
+		}
+		a.created.WithLabelValues("rate_limited").Inc()
+		secs := int(math.Ceil(wait.Seconds()))
+		h := c.Response().Header()
+		h.Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
+		h.Set(echo.HeaderCacheControl, "no-store")
+		if c.Request().ContentLength != 0 {
+			h.Set(echo.HeaderConnection, "close") // not worth reading the body
+		}
+		return snippets.Errorf(codeRateLimited, "too many new snippets from your address; try again in %s", secondsText(secs))
+	}
+}
+
+func secondsText(n int) string {
+	if n == 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", n)
+}
+
+// clientIPExtractor decides where c.RealIP() (rate limits, logs) takes the
+// client's address from. With no trusted proxies it is the connection's
+// peer, and X-Forwarded-For and X-Real-IP, which anyone can send, are
+// ignored. Behind trusted proxies it is the nearest address in
+// X-Forwarded-For that is not a trusted proxy (or X-Real-IP when a proxy
+// sends only that), and only when the peer itself is a trusted proxy.
+func clientIPExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	// Echo trusts loopback, link-local and private addresses by default;
+	// here only what the operator listed is trusted.
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		p = p.Masked()
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{
+			IP:   p.Addr().AsSlice(),
+			Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
+		}))
+	}
+	xff := echo.ExtractIPFromXFFHeader(opts...)
+	realIP := echo.ExtractIPFromRealIPHeader(opts...)
+	return func(r *http.Request) string {
+		if len(r.Header.Values(echo.HeaderXForwardedFor)) > 0 {
+			return xff(r)
+		}
+		return realIP(r)
+	}
+}

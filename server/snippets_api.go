@@ -1,0 +1,416 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/pyplay/pyplay/snippets"
+)
+
+// SnippetOptions configures sharing: what a snippet may hold and how fast
+// one client may create them. The zero value means the default limits and
+// no rate limit.
+type SnippetOptions struct {
+	// Limits bounds a snippet; zero fields mean snippets.DefaultLimits.
+	Limits snippets.Limits
+	// CreatesPerMinute is how many snippets one client (one IPv4 address
+	// or IPv6 /64) may create per minute on average; 0 means no limit.
+	CreatesPerMinute float64
+	// CreateBurst is how many it may create at once before the rate
+	// applies; at least 1 when CreatesPerMinute is set.
+	CreateBurst int
+	// StoreTimeout bounds each store call made for a request, so that a
+	// wedged database answers 503 instead of piling up requests; 0 means
+	// DefaultStoreTimeout.
+	StoreTimeout time.Duration
+}
+
+// DefaultStoreTimeout is SnippetOptions.StoreTimeout's default.
+const DefaultStoreTimeout = 5 * time.Second
+
+// snippetBodySlack mirrors snippets.Decode's allowance for JSON syntax beyond
+// field limits; maxBody uses it to refuse oversized bodies before reading.
+const snippetBodySlack = 4096
+
+// bodyReadTimeout bounds reading a POST body, so that a client trickling
+// bytes cannot hold a handler (the server has no global read timeout
+// because WebSockets must not have one).
+const bodyReadTimeout = 30 * time.Second
+
+// immutableCache is the caching of anything addressed by a snippet ID: the
+// content behind an ID never changes.
+const immutableCache = "public, max-age=31536000, immutable"
+
+// snippetAPI serves POST /api/snippets, GET /api/snippets/{id}, and the
+// snippet pages /s/{id} and /s/{id}.py.
+type snippetAPI struct {
+	s       *Server
+	store   snippets.Store
+	limits  snippets.Limits
+	timeout time.Duration
+	limiter *clientLimiter // nil: no rate limit
+	created *prometheus.CounterVec
+}
+
+// snippetRoutes registers the snippet API and pages on e.
+func (s *Server) snippetRoutes(e *echo.Echo) {
+	opt := s.cfg.Snippets
+	a := &snippetAPI{s: s, store: s.cfg.Store, limits: withDefaultLimits(opt.Limits), timeout: opt.StoreTimeout}
+	if a.timeout <= 0 {
+		a.timeout = DefaultStoreTimeout
+	}
+	a.created = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pyplay_snippet_creations_total",
+		Help: "POST /api/snippets outcomes: created, existing, rejected (4xx), rate_limited, failed (5xx).",
+	}, []string{"result"})
+	s.metrics.registry.MustRegister(a.created)
+	var create []echo.MiddlewareFunc
+	if opt.CreatesPerMinute > 0 {
+		a.limiter = newClientLimiter(opt.CreatesPerMinute/60, opt.CreateBurst)
+		create = append(create, a.rateLimit)
+	}
+
+	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
+	e.POST("/api/snippets", a.create, create...)
+	get("/api/snippets/:id", a.get)
+	get("/s/:id", a.page) // also /s/{id}.py: echo cannot split a segment
+	// A baseline for load tests and a liveness probe: it answers without
+	// touching the store, unlike /healthz.
+	get("/api/ping", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, pingBody)
+	})
+}
+
+var pingBody = []byte(`{"status":"ok"}` + "\n")
+
+func withDefaultLimits(l snippets.Limits) snippets.Limits {
+	d := snippets.DefaultLimits
+	if l.MaxCode <= 0 {
+		l.MaxCode = d.MaxCode
+	}
+	if l.MaxTitle <= 0 {
+		l.MaxTitle = d.MaxTitle
+	}
+	if l.MaxHTML <= 0 {
+		l.MaxHTML = d.MaxHTML
+	}
+	return l
+}
+
+// maxBody is the largest request body snippets.Decode reads under limits.
+func maxBody(l snippets.Limits) int64 {
+	return int64(l.MaxCode) + int64(l.MaxHTML) + int64(l.MaxTitle) + snippetBodySlack
+}
+
+// createResponse is the body of 201 and 200 answers to POST /api/snippets.
+type createResponse struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+}
+
+// create stores the snippet in the request body: 201 when it is new, 200
+// when the same content was shared before (content addressing).
+func (a *snippetAPI) create(c echo.Context) error {
+	req, res := c.Request(), c.Response()
+	res.Header().Set(echo.HeaderCacheControl, "no-store")
+	err := a.createSnippet(c)
+	if err != nil {
+		switch code := snippets.ErrorCode(err); {
+		case statusOf(code) >= 500:
+			a.created.WithLabelValues("failed").Inc()
+		default:
+			a.created.WithLabelValues("rejected").Inc()
+		}
+		// A body refused unread would otherwise be drained to keep the
+		// connection alive; it is not worth reading.
+		if code := snippets.ErrorCode(err); req.ContentLength != 0 && (code == snippets.TooLarge || code == codeUnsupportedMedia) {
+			res.Header().Set(echo.HeaderConnection, "close")
+		}
+	}
+	return err
+}
+
+func (a *snippetAPI) createSnippet(c echo.Context) error {
+	req, res := c.Request(), c.Response()
+	if err := checkJSONContentType(req.Header.Get(echo.HeaderContentType)); err != nil {
+		return err
+	}
+	max := maxBody(a.limits)
+	if req.ContentLength > max {
+		return snippets.Errorf(snippets.TooLarge, "request body is %d bytes; the limit is %d bytes (%d bytes of code)",
+			req.ContentLength, max, a.limits.MaxCode)
+	}
+	// Best effort: httptest's recorder, for one, cannot set deadlines.
+	_ = http.NewResponseController(res).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	body := http.MaxBytesReader(res, req.Body, max)
+	sn, err := snippets.Decode(body, a.limits)
+	if err != nil {
+		return err
+	}
+	if err := a.storeReady(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), a.timeout)
+	defer cancel()
+	created, err := a.store.Put(ctx, sn)
+	if err != nil {
+		return storeError(c, fmt.Errorf("create snippet %s: %w", sn.ID, err))
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		res.Header().Set(echo.HeaderLocation, "/api/snippets/"+sn.ID)
+		a.created.WithLabelValues("created").Inc()
+	} else {
+		a.created.WithLabelValues("existing").Inc()
+	}
+	return c.JSON(status, createResponse{ID: sn.ID, URL: "/s/" + sn.ID})
+}
+
+// checkJSONContentType accepts application/json, with charset=utf-8 at
+// most: the body is decoded as UTF-8 and nothing else.
+func checkJSONContentType(header string) error {
+	if header == "" {
+		return snippets.Errorf(codeUnsupportedMedia, "Content-Type is missing; send the snippet as application/json")
+	}
+	mt, params, err := mime.ParseMediaType(header)
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return snippets.Errorf(codeUnsupportedMedia, "Content-Type is %q; send the snippet as application/json", truncateForMessage(header, 100))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return snippets.Errorf(codeUnsupportedMedia, "charset %q is not supported; send UTF-8", truncateForMessage(cs, 40))
+	}
+	return nil
+}
+
+// get answers GET /api/snippets/{id}: the snippet as JSON, cached for
+// good, since the content behind an ID never changes.
+func (a *snippetAPI) get(c echo.Context) error {
+	sn, err := a.lookup(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if a.notModified(c, sn.ID) {
+		return nil
+	}
+	return c.JSON(http.StatusOK, sn)
+}
+
+// page answers GET /s/{id} (the editor on the snippet) and /s/{id}.py
+// (its code as a file).
+func (a *snippetAPI) page(c echo.Context) error {
+	id := c.Param("id")
+	if raw, ok := strings.CutSuffix(id, ".py"); ok {
+		return a.raw(c, raw)
+	}
+	h := c.Response().Header()
+	// Shared programs are their authors' business, not a search engine's.
+	h.Set("X-Robots-Tag", "noindex")
+	sn, err := a.lookup(c, id)
+	if err != nil {
+		return a.pageError(c, err)
+	}
+	return a.s.renderEditor(c, sn)
+}
+
+// raw answers GET /s/{id}.py: the code alone, as a download.
+func (a *snippetAPI) raw(c echo.Context, id string) error {
+	h := c.Response().Header()
+	h.Set("X-Robots-Tag", "noindex")
+	sn, err := a.lookup(c, id)
+	if err != nil {
+		return err
+	}
+	h.Set(echo.HeaderContentDisposition, contentDisposition(downloadName(sn)))
+	if a.notModified(c, sn.ID) {
+		return nil
+	}
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(sn.Code))
+}
+
+// lookup fetches the snippet with the given ID. Until it succeeds the
+// response may not be cached: an unknown ID may be created later, and an
+// outage ends.
+func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error) {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if !snippets.ValidID(id) {
+		return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %q: snippet IDs are 11 or more letters, digits, '-' and '_'", truncateForMessage(id, 64))
+	}
+	if err := a.storeReady(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), a.timeout)
+	defer cancel()
+	sn, err := a.store.Get(ctx, id)
+	if err != nil {
+		if snippets.ErrorCode(err) == snippets.NotFound {
+			return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %s: the link may be incomplete, or the snippet was removed", id)
+		}
+		return nil, storeError(c, fmt.Errorf("get snippet %s: %w", id, err))
+	}
+	return sn, nil
+}
+
+// notModified sets the caching headers of a snippet's representation and
+// answers 304 when the client already has it. The ETag is the ID itself:
+// it is a hash of everything the response carries.
+func (a *snippetAPI) notModified(c echo.Context, id string) bool {
+	h := c.Response().Header()
+	etag := `"` + id + `"`
+	h.Set("ETag", etag)
+	h.Set(echo.HeaderCacheControl, immutableCache)
+	if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
+		c.NoContent(http.StatusNotModified)
+		return true
+	}
+	return false
+}
+
+// etagMatch implements If-None-Match's weak comparison (RFC 9110 13.1.2).
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *snippetAPI) storeReady() error {
+	if a.store == nil {
+		return snippets.Errorf(snippets.Unavailable, "snippet storage is not configured on this server")
+	}
+	return nil
+}
+
+// retryAfterUnavailable is the Retry-After sent with 503: long enough not
+// to hammer a database coming back, short enough not to matter to people.
+const retryAfterUnavailable = "5"
+
+// storeError passes err on, telling clients when to retry an outage.
+func storeError(c echo.Context, err error) error {
+	if snippets.ErrorCode(err) == snippets.Unavailable {
+		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterUnavailable)
+	}
+	return err
+}
+
+// pageError answers an error on /s/{id} with a small HTML page for
+// browsers (a JSON body is no way to tell a person a link is broken), and
+// as JSON to everything else.
+func (a *snippetAPI) pageError(c echo.Context, err error) error {
+	if !acceptsHTML(c.Request().Header.Get(echo.HeaderAccept)) {
+		return err
+	}
+	code := snippets.ErrorCode(err)
+	status := statusOf(code)
+	p := errorPage{Status: status, Message: snippets.ErrorMessage(err)}
+	switch {
+	case status == http.StatusNotFound:
+		p.Title = "Snippet not found"
+	case code == snippets.Unavailable:
+		p.Title = "Snippets are unavailable right now"
+		if a.store != nil {
+			p.Message = "The snippet database is not answering. Try again in a few seconds; nothing is lost."
+		}
+	default:
+		p.Title = "Something went wrong"
+		a.s.log.Error("snippet page failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+			"path", c.Request().URL.Path, "err", err)
+	}
+	var buf strings.Builder
+	if err := errorPageTemplate.Execute(&buf, p); err != nil {
+		return err
+	}
+	return c.HTML(status, buf.String())
+}
+
+// acceptsHTML reports whether an Accept header asks for HTML, as browsers'
+// navigations do.
+func acceptsHTML(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		if mt = strings.TrimSpace(mt); mt == "text/html" || mt == "application/xhtml+xml" {
+			return true
+		}
+	}
+	return false
+}
+
+type errorPage struct {
+	Status         int
+	Title, Message string
+}
+
+var errorPageTemplate = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{.Title}} · pyplay</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<style>
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 15vh auto; padding: 0 1rem; color: #1f2328; }
+h1 { font-size: 1.4rem; } p { color: #59636e; } a { color: #0969da; }
+</style>
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+<p>{{.Message}}</p>
+<p><a href="/">Open the playground</a> to write a new program.</p>
+</main>
+</body>
+</html>
+`))
+
+// downloadName is the file name offered for a snippet's code: its title
+// made safe for every file system, or its ID.
+func downloadName(sn *snippets.Snippet) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(sn.Title) {
+		switch {
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+			dash = false
+		case b.Len() > 0 && !dash:
+			b.WriteByte('_')
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	name := strings.TrimRight(b.String(), "_")
+	if name == "" {
+		return sn.ID + ".py"
+	}
+	return name + ".py"
+}
+
+// contentDisposition offers name as an attachment. Names from downloadName
+// are plain ASCII, so no RFC 8187 encoding is needed.
+func contentDisposition(name string) string {
+	return "attachment; filename=" + strconv.Quote(name)
+}
+
+// truncateForMessage shortens what a client sent before it is echoed in a message.
+func truncateForMessage(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
