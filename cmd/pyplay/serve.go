@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,8 +22,9 @@ type Main struct {
 	LogLevel string
 	LogJSON  bool
 	// PreviewAddr and PreviewURL place PyScript previews on their own origin.
-	PreviewAddr string
-	PreviewURL  string
+	PreviewAddr  string
+	PreviewURL   string
+	snippetFlags // -max-code, -rate, -burst, -trusted-proxies; the store (snippets.go)
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
@@ -45,6 +47,9 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.PreviewAddr, "preview-addr", envDefault("PYPLAY_PREVIEW_ADDR", ""), "listen address for PyScript previews, a second origin; default: -addr's port + 1 (PYPLAY_PREVIEW_ADDR)")
 	fs.StringVar(&m.PreviewURL, "preview-url", envDefault("PYPLAY_PREVIEW_URL", ""), "public origin of the previews behind a proxy, e.g. https://preview.example.com (PYPLAY_PREVIEW_URL)")
 	fs.BoolVar(&m.LogJSON, "log-json", envDefault("PYPLAY_LOG_JSON", "") == "1", "log as JSON lines (PYPLAY_LOG_JSON=1)")
+	if err := m.snippetFlags.register(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,18 +63,28 @@ func (m *Main) ParseFlags(args []string) error {
 // open.
 func (m *Main) Run(ctx context.Context) error {
 	m.log = newLogger(m.stderr, m.LogLevel, m.LogJSON)
-	srv, err := server.New(server.Config{
-		Addr:        m.Addr,
-		PreviewAddr: m.PreviewAddr,
-		PreviewURL:  m.PreviewURL,
-		Dev:         m.Dev,
-		Root:        m.Root,
-		Logger:      m.log,
-	})
+	store, err := openStore(ctx, m.DB, m.log)
 	if err != nil {
 		return err
 	}
+	m.store = store
+	srv, err := server.New(server.Config{
+		Addr:           m.Addr,
+		PreviewAddr:    m.PreviewAddr,
+		PreviewURL:     m.PreviewURL,
+		Dev:            m.Dev,
+		Root:           m.Root,
+		Logger:         m.log,
+		Store:          store,
+		Snippets:       m.snippetFlags.serverOptions(),
+		TrustedProxies: m.TrustedProxies,
+	})
+	if err != nil {
+		store.Close()
+		return err
+	}
 	if err := srv.Open(); err != nil {
+		store.Close()
 		return err
 	}
 	m.srv = srv
@@ -87,6 +102,9 @@ func (m *Main) Close() error {
 	var err error
 	if m.srv != nil {
 		err = m.srv.Close(ctx)
+	}
+	if m.store != nil {
+		err = errors.Join(err, m.store.Close())
 	}
 	m.log.Info("stopped")
 	return err
