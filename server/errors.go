@@ -14,6 +14,7 @@ const (
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeRateLimited      = "rate_limited"
 	codeMethod           = "method_not_allowed"
+	codeForbidden        = "forbidden" // e.g. a WebSocket from a foreign Origin
 )
 
 // statusOf maps an error code to its HTTP status: the one place that does.
@@ -35,6 +36,8 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case codeMethod:
 		return http.StatusMethodNotAllowed
+	case codeForbidden:
+		return http.StatusForbidden
 	default:
 		return http.StatusInternalServerError
 	}

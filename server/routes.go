@@ -35,6 +35,7 @@ func (s *Server) routes() *echo.Echo {
 		return s.assets.serve(c, "dist/runtime/"+c.Param("*"), true)
 	})
 	s.snippetRoutes(e)
+	s.benchRoutes(e)
 	return e
 }
 

@@ -51,6 +51,8 @@ type Config struct {
 	// X-Real-IP headers name the client; with none, the client is the
 	// connection's peer (see clientIPExtractor).
 	TrustedProxies []netip.Prefix
+	// WS configures the benchmark WebSocket endpoint (ws.go).
+	WS WSConfig
 }
 
 // Server is a configured pyplay HTTP server.
@@ -66,6 +68,7 @@ type Server struct {
 	pages    atomic.Pointer[template.Template]
 	metrics  *metrics
 	preview  previewSite
+	live     *live // benchmark fan-out (live.go)
 	cancel   context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
@@ -104,6 +107,10 @@ func New(cfg Config) (*Server, error) {
 			cancel()
 			return nil, err
 		}
+	}
+	if err := s.startLive(); err != nil {
+		cancel()
+		return nil, err
 	}
 	s.echo = s.routes()
 	return s, nil

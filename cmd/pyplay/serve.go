@@ -25,6 +25,7 @@ type Main struct {
 	PreviewAddr  string
 	PreviewURL   string
 	snippetFlags // -max-code, -rate, -burst, -trusted-proxies; the store (snippets.go)
+	wsFlags      // -ws-origins (wsflags.go)
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
@@ -50,6 +51,7 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := m.snippetFlags.register(fs); err != nil {
 		return err
 	}
+	m.wsFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,6 +65,10 @@ func (m *Main) ParseFlags(args []string) error {
 // open.
 func (m *Main) Run(ctx context.Context) error {
 	m.log = newLogger(m.stderr, m.LogLevel, m.LogJSON)
+	ws, err := m.wsFlags.config()
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, m.DB, m.log)
 	if err != nil {
 		return err
@@ -78,6 +84,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Store:          store,
 		Snippets:       m.snippetFlags.serverOptions(),
 		TrustedProxies: m.TrustedProxies,
+		WS:             ws,
 	})
 	if err != nil {
 		store.Close()

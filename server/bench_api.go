@@ -1,0 +1,315 @@
+package server
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pyplay/pyplay/server/stats"
+	"github.com/pyplay/pyplay/snippets"
+)
+
+// The benchmark REST API (docs/bench.md): stored runs with their
+// statistics, exports, the comparison table and the overview of every
+// snippet. Live updates come over /ws; these endpoints serve what is
+// stored, so a dashboard loads them on open and after a reconnect.
+
+const (
+	// benchRequestTimeout bounds the store calls of one request: listing
+	// a snippet's runs reads every run's samples.
+	benchRequestTimeout = 15 * time.Second
+	// maxListedRuns bounds the runs a listing, comparison or export reads,
+	// newest first.
+	maxListedRuns = 500
+)
+
+// benchRoutes registers the benchmark API, the WebSocket endpoint and the
+// dashboard pages on e.
+func (s *Server) benchRoutes(e *echo.Echo) {
+	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
+	get("/ws", s.serveWS)
+	get("/api/bench/runs", s.listBenchRuns)
+	get("/api/bench/runs/:run", s.getBenchRun)
+	get("/api/bench/compare", s.compareBench)
+	get("/api/bench/overview", s.benchOverview)
+	get("/bench", s.benchPage)
+	get("/bench/:id", s.dashboardPage)
+}
+
+// runView is a run as the API shows it: the stored run plus its group and
+// statistics over its non-warmup samples.
+type runView struct {
+	*snippets.Run
+	Group       benchGroup    `json:"group"`
+	WarmupCount int           `json:"warmupCount"`
+	Summary     stats.Summary `json:"summary"` // of the non-warmup samples' ns per iteration
+	Warnings    []string      `json:"warnings"`
+}
+
+// measured is what statistics are computed on: the non-warmup samples of a
+// run, and what the warnings need to know about them.
+type measured struct {
+	ns []float64
+	// resolutionNs is the timer resolution as it affects one iteration:
+	// env.timerResolutionNs over the fewest iterations of a sample.
+	resolutionNs float64
+	hidden       bool
+	warmups      int
+}
+
+func measure(r *snippets.Run) measured {
+	env := parseEnv(r.Env)
+	m := measured{ns: make([]float64, 0, len(r.Samples)), hidden: env.Hidden}
+	minIters := 0
+	for _, sm := range r.Samples {
+		if sm.Warmup {
+			m.warmups++
+			continue
+		}
+		m.ns = append(m.ns, sm.NsPerIter)
+		m.hidden = m.hidden || sm.Hidden
+		if minIters == 0 || sm.Iterations < minIters {
+			minIters = sm.Iterations
+		}
+	}
+	if env.TimerResolutionNs > 0 && minIters > 0 {
+		m.resolutionNs = env.TimerResolutionNs / float64(minIters)
+	}
+	return m
+}
+
+func viewOf(r *snippets.Run) *runView {
+	m := measure(r)
+	sum := stats.Summarize(m.ns)
+	return &runView{Run: r, Group: groupOf(r), WarmupCount: m.warmups, Summary: sum, Warnings: warnings(sum, m.resolutionNs, m.hidden)}
+}
+
+// warnings never returns nil, so JSON has [] rather than null.
+func warnings(sum stats.Summary, resolutionNs float64, hidden bool) []string {
+	if w := stats.Warnings(sum, resolutionNs, hidden); w != nil {
+		return w
+	}
+	return []string{}
+}
+
+// snippetInfo is the snippet a response is about, without its code.
+type snippetInfo struct {
+	ID      string    `json:"id"`
+	Title   string    `json:"title"`
+	Runtime string    `json:"runtime"`
+	Created time.Time `json:"created"`
+}
+
+func infoOf(sn *snippets.Snippet) snippetInfo {
+	return snippetInfo{ID: sn.ID, Title: sn.Title, Runtime: string(sn.Runtime), Created: sn.Created}
+}
+
+// runsResponse is GET /api/bench/runs.
+type runsResponse struct {
+	Snippet snippetInfo `json:"snippet"`
+	Runs    []*runView  `json:"runs"` // newest first, without samples
+	// Truncated says that only the newest maxListedRuns runs are listed.
+	Truncated bool `json:"truncated"`
+}
+
+// listBenchRuns is GET /api/bench/runs?snippet=ID[&format=json|csv].
+func (s *Server) listBenchRuns(c echo.Context) error {
+	format, err := exportFormat(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), benchRequestTimeout)
+	defer cancel()
+	sn, runs, truncated, err := s.snippetRuns(c, ctx, c.QueryParam("snippet"))
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	if format == "csv" {
+		return writeSamplesCSV(c, "pyplay-bench-"+sn.ID+".csv", runs)
+	}
+	out := runsResponse{Snippet: infoOf(sn), Runs: make([]*runView, 0, len(runs)), Truncated: truncated}
+	for _, r := range runs {
+		v := viewOf(r)
+		v.Run.Samples = nil // the listing is a summary; GET /api/bench/runs/{run} has them
+		out.Runs = append(out.Runs, v)
+	}
+	if format == "json" {
+		c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition("pyplay-bench-"+sn.ID+".json"))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// getBenchRun is GET /api/bench/runs/{run}[?format=json|csv]: one run with
+// every sample.
+func (s *Server) getBenchRun(c echo.Context) error {
+	format, err := exportFormat(c)
+	if err != nil {
+		return err
+	}
+	id := c.Param("run")
+	if !snippets.ValidRunID(id) {
+		return snippets.Errorf(snippets.NotFound, "no run with ID %q: run IDs are 1 to 64 letters, digits, '-', '_' or '.'", truncateForMessage(id, 64))
+	}
+	if err := s.benchStoreReady(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), benchRequestTimeout)
+	defer cancel()
+	r, err := s.cfg.Store.GetRun(ctx, id)
+	if err != nil {
+		return storeError(c, fmt.Errorf("get run %s: %w", id, err))
+	}
+	noStore(c)
+	if format == "csv" {
+		return writeSamplesCSV(c, "pyplay-run-"+r.ID+".csv", []*snippets.Run{r})
+	}
+	if format == "json" {
+		c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition("pyplay-run-"+r.ID+".json"))
+	}
+	return c.JSON(http.StatusOK, viewOf(r))
+}
+
+// exportFormat reads ?format=: "" (JSON to display), "json" or "csv" (a
+// download).
+func exportFormat(c echo.Context) (string, error) {
+	switch f := c.QueryParam("format"); f {
+	case "", "json", "csv":
+		return f, nil
+	default:
+		return "", snippets.Errorf(snippets.Invalid, "format %q is not known; use format=json or format=csv", truncateForMessage(f, 32))
+	}
+}
+
+func (s *Server) benchStoreReady() error {
+	if s.cfg.Store == nil {
+		return snippets.Errorf(snippets.Unavailable, "this server has no database, so it keeps no benchmarks")
+	}
+	return nil
+}
+
+func noStore(c echo.Context) { c.Response().Header().Set(echo.HeaderCacheControl, "no-store") }
+
+// snippetRuns loads a snippet and its newest runs with their samples.
+func (s *Server) snippetRuns(c echo.Context, ctx context.Context, id string) (*snippets.Snippet, []*snippets.Run, bool, error) {
+	if id == "" {
+		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet=ID is required: the ID of a shared snippet, as in /s/{id}")
+	}
+	if !snippets.ValidID(id) {
+		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: IDs are 11 or more letters, digits, '-' and '_'", truncateForMessage(id, 64))
+	}
+	if err := s.benchStoreReady(); err != nil {
+		return nil, nil, false, err
+	}
+	sn, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		if snippets.ErrorCode(err) == snippets.NotFound {
+			return nil, nil, false, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", id)
+		}
+		return nil, nil, false, storeError(c, fmt.Errorf("get snippet %s: %w", id, err))
+	}
+	runs, truncated, err := loadRuns(ctx, s.cfg.Store, id)
+	if err != nil {
+		return nil, nil, false, storeError(c, err)
+	}
+	return sn, runs, truncated, nil
+}
+
+// loadRuns returns a snippet's newest runs with every sample. A run deleted
+// between listing and reading is skipped.
+func loadRuns(ctx context.Context, store snippets.RunStore, snippetID string) ([]*snippets.Run, bool, error) {
+	list, err := store.ListRuns(ctx, snippetID)
+	if err != nil {
+		return nil, false, fmt.Errorf("list runs of %s: %w", snippetID, err)
+	}
+	truncated := len(list) > maxListedRuns
+	if truncated {
+		list = list[:maxListedRuns]
+	}
+	runs := make([]*snippets.Run, 0, len(list))
+	for _, r := range list {
+		full, err := store.GetRun(ctx, r.ID)
+		if snippets.ErrorCode(err) == snippets.NotFound {
+			continue
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("get run %s: %w", r.ID, err)
+		}
+		runs = append(runs, full)
+	}
+	return runs, truncated, nil
+}
+
+// csvHeader names the export's columns: one row per sample, with the run's
+// identity repeated so that a spreadsheet can pivot on it.
+var csvHeader = []string{"run", "snippet", "runtime", "runtime_version", "browser", "machine", "status", "seq", "warmup", "ns_per_iter", "iterations", "hidden"}
+
+func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, contentDisposition(name))
+	c.Response().WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
+	w := csv.NewWriter(c.Response())
+	w.Write(csvHeader)
+	for _, r := range runs {
+		g := groupOf(r)
+		for _, sm := range r.Samples {
+			w.Write([]string{r.ID, r.SnippetID, r.Runtime, r.RuntimeVersion, g.Browser, g.Machine, r.Status,
+				strconv.Itoa(sm.Seq), strconv.FormatBool(sm.Warmup), strconv.FormatFloat(sm.NsPerIter, 'g', -1, 64),
+				strconv.Itoa(sm.Iterations), strconv.FormatBool(sm.Hidden)})
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// compareBench is GET /api/bench/compare?snippet=ID[&baseline=KEY|RUN|RUNTIME]:
+// the comparison table of the snippet's runs.
+func (s *Server) compareBench(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), benchRequestTimeout)
+	defer cancel()
+	sn, runs, truncated, err := s.snippetRuns(c, ctx, c.QueryParam("snippet"))
+	if err != nil {
+		return err
+	}
+	table, err := compareRuns(runs, c.QueryParam("baseline"))
+	if err != nil {
+		return err
+	}
+	table.Snippet, table.Truncated = infoOf(sn), truncated
+	noStore(c)
+	return c.JSON(http.StatusOK, table)
+}
+
+// benchOverview is GET /api/bench/overview[?baseline=RUNTIME]: every
+// snippet's ratios to the baseline runtime and their geometric means.
+func (s *Server) benchOverview(c echo.Context) error {
+	if err := s.benchStoreReady(); err != nil {
+		return err
+	}
+	baseline := c.QueryParam("baseline")
+	if baseline == "" {
+		baseline = snippets.CPythonNative
+	}
+	if !knownRuntime(baseline) {
+		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript or %s", truncateForMessage(baseline, 32), snippets.CPythonNative)
+	}
+	ov, err := s.live.overview.get(c.Request().Context(), s.cfg.Store, baseline)
+	if err != nil {
+		return storeError(c, err)
+	}
+	noStore(c)
+	return c.JSON(http.StatusOK, ov)
+}
+
+func knownRuntime(rt string) bool {
+	return snippets.ValidRuntime(snippets.Runtime(rt)) || rt == snippets.CPythonNative
+}
