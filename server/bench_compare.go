@@ -322,7 +322,9 @@ func computeOverview(ctx context.Context, store snippets.Store, baseline string)
 			return err
 		}
 		line := overviewSnippet{snippetInfo: infoOf(sn), Runs: len(runs), LastRun: runs[0].Created, Ratios: map[string]float64{}}
-		byRuntime := poolRuns(runs, func(r *snippets.Run) benchGroup { return benchGroup{Key: r.Runtime, Runtime: r.Runtime, Label: r.Runtime} })
+		byRuntime := poolRuns(runs, func(r *snippets.Run) benchGroup {
+			return benchGroup{Key: r.Runtime, Runtime: r.Runtime, Label: r.Runtime}
+		})
 		base := math.NaN()
 		for _, p := range byRuntime {
 			if p.group.Runtime == baseline && len(p.ns) > 0 {
