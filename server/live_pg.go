@@ -134,8 +134,12 @@ func chunk(msg []byte, room int) [][]byte {
 	var out [][]byte
 	for len(msg) > room {
 		cut := room
-		for cut > 1 && !utf8.RuneStart(msg[cut]) {
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
 			cut--
+		}
+		if cut == 0 { // room is smaller than one character: take it whole
+			for cut = room; cut < len(msg) && !utf8.RuneStart(msg[cut]); cut++ {
+			}
 		}
 		out = append(out, msg[:cut])
 		msg = msg[cut:]
