@@ -143,9 +143,9 @@ async function render(msg: ToPreview): Promise<void> {
     // From now on, errors come from event handlers and tasks.
     failed = false;
   });
-  // Errors that escape PyScript: event handlers and tasks after py:done.
+  // Errors that escape PyScript: event handlers and tasks after py:done,
+  // and failures while it loads (which would otherwise never end "loading").
   const uncaught = (err: unknown) => {
-    if (!readyAt) return;
     const text = cleanTraceback(err instanceof Error ? err.message : String(err));
     showError(text);
     post({ type: "uncaught", text });

@@ -253,7 +253,8 @@ export class PyScriptMode {
       }
       case "uncaught":
         out.append("stderr", String(msg.text));
-        this.host.setStatus("error", "Error in the page: see the traceback");
+        if (this.loadMs) this.host.setStatus("error", "Error in the page: see the traceback");
+        else this.host.setStatus("error", `Error while loading the page: ${String(msg.text).trim().split("\n").pop()}`);
         break;
       case "fatal":
         this.running = false;

@@ -112,11 +112,31 @@ describe("PyScript mode", () => {
     await preview().locator(".py-error").waitFor();
   });
 
+  test("a page whose interpreter fails to load says so instead of loading forever", async () => {
+    const wasm = "**/runtime/micropython/*/micropython.wasm";
+    await context.route(wasm, (r) => r.abort());
+    const consoleErrors = errors.length;
+    try {
+      assert.equal(await render({ code: "print(1)\n", interpreter: "MicroPython" }), "error");
+      assert.match(await status(), /^Error while loading the page: /);
+      assert.match(await output(page).textContent(), /wasm/);
+    } finally {
+      await context.unroute(wasm);
+      // The browser logs the provoked failure; nothing else may.
+      await page.waitForTimeout(200);
+      errors.splice(consoleErrors);
+    }
+  });
+
   test("Stop unloads a page that is still loading", async () => {
     await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "Pyodide" });
     await setCode(page, "print('never')\n");
-    await page.getByRole("button", { name: "Run", exact: true }).click();
-    await page.getByRole("button", { name: "Stop" }).click();
+    // Both clicks in one task: the preview shares the page's renderer thread,
+    // and once Pyodide compiles there a click may wait seconds for it.
+    await page.evaluate(() => {
+      document.getElementById("run").click();
+      document.getElementById("stop").click();
+    });
     assert.equal(await waitState(page, ["stopped"], 5000), "stopped");
     assert.equal(await page.locator('iframe[title="PyScript preview"]').count(), 0);
     await page.waitForTimeout(300);
