@@ -49,7 +49,7 @@ export interface RunnerEvents {
 }
 
 /** One worker with its interpreter and shared buffers. */
-class Slot {
+export class Slot {
   readonly worker: Worker;
   readonly control: SharedArrayBuffer | null;
   readonly interrupt: SharedArrayBuffer | null;
@@ -109,6 +109,8 @@ export class Runner {
     private readonly build: string,
     runtime: RuntimeName,
     private readonly on: RunnerEvents,
+    /** A worker already started at page load (boot.ts), adopted by the first start(). */
+    private boot: Slot | null = null,
   ) {
     this.runtime = runtime;
   }
@@ -137,6 +139,13 @@ export class Runner {
     this.slot = null;
     this.running = null;
     this.runtime = runtime;
+    const boot = this.boot;
+    this.boot = null;
+    if (boot && boot.runtime === runtime && !boot.failed) {
+      this.adopt(boot, false);
+      return;
+    }
+    boot?.dispose();
     const spare = this.spare;
     this.spare = null;
     if (spare && spare.runtime === runtime && !spare.failed) {

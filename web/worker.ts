@@ -138,6 +138,14 @@ interface Runtime {
 const NOT_OFFLINE =
   "pyplay serves only the Python standard library, offline; third-party packages such as this one are not available.";
 
+// Standard-library modules imported before the snapshot is taken (pure
+// Python state, no JavaScript references): the driver needs the first
+// ones, programs commonly use the rest, and a restored interpreter then
+// has them without reading the stdlib zip.
+const PRELOAD = `
+import builtins, linecache, sys, time, traceback, io, math, random, re, collections, itertools, functools, json, string
+`;
+
 // Installed once per interpreter. Each run gets a fresh namespace; frames of
 // this driver are cut from tracebacks so line numbers point at main.py.
 const PYODIDE_DRIVER = `
@@ -394,6 +402,7 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   }
   if (!py) {
     py = await (await modPromise).loadPyodide({ ...base, _makeSnapshot: save });
+    py.runPython(PRELOAD);
     if (cache && save) {
       try {
         // Taken before any other code runs: the snapshot holds a pristine
