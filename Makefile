@@ -42,6 +42,8 @@ test: lint test-go test-browser
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+	# WebSocket load: 200 producers, 20 viewers, against the real binary on loopback (BENCHMARKS.md).
+	$(GO) run ./cmd/wsload -bin $(BIN)
 
 clean:
 	rm -rf bin static/dist/assets static/dist/runtime static/dist/manifest.json

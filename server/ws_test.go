@@ -36,7 +36,7 @@ type benchEnv struct {
 	snippet string
 }
 
-func newBenchEnv(t *testing.T, ws WSConfig) *benchEnv {
+func newBenchEnv(t testing.TB, ws WSConfig) *benchEnv {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pyplay.db"))
 	if err != nil {
@@ -45,13 +45,13 @@ func newBenchEnv(t *testing.T, ws WSConfig) *benchEnv {
 	return newBenchEnvStore(t, ws, store)
 }
 
-func newBenchEnvStore(t *testing.T, ws WSConfig, store snippets.Store) *benchEnv {
+func newBenchEnvStore(t testing.TB, ws WSConfig, store snippets.Store) *benchEnv {
 	t.Helper()
 	return newBenchEnvListener(t, ws, store, nil)
 }
 
 // newBenchEnvListener serves on ln when it is not nil.
-func newBenchEnvListener(t *testing.T, ws WSConfig, store snippets.Store, ln net.Listener) *benchEnv {
+func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net.Listener) *benchEnv {
 	t.Helper()
 	st := testStatic(t)
 	for _, name := range []string{"dashboard.html", "bench.html"} {
@@ -89,12 +89,12 @@ func newBenchEnvListener(t *testing.T, ws WSConfig, store snippets.Store, ln net
 // rawClient speaks the protocol by hand, to send exactly what a test
 // wants, good or bad.
 type rawClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 	seq  int64
 }
 
-func dialRaw(t *testing.T, url string, header http.Header) *rawClient {
+func dialRaw(t testing.TB, url string, header http.Header) *rawClient {
 	t.Helper()
 	conn, resp, err := websocket.DefaultDialer.Dial(url, header)
 	if err != nil {

@@ -70,6 +70,9 @@ type Config struct {
 	// is written, first time or resent; the load generator measures
 	// fan-out latency from it.
 	OnSend func(run string, batch int)
+	// OnAck, if set, is called (on the producer's goroutine) when a batch
+	// is acknowledged.
+	OnAck  func(run string, batch int, duplicate bool)
 	Logger *slog.Logger
 }
 
@@ -602,6 +605,9 @@ func (p *Producer) handle(cs *connState, m *benchproto.Message) {
 			p.stats.Samples += len(it.b.samples)
 			if pl.Duplicate {
 				p.stats.Duplicates++
+			}
+			if p.cfg.OnAck != nil {
+				p.cfg.OnAck(r.info.ID, it.b.num, pl.Duplicate)
 			}
 			for i, b := range r.batches {
 				if b == it.b {
