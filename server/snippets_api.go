@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"mime"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +35,10 @@ type SnippetOptions struct {
 	// wedged database answers 503 instead of piling up requests; 0 means
 	// DefaultStoreTimeout.
 	StoreTimeout time.Duration
+	// CacheBytes bounds the memory that keeps snippets and their rendered
+	// pages (see snippet_cache.go); 0 means DefaultSnippetCacheBytes,
+	// negative turns the cache off.
+	CacheBytes int64
 }
 
 // DefaultStoreTimeout is SnippetOptions.StoreTimeout's default.
@@ -58,6 +65,7 @@ type snippetAPI struct {
 	limits  snippets.Limits
 	timeout time.Duration
 	limiter *clientLimiter // nil: no rate limit
+	cache   *snippetCache  // nil: off
 	created *prometheus.CounterVec
 }
 
@@ -67,6 +75,12 @@ func (s *Server) snippetRoutes(e *echo.Echo) {
 	a := &snippetAPI{s: s, store: s.cfg.Store, limits: withDefaultLimits(opt.Limits), timeout: opt.StoreTimeout}
 	if a.timeout <= 0 {
 		a.timeout = DefaultStoreTimeout
+	}
+	switch {
+	case opt.CacheBytes == 0:
+		a.cache = newSnippetCache(DefaultSnippetCacheBytes, snippetCacheTTL)
+	case opt.CacheBytes > 0:
+		a.cache = newSnippetCache(opt.CacheBytes, snippetCacheTTL)
 	}
 	a.created = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pyplay_snippet_creations_total",
@@ -220,7 +234,62 @@ func (a *snippetAPI) page(c echo.Context) error {
 	if err != nil {
 		return a.pageError(c, err)
 	}
-	return a.s.renderEditor(c, sn)
+	return a.renderPage(c, sn)
+}
+
+// renderPage renders the editor on sn, or sends the copy rendered before,
+// with an ETag so that a browser coming back gets 304. The page depends on
+// the snippet, the build, and the preview origin derived from the request;
+// in -dev the templates change under it, so nothing is kept.
+func (a *snippetAPI) renderPage(c echo.Context, sn *snippets.Snippet) error {
+	if a.cache == nil || a.s.cfg.Dev {
+		return a.s.renderEditor(c, sn)
+	}
+	now := time.Now()
+	key := sn.ID + "|" + a.s.manifest.Load().Build + "|" + a.s.previewOrigin(c.Request())
+	p, ok := a.cache.page(key, now)
+	if !ok {
+		var err error
+		if p, err = a.capturePage(c, sn); err != nil || p == nil {
+			return err
+		}
+		if p.status == http.StatusOK {
+			a.cache.addPage(key, p, now)
+		}
+	}
+	h := c.Response().Header()
+	for k, v := range p.header {
+		h[k] = v
+	}
+	h.Set("ETag", p.etag)
+	if p.status == http.StatusOK && etagMatch(c.Request().Header.Get("If-None-Match"), p.etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(p.status, h.Get(echo.HeaderContentType), p.body)
+}
+
+// capturePage runs renderEditor into a buffer, keeping the status and the
+// headers it set. It returns nil, nil if renderEditor wrote no page.
+func (a *snippetAPI) capturePage(c echo.Context, sn *snippets.Snippet) (*cachedPage, error) {
+	res := c.Response()
+	before := res.Header().Clone()
+	buf := &bufferWriter{header: res.Header()}
+	orig := res.Writer
+	res.Writer = buf
+	err := a.s.renderEditor(c, sn)
+	res.Writer = orig
+	if err != nil || buf.status == 0 {
+		return nil, err
+	}
+	// Undo echo's note that the response went out: it went to the buffer.
+	res.Committed, res.Status, res.Size = false, http.StatusOK, 0
+	sum := sha256.Sum256(buf.body.Bytes())
+	return &cachedPage{
+		status: buf.status,
+		header: headerChanges(before, res.Header()),
+		body:   buf.body.Bytes(),
+		etag:   `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`,
+	}, nil
 }
 
 // raw answers GET /s/{id}.py: the code alone, as a download.
@@ -249,6 +318,10 @@ func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error
 	if err := a.storeReady(); err != nil {
 		return nil, err
 	}
+	now := time.Now()
+	if sn, ok := a.cache.snippet(id, now); ok {
+		return sn, nil
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), a.timeout)
 	defer cancel()
 	sn, err := a.store.Get(ctx, id)
@@ -258,6 +331,7 @@ func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error
 		}
 		return nil, storeError(c, fmt.Errorf("get snippet %s: %w", id, err))
 	}
+	a.cache.addSnippet(sn, now)
 	return sn, nil
 }
 
@@ -315,7 +389,7 @@ func (a *snippetAPI) pageError(c echo.Context, err error) error {
 	}
 	code := snippets.ErrorCode(err)
 	status := statusOf(code)
-	p := errorPage{Status: status, Message: snippets.ErrorMessage(err)}
+	p := errorPage{Status: status, Message: sentence(snippets.ErrorMessage(err))}
 	switch {
 	case status == http.StatusNotFound:
 		p.Title = "Snippet not found"
@@ -334,6 +408,20 @@ func (a *snippetAPI) pageError(c echo.Context, err error) error {
 		return err
 	}
 	return c.HTML(status, buf.String())
+}
+
+// sentence capitalises an error message and ends it with a full stop, for a
+// page: messages are written to follow "error: " in logs and JSON.
+func sentence(msg string) string {
+	r, n := utf8.DecodeRuneInString(msg)
+	if n == 0 {
+		return msg
+	}
+	msg = string(unicode.ToUpper(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 // acceptsHTML reports whether an Accept header asks for HTML, as browsers'
@@ -362,8 +450,9 @@ var errorPageTemplate = template.Must(template.New("error").Parse(`<!doctype htm
 <title>{{.Title}} · pyplay</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 15vh auto; padding: 0 1rem; color: #1f2328; }
-h1 { font-size: 1.4rem; } p { color: #59636e; } a { color: #0969da; }
+:root { color-scheme: light dark; }
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 15vh auto; padding: 0 1rem; }
+h1 { font-size: 1.4rem; } p { opacity: .8; }
 </style>
 </head>
 <body>

@@ -372,7 +372,7 @@ func TestSnippetNotFound(t *testing.T) {
 	if rec.Code != http.StatusNotFound || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 		t.Fatalf("browser 404: status %d, %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
-	for _, want := range []string{"<title>Snippet not found · pyplay</title>", "no snippet with ID " + unknown.ID, `href="/"`} {
+	for _, want := range []string{"<title>Snippet not found · pyplay</title>", "No snippet with ID " + unknown.ID, `href="/"`} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("browser 404 lacks %q:\n%s", want, rec.Body)
 		}

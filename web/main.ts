@@ -8,6 +8,7 @@ import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
 import { Runner, type ReadyInfo } from "./runner";
 import { PyScriptMode, type PyScriptPageConfig } from "./pyscript";
 import { BenchPanel } from "./bench";
+import { Share } from "./share";
 
 export interface PageConfig {
   build: string;
@@ -56,12 +57,24 @@ class Page {
   readonly runner: Runner;
   readonly pyscript: PyScriptMode;
   readonly bench: BenchPanel;
+  readonly share: Share;
   private loadStarted = performance.now();
 
   constructor() {
+    // Before the editor: a draft of unsaved work goes into the textarea it starts from.
+    this.share = new Share(this.cfg.snippet, this.cfg.pyscript?.html ?? "", {
+      code: () => this.editor.code,
+      setCode: (code) => (this.editor.code = code),
+      html: () => this.pyscript?.html.value ?? null,
+      setHTML: (html) => {
+        if (this.pyscript) this.pyscript.html.value = html;
+        else if (this.cfg.pyscript) this.cfg.pyscript.html = html;
+      },
+      shared: (snippet) => (this.cfg.snippet = snippet),
+    });
     this.editor = new Editor($<HTMLTextAreaElement>("source"), {
       onRun: () => this.run(),
-      onChange: () => {},
+      onChange: () => this.share.edited(),
     });
     const initial = this.runtimeSel.value === "micropython" ? "micropython" : "pyodide";
     this.runner = new Runner(this.cfg.worker, this.cfg.runtimes, this.cfg.build, initial, {

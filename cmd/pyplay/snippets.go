@@ -289,7 +289,8 @@ func deleteSnippets(ctx context.Context, st snippets.Store, ids []string, stdout
 		}
 	}
 	if len(failed) < len(ids) {
-		fmt.Fprintln(stderr, "Note: shared snippets are served as immutable, so browsers and proxies that fetched one may keep a copy for up to a year; the link itself now answers 404.")
+		fmt.Fprintln(stderr, "Note: the link answers 404 within a minute (running servers keep snippets in memory that long).\n"+
+			"Shared snippets are served as immutable, so browsers and proxies that fetched one may keep a copy for up to a year.")
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("snippets delete: %d of %d IDs not found", len(failed), len(ids))
