@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -43,6 +44,7 @@ func BenchmarkWSBatch(b *testing.B) {
 			p := &rawClient{t: b, conn: conn}
 			p.hello("producer")
 			p.startRun("bench", e.snippet)
+			conn.SetReadDeadline(time.Time{}) // rawClient set one for its reads
 			frames := make([][]byte, b.N)
 			for i := range frames {
 				m := &benchproto.Message{V: 1, Type: "samples", Seq: int64(i + 3), Payload: samplesPayload("bench", i, i*n, n)}

@@ -8,8 +8,9 @@
 //	go run ./cmd/wsload -bin bin/pyplay [-producers 200 -viewers 20 -duration 10s]
 //
 // Producers pace themselves to the server's announced limit (10 batches a
-// second each, by default); every viewer follows every snippet, so each
-// stored batch is delivered to every viewer. Everything runs on 127.0.0.1
+// second each, by default) and are spread over -snippets snippets; each
+// viewer follows -follow of them (1, as a dashboard does; -follow 10 makes
+// every viewer take every batch). Everything runs on 127.0.0.1
 // and ends within -duration plus a drain of at most -drain.
 package main
 
@@ -47,6 +48,7 @@ type options struct {
 	producers int
 	viewers   int
 	snippets  int
+	follow    int
 	batch     int
 	interval  time.Duration
 	duration  time.Duration
@@ -58,8 +60,9 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "bin/pyplay", "the pyplay binary to start (make build)")
 	flag.StringVar(&o.db, "db", "", "database for the server; default: a new SQLite file in a temporary directory; \"pgtest\": a throwaway PostgreSQL (fsync off)")
 	flag.IntVar(&o.producers, "producers", 200, "concurrent producers, one run each")
-	flag.IntVar(&o.viewers, "viewers", 20, "dashboard viewers, each following every snippet")
-	flag.IntVar(&o.snippets, "snippets", 10, "snippets the runs are spread over (at most 32: a viewer's subscriptions)")
+	flag.IntVar(&o.viewers, "viewers", 20, "dashboard viewers")
+	flag.IntVar(&o.snippets, "snippets", 10, "snippets the runs are spread over")
+	flag.IntVar(&o.follow, "follow", 1, "snippets each viewer follows, as a dashboard follows one (at most 32 and -snippets)")
 	flag.IntVar(&o.batch, "batch", 25, "samples per batch")
 	flag.DurationVar(&o.interval, "interval", 100*time.Millisecond, "time between a producer's batches")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long producers stream")
@@ -225,8 +228,8 @@ func (l *latencies) received(run string, batch int) {
 }
 
 func run(o options) error {
-	if o.snippets < 1 || o.snippets > benchproto.DefaultLimits.MaxSubscriptions {
-		return fmt.Errorf("-snippets must be between 1 and %d", benchproto.DefaultLimits.MaxSubscriptions)
+	if o.snippets < 1 || o.follow < 1 || o.follow > min(o.snippets, benchproto.DefaultLimits.MaxSubscriptions) {
+		return fmt.Errorf("-snippets must be at least 1, -follow between 1 and min(-snippets, %d)", benchproto.DefaultLimits.MaxSubscriptions)
 	}
 	srv, stop, err := startServer(o)
 	if err != nil {
@@ -249,10 +252,15 @@ func run(o options) error {
 	// Viewers first, so that they see every batch.
 	var viewersWG sync.WaitGroup
 	viewerBatches := make([]atomic.Int64, o.viewers)
+	viewerWant := make([]int, o.viewers) // batches each viewer should see
+	follows := make([][]string, o.viewers)
 	viewerErrs := make([]error, o.viewers)
 	var dropped atomic.Int64
 	for i := 0; i < o.viewers; i++ {
-		v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: srv.url, Client: "wsload-viewer/1"}, ids...)
+		for j := 0; j < o.follow; j++ {
+			follows[i] = append(follows[i], ids[(i+j)%len(ids)])
+		}
+		v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: srv.url, Client: "wsload-viewer/1"}, follows[i]...)
 		if err != nil {
 			return fmt.Errorf("viewer %d: %w", i, err)
 		}
@@ -295,8 +303,8 @@ func run(o options) error {
 	if strings.HasPrefix(o.db, "postgres") || o.db == "pgtest" {
 		store = "PostgreSQL " + o.db
 	}
-	fmt.Printf("streaming: %d producers × %d samples every %v for %v, %d viewers of %d snippets; store %s\n",
-		o.producers, o.batch, o.interval, o.duration, o.viewers, o.snippets, store)
+	fmt.Printf("streaming: %d producers × %d samples every %v for %v over %d snippets, %d viewers; store %s\n",
+		o.producers, o.batch, o.interval, o.duration, o.snippets, o.viewers, store)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range producers {
@@ -379,13 +387,20 @@ func run(o options) error {
 		return d[min(len(d)-1, int(p*float64(len(d))))].Round(10 * time.Microsecond)
 	}
 	pct := func(p float64) time.Duration { return pctOf(lat.d, p) }
-	var minBatches, maxBatches int64 = -1, 0
+	perSnippet := map[string]int{}
+	for i, p := range producers {
+		perSnippet[ids[i%len(ids)]] += p.Stats().Batches
+	}
+	complete := 0
+	deliveries := 0
 	for i := range viewerBatches {
-		n := viewerBatches[i].Load()
-		if minBatches < 0 || n < minBatches {
-			minBatches = n
+		for _, id := range follows[i] {
+			viewerWant[i] += perSnippet[id]
 		}
-		maxBatches = max(maxBatches, n)
+		deliveries += viewerWant[i]
+		if viewerBatches[i].Load() == int64(viewerWant[i]) {
+			complete++
+		}
 	}
 
 	fmt.Printf("machine: %d CPUs (%s/%s), server and load generator on the same machine\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
@@ -395,7 +410,8 @@ func run(o options) error {
 		len(lat.acked), pctOf(lat.acked, 0.5), pctOf(lat.acked, 0.99), pctOf(lat.acked, 1))
 	fmt.Printf("fan-out latency (producer write → viewer read, %d deliveries): p50 %v, p99 %v, max %v\n",
 		len(lat.d), pct(0.50), pct(0.99), pct(1))
-	fmt.Printf("viewers: %d, batches received each: %d–%d of %d; dropped as too slow: %d\n", o.viewers, minBatches, maxBatches, batches, dropped.Load())
+	fmt.Printf("viewers: %d following %d snippet(s) each: %d received every batch of their snippets (%d deliveries due); dropped as too slow: %d\n",
+		o.viewers, o.follow, complete, deliveries, dropped.Load())
 	fmt.Printf("server memory: RSS %s before, %s at the end, peak %s (VmHWM; %s sampled while streaming); Go heap in use at the end %s\n",
 		mib(rssBefore), mib(rssNow), mib(rssPeak), mib(sampledRSS.Load()), mib(heap))
 	fmt.Printf("producers: %d reconnects, %d batches resent, %d duplicates\n", st.Reconnects, st.Resent, st.Duplicates)
@@ -403,7 +419,7 @@ func run(o options) error {
 		return fmt.Errorf("SAMPLES LOST: %d runs incomplete, %d of %d stored; %v", lost, stored, sent, errors.Join(waitErrs...))
 	}
 	fmt.Println("no sample lost: every run has every sample, once")
-	if dropped.Load() > 0 || minBatches != int64(batches) {
+	if dropped.Load() > 0 || complete != o.viewers {
 		for i, err := range viewerErrs {
 			if err != nil {
 				fmt.Printf("viewer %d: %v\n", i, err)

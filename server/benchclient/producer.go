@@ -66,9 +66,9 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the reconnect delay, which doubles
 	// on each failed attempt (with jitter).
 	MinBackoff, MaxBackoff time.Duration
-	// OnSend, if set, is called (on the producer's goroutine) when a batch
-	// is written, first time or resent; the load generator measures
-	// fan-out latency from it.
+	// OnSend, if set, is called (on the producer's goroutine) just before
+	// a batch is written, first time or resent; the load generator
+	// measures fan-out latency from it.
 	OnSend func(run string, batch int)
 	// OnAck, if set, is called (on the producer's goroutine) when a batch
 	// is acknowledged.
@@ -555,6 +555,9 @@ func (p *Producer) pump(cs *connState) (time.Duration, error) {
 				break
 			}
 			pl := &benchproto.SampleBatch{Run: r.info.ID, Batch: b.num, Samples: b.samples}
+			if p.cfg.OnSend != nil {
+				p.cfg.OnSend(r.info.ID, b.num)
+			}
 			if err := p.send(cs, benchproto.TypeSamples, pl, item{kind: benchproto.TypeSamples, run: r, b: b}); err != nil {
 				return 0, err
 			}
@@ -562,9 +565,6 @@ func (p *Producer) pump(cs *connState) (time.Duration, error) {
 			b.sends++
 			if b.sends == 2 {
 				p.stats.Resent++
-			}
-			if p.cfg.OnSend != nil {
-				p.cfg.OnSend(r.info.ID, b.num)
 			}
 		}
 		if all && r.end != nil && !r.endAcked && len(r.pending) == 0 && !cs.sent[r.end] {
