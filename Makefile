@@ -4,7 +4,7 @@ NPM     ?= npm
 BIN     := bin/pyplay
 GOPKGS  := cmd server snippets static
 
-.PHONY: all deps build run dev test test-go test-browser lint bench clean
+.PHONY: all deps build run dev test test-go test-browser lint bench bench-http clean
 
 all: build
 
@@ -44,6 +44,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 	# WebSocket load: 200 producers, 20 viewers, against the real binary on loopback (BENCHMARKS.md).
 	$(GO) run ./cmd/wsload -bin $(BIN)
+	$(GO) run ./cmd/snippetbench -bin $(BIN) -write BENCHMARKS.md
+
+# Snippet HTTP load: wrk (5 s runs, 2 threads, 32 connections, loopback) against the real binary on
+# SQLite and on PostgreSQL, beside a constant baseline route; rewrites its section of BENCHMARKS.md.
+bench-http: build
+	$(GO) run ./cmd/snippetbench -bin $(BIN) -write BENCHMARKS.md
 
 clean:
 	rm -rf bin static/dist/assets static/dist/runtime static/dist/manifest.json

@@ -65,6 +65,7 @@ type options struct {
 	stores               string
 	seed                 int
 	write                string
+	loadBefore           string // the 1-minute load average when the runs began
 }
 
 // result is one wrk run.
@@ -114,6 +115,7 @@ func run(o options) error {
 		return err
 	}
 	o.wrk = wrk
+	o.loadBefore = loadAverage()
 
 	results := map[string][]result{}
 	var order []string
@@ -415,8 +417,19 @@ func render(o options, stores []string, results map[string][]result) string {
 	b.WriteString("(`201`), durably: SQLite in WAL mode with `synchronous=FULL`, PostgreSQL (a throwaway server like the\n")
 	b.WriteString("tests', with `fsync`, `synchronous_commit` and `full_page_writes` switched back on) on the same disk.\n")
 	fmt.Fprintf(&b, "wrk, pyplay and PostgreSQL share the machine's %d cores, so absolute figures are low; compare ratios.\n", runtime.NumCPU())
-	fmt.Fprintf(&b, "Run on %s, %s, %s.\n", time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.Version())
+	fmt.Fprintf(&b, "Run on %s, %s, %s; load average %s before the runs, %s after (other work on the machine).\n",
+		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.Version(), o.loadBefore, loadAverage())
 	return b.String()
+}
+
+// loadAverage is the 1-minute load average, which says how busy the
+// machine was besides the benchmark.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(data))[0]
 }
 
 func cpuModel() string {
