@@ -374,10 +374,13 @@ export class Share {
 
   /** The page now shows the snippet it shared: address bar, title, badge, draft. */
   private becomeSnippet(s: SnippetRef, st: State): void {
-    const oldKey = this.draftKey();
+    // The edits of a snippet are saved now, under the new link; Back to
+    // the old link shows the old snippet. The scratch page keeps its work
+    // (Back to / shows what was there).
+    if (this.snippet) store.remove(this.draftKey());
+    else this.saveNow();
     this.snippet = s;
     this.baseline = st;
-    store.remove(oldKey); // what it held is saved now, under the link
     store.remove(this.draftKey());
     const path = `/s/${s.id}`;
     if (location.pathname !== path) history.pushState({ snippet: s.id }, "", path);

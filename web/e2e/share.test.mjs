@@ -194,7 +194,8 @@ describe("sharing", () => {
   });
 
   test("the scratch page keeps its work too, runtime included", async () => {
-    const { page } = await open("/");
+    const ctx = await browser.newContext(); // no drafts from the tests above
+    const { page } = await open("/", ctx);
     const starter = await code(page);
     await setCode(page, "print('scratch work')\n");
     await page.getByRole("combobox", { name: "Runtime" }).selectOption("micropython");
@@ -208,7 +209,15 @@ describe("sharing", () => {
     await page.getByRole("button", { name: "Start over" }).click();
     assert.equal(await code(page), starter);
     assert.equal(await page.getByRole("combobox", { name: "Runtime" }).inputValue(), "pyodide");
-    await page.close();
+    // Sharing from the scratch page keeps its work there: Back shows it.
+    await setCode(page, "print('shared from scratch')\n");
+    await shareButton(page).click();
+    await page.waitForURL(ID);
+    await page.goBack();
+    await page.waitForURL(`${server.url}/`);
+    await page.getByRole("textbox", { name: "Code" }).waitFor();
+    assert.equal(await code(page), "print('shared from scratch')\n");
+    await ctx.close();
   });
 
   test("when the clipboard is refused, the link is shown selected", async () => {
