@@ -44,7 +44,7 @@ func newLiveMetrics(reg prometheus.Registerer) *liveMetrics {
 	m := &liveMetrics{
 		conns: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pyplay_ws_connections",
-			Help: "Open benchmark WebSocket connections by role (\"\" before hello).",
+			Help: "Open benchmark WebSocket connections by role (pending before hello).",
 		}, []string{"role"}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pyplay_ws_messages_total",

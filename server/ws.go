@@ -126,7 +126,7 @@ type wsConn struct {
 	session *benchproto.Session
 	limits  benchproto.Limits
 	batches *hub.Limiter // samples messages, the announced maxBatchesPerSecond
-	control *hub.Limiter // run.start, run.end, subscribe, unsubscribe: the same budget, apart
+	control *hub.Limiter // run.start and run.end: the same budget, apart
 	bad     *hub.Limiter // rejected messages
 	// runs holds the runs the store accepted on this connection: samples
 	// and run.end are taken only for those, so a refused run.start (another
@@ -160,7 +160,7 @@ func (s *Server) newWSConn(conn *websocket.Conn, requestID, remote string) *wsCo
 		role:    "gone", // not counted yet
 		log:     s.log.With("request_id", requestID, "remote", remote),
 	}
-	w.setRole("")
+	w.setRole("pending")
 	return w
 }
 
@@ -206,9 +206,8 @@ func (w *wsConn) dispatch(m *benchproto.Message) error {
 		w.send(benchproto.WelcomeMessage(serverName, w.limits))
 		return nil
 	case *benchproto.Subscription:
-		if !w.control.Allow() {
-			return w.rateLimited(m, w.control)
-		}
+		// Not rate limited: it touches no database, a dashboard may follow
+		// many snippets at once, and MaxSubscriptions bounds what it holds.
 		if m.Type == benchproto.TypeSubscribe {
 			w.client.Subscribe(benchproto.Topic(p.Snippet))
 		} else {

@@ -95,23 +95,21 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// wsURL turns a server URL into its /ws endpoint.
+// wsURL turns a server URL (http://host/prefix) into its WebSocket
+// endpoint (ws://host/prefix/ws); a ws:// or wss:// URL is taken as the
+// endpoint itself.
 func wsURL(u string) (string, error) {
 	switch {
+	case strings.HasPrefix(u, "ws://"), strings.HasPrefix(u, "wss://"):
+		return u, nil
 	case strings.HasPrefix(u, "http://"):
 		u = "ws://" + strings.TrimPrefix(u, "http://")
 	case strings.HasPrefix(u, "https://"):
 		u = "wss://" + strings.TrimPrefix(u, "https://")
-	case strings.HasPrefix(u, "ws://"), strings.HasPrefix(u, "wss://"):
 	default:
 		return "", fmt.Errorf("benchclient: %q is not an http(s):// or ws(s):// URL", u)
 	}
-	scheme, rest, _ := strings.Cut(u, "://")
-	host, path, _ := strings.Cut(rest, "/")
-	if path == "" {
-		path = "ws"
-	}
-	return scheme + "://" + host + "/" + path, nil
+	return strings.TrimSuffix(u, "/") + "/ws", nil
 }
 
 // Stats counts what a Producer did.

@@ -23,6 +23,7 @@ func TestWSURL(t *testing.T) {
 		"https://pyplay.example.com":  "wss://pyplay.example.com/ws",
 		"ws://127.0.0.1:9/ws":         "ws://127.0.0.1:9/ws",
 		"wss://example.com/custom/ws": "wss://example.com/custom/ws",
+		"https://example.com/pyplay/": "wss://example.com/pyplay/ws",
 	} {
 		if got, err := wsURL(in); err != nil || got != want {
 			t.Errorf("wsURL(%q) = %q, %v; want %q", in, got, err, want)
