@@ -1,6 +1,7 @@
 // The editor page: wires the editor, the runner (runtime worker), the Output
 // log, the status line and the toolbar together.
 
+import { bootSlot, FAST_START_KEY, fastStartEnabled } from "./boot"; // first: starts the worker at once
 import "./style.css";
 import { Editor } from "./editor";
 import { Output } from "./output";
@@ -36,14 +37,12 @@ function formatMB(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-const FAST_START_KEY = "pyplay.fastStart";
-
 const runtimeLabels: Record<string, string> = { pyodide: "Pyodide", micropython: "MicroPython", pyscript: "PyScript" };
 
 class Page {
   readonly cfg = readConfig();
   /** Milestones in ms since navigation (benchmarks read these). */
-  readonly marks: { ready?: number; firstOutput?: number } = {};
+  readonly marks: { ready?: number; firstOutput?: number; stopRequested?: number; stopped?: number } = {};
   readonly status = $<HTMLElement>("status");
   readonly progress = $<HTMLProgressElement>("progress");
   readonly output = new Output($("output"));
@@ -87,8 +86,8 @@ class Page {
       input: (prompt) => this.askInput(prompt),
       done: (r) => this.onDone(r.status, r.ms, r.restarted),
       fatal: (message) => this.setStatus("error", `Error: ${message}`),
-    });
-    this.runner.snapshotEnabled = localStorage.getItem(FAST_START_KEY) !== "off";
+    }, bootSlot);
+    this.runner.snapshotEnabled = fastStartEnabled();
     this.pyscript = new PyScriptMode(this.cfg.pyscript, {
       output: this.output,
       runtimes: this.cfg.runtimes,
@@ -261,6 +260,7 @@ class Page {
     if (this.pyscript.isRunning) return this.pyscript.stop();
     if (this.bench.isRunning) return this.bench.stop();
     if (!this.runner.isRunning) return;
+    this.marks.stopRequested = performance.now();
     this.setStatus("stopping", "Stopping…");
     this.runner.stop();
   }
@@ -273,6 +273,7 @@ class Page {
   }
 
   private onDone(status: string, ms: number, restarted: boolean): void {
+    if (status === "interrupted") this.marks.stopped = performance.now();
     this.inputForm.hidden = true;
     this.stopBtn.disabled = true;
     this.runBtn.disabled = false;
