@@ -119,6 +119,18 @@ export class BenchPanel {
     return this.running;
   }
 
+  /** The last benchmark's runs, as this page measured and sent them (tests, diagnostics). */
+  results(): { runtime: RuntimeName; run: string; state: LaneState; warmup: number; measured: number; stored: number }[] {
+    return this.lanes.map((l) => ({
+      runtime: l.runtime,
+      run: l.runID,
+      state: l.state,
+      warmup: l.warmup,
+      measured: l.measured.length,
+      stored: this.stream?.storedSamples(l.runID) ?? 0,
+    }));
+  }
+
   toggle(open = this.panel.hidden): void {
     this.panel.hidden = !open;
     this.button.setAttribute("aria-expanded", String(open));

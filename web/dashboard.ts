@@ -1,0 +1,826 @@
+// The benchmark dashboards (bundle "dashboard"): /bench/{id}, one snippet's
+// runs, live; and /bench, the overview across snippets. The server renders
+// static/templates/dashboard.html or bench.html with a JSON config
+// (#pyplay-config: build, snippet, api, ws, baseline); this script loads the
+// stored runs from the REST API (docs/bench.md), follows new ones over /ws
+// as a viewer, and draws the charts (charts.ts) and tables. The comparison
+// statistics are the server's (server/stats); stats.ts computes them here
+// only for data the server has not summarised yet, or when it cannot.
+
+import "./style.css";
+import "./dashboard.css";
+import { ViewerStream, wsURL } from "./benchstream";
+import { HistogramChart, RUNTIME_LABELS, TimeSeriesChart, WaterfallChart, type Phases } from "./charts";
+import type { BenchSample } from "./protocol";
+import { compare as compareLocal, formatNs, formatRatio, summarize, warnings as localWarnings, type Summary } from "./stats";
+
+interface SnippetInfo {
+  id: string;
+  title: string;
+  runtime: string;
+  created?: string;
+}
+
+interface DashboardConfig {
+  build: string;
+  snippet: SnippetInfo | null;
+  api: string;
+  ws: string;
+  baseline: string;
+}
+
+/** runtime × browser × machine: the unit of comparison (server/bench_groups.go). */
+interface Group {
+  key: string;
+  runtime: string;
+  browser: string;
+  machine: string;
+  label: string;
+}
+
+/** A run as GET /api/bench/runs and /api/bench/runs/{run} return it. */
+interface RunView {
+  id: string;
+  snippet: string;
+  runtime: string;
+  runtimeVersion?: string;
+  env?: Record<string, unknown>;
+  config?: Record<string, unknown>;
+  phases?: Phases;
+  created?: string;
+  finished?: string;
+  status: string;
+  error?: string;
+  samples?: BenchSample[];
+  sampleCount?: number;
+  group?: Group;
+  warmupCount?: number;
+  summary?: Summary;
+  warnings?: string[];
+}
+
+interface CompareRow extends Group {
+  runtimeVersions: string[];
+  runs: string[];
+  summary: Summary;
+  warnings: string[];
+  baseline: boolean;
+  comparison?: { ratio: { ratio: number; ciLow: number; ciHigh: number; resamples: number }; u: number; p: number; verdict: string };
+  verdict: string;
+  text: string;
+}
+
+interface CompareTable {
+  baseline: string;
+  groups: CompareRow[];
+  truncated?: boolean;
+  /** Computed in this page (the server's comparison was unavailable). */
+  local?: boolean;
+}
+
+/** What this page knows about one run: stored data merged with live messages. */
+interface RunState extends RunView {
+  samples: BenchSample[];
+  bySeq: Map<number, BenchSample>;
+  /** Samples that arrived over /ws (tests and the status line read it). */
+  live: number;
+  liveStarted: boolean;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...kids);
+  return e;
+}
+
+function readConfig(): DashboardConfig {
+  const raw = $("pyplay-config")?.textContent ?? "{}";
+  const cfg = JSON.parse(raw) as Partial<DashboardConfig>;
+  return { build: "", snippet: null, api: "/api/bench", ws: "/ws", baseline: "", ...cfg };
+}
+
+async function getJSON<T>(url: string): Promise<T> {
+  const res = await fetch(url, { headers: { accept: "application/json" } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const msg = (body as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${res.status}`;
+    throw Object.assign(new Error(msg), { status: res.status });
+  }
+  return body as T;
+}
+
+const runtimeLabel = (rt: string) => RUNTIME_LABELS[rt] ?? rt;
+
+function major(v: unknown): string {
+  return /\d+/.exec(String(v ?? ""))?.[0] ?? "";
+}
+
+/** The group of a run the server has not described yet (same rules, roughly). */
+function localGroup(r: RunView): Group {
+  const env = r.env ?? {};
+  let browser = typeof env.browser === "string" && env.browser !== "unknown" ? `${env.browser} ${major(env.browserVersion)}`.trim() : "";
+  if (!browser) browser = r.runtime === "cpython-native" ? "native" : "unknown browser";
+  const platform = typeof env.platform === "string" && env.platform !== "unknown" ? env.platform : "";
+  const cores = Number(env.cores) || 0;
+  const machine =
+    platform && cores ? `${platform}, ${cores} ${cores === 1 ? "core" : "cores"}` : platform || (cores ? `${cores} cores` : "unknown machine");
+  return { key: `${r.runtime}|${browser}|${machine}`, runtime: r.runtime, browser, machine, label: `${r.runtime} · ${browser} · ${machine}` };
+}
+
+function timeOf(iso?: string): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+}
+
+function shortTime(iso?: string): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+/**
+ * Warnings as short labels ("high variance") that open to the full advice:
+ * next to the numbers without burying them.
+ */
+function warningList(ws: string[]): HTMLElement | string {
+  if (!ws.length) return el("span", { className: "ok" }, "none");
+  return el(
+    "div",
+    { className: "warnings" },
+    ...ws.map((w) => {
+      const i = w.indexOf(":");
+      const head = i > 0 ? w.slice(0, i) : w;
+      const rest = i > 0 ? w.slice(i + 1).trim() : "";
+      return rest ? el("details", {}, el("summary", {}, head), rest) : el("div", { className: "w" }, head);
+    }),
+  );
+}
+
+function section(host: HTMLElement, id: string, title: string, intro?: string): HTMLElement {
+  const s = el("section", { className: "card" }, el("h2", { id }, title));
+  s.setAttribute("aria-labelledby", id);
+  if (intro) s.append(el("p", { className: "intro" }, intro));
+  host.append(s);
+  return s;
+}
+
+// ---- /bench/{id} ---------------------------------------------------------------------
+
+/** Runs whose samples are fetched on open (newest first); the table lists all. */
+const DETAIL_RUNS = 40;
+/** The comparison is re-fetched at most this often while samples stream in. */
+const COMPARE_EVERY_MS = 1000;
+
+class SnippetDashboard {
+  readonly runs = new Map<string, RunState>();
+  /** Live counters, for the status line and for tests. */
+  readonly live = { messages: 0, samples: 0, lastAt: 0 };
+  compare: CompareTable | null = null;
+  private baseline = new URLSearchParams(location.search).get("baseline") ?? "";
+  private readonly status: HTMLElement;
+  private readonly viewer: ViewerStream;
+  private renderQueued = false;
+  private compareTimer: number | undefined;
+  private compareAt = 0;
+  private compareBusy = false;
+  private compareAgain = false;
+  private connection = "connecting";
+  private loadError = "";
+
+  private readonly compareBody: HTMLTableSectionElement;
+  private readonly compareNote: HTMLElement;
+  private readonly baselineSel: HTMLSelectElement;
+  private readonly runsBody: HTMLTableSectionElement;
+  private readonly series: TimeSeriesChart;
+  private readonly hist: HistogramChart;
+  private readonly waterfall: WaterfallChart;
+
+  constructor(
+    private readonly cfg: DashboardConfig,
+    private readonly snippet: SnippetInfo,
+    main: HTMLElement,
+  ) {
+    this.status = $("dashboard-status") ?? main.appendChild(el("p", { id: "dashboard-status" }));
+    this.status.setAttribute("role", "status");
+    const api = cfg.api;
+    const id = encodeURIComponent(snippet.id);
+    main.append(
+      el(
+        "p",
+        { className: "lead" },
+        "Every benchmark of this snippet, from every browser and machine, as it is measured. Press ",
+        el("strong", {}, "Benchmark"),
+        " in the ",
+        el("a", { href: `/s/${id}` }, "editor"),
+        " to add runs. Export: ",
+        el("a", { href: `${api}/runs?snippet=${id}&format=csv` }, "CSV"),
+        ", ",
+        el("a", { href: `${api}/runs?snippet=${id}&format=json` }, "JSON"),
+        ".",
+      ),
+    );
+
+    // Comparison table.
+    const cmp = section(
+      main,
+      "compare-title",
+      "Comparison",
+      "Measured samples pooled per runtime × browser × machine (warmup left out). The ratio is this row's median over the baseline's, " +
+        "with a 95% bootstrap interval; a difference is only called when the Mann–Whitney U test and the interval agree.",
+    );
+    this.baselineSel = el("select", { id: "baseline" });
+    this.baselineSel.addEventListener("change", () => {
+      this.baseline = this.baselineSel.value;
+      const u = new URL(location.href);
+      if (this.baseline) u.searchParams.set("baseline", this.baseline);
+      else u.searchParams.delete("baseline");
+      history.replaceState(null, "", u);
+      void this.refreshCompare(true);
+    });
+    cmp.append(el("label", { className: "field" }, "Baseline ", this.baselineSel));
+    const cols = ["Runtime", "Browser", "Machine", "Runs", "Samples", "Median", "MAD", "p95", "95% CI of median", "Ratio to baseline (95% CI)", "Verdict", "Warnings"];
+    this.compareBody = el("tbody");
+    cmp.append(
+      el(
+        "div",
+        { className: "scroll" },
+        el(
+          "table",
+          { className: "grid compare" },
+          el("caption", {}, "Comparison with the baseline: runtime × browser × machine, times per iteration"),
+          el("thead", {}, el("tr", {}, ...cols.map((c) => el("th", { scope: "col" }, c)))),
+          this.compareBody,
+        ),
+      ),
+    );
+    this.compareNote = el("p", { className: "note" });
+    cmp.append(this.compareNote);
+
+    // Charts.
+    this.series = new TimeSeriesChart(section(main, "series-title", "Samples over time", "Each run's samples in order: warmup (grey) first, then the measured samples."));
+    this.hist = new HistogramChart(section(main, "dist-title", "Distributions"));
+    this.waterfall = new WaterfallChart(section(main, "startup-title", "Start-up", "How long each run's fresh interpreter took to become ready, phase by phase."));
+
+    // Runs.
+    const runsSec = section(main, "runs-title", "Runs");
+    this.runsBody = el("tbody");
+    const rcols = ["Run", "Runtime", "Browser", "Machine", "Status", "Samples", "Median", "Timer", "Started", "Data", "Warnings"];
+    runsSec.append(
+      el(
+        "div",
+        { className: "scroll" },
+        el(
+          "table",
+          { className: "grid runs" },
+          el("caption", {}, "Every run of this snippet, newest first"),
+          el("thead", {}, el("tr", {}, ...rcols.map((c) => el("th", { scope: "col" }, c)))),
+          this.runsBody,
+        ),
+      ),
+    );
+
+    this.viewer = new ViewerStream(wsURL(cfg.ws), snippet.id, {
+      connected: (first) => {
+        this.connection = "live";
+        this.queueRender();
+        if (!first) void this.loadHistory(); // catch up on what was missed
+      },
+      started: (run) => this.onStarted(run),
+      samples: (run, samples) => this.onSamples(run, samples),
+      ended: (run, status, error, finished) => this.onEnded(run, status, error, finished),
+    });
+    this.viewer.onState = (state) => {
+      if (state !== "open") this.connection = state === "closed" ? "reconnecting" : "connecting";
+      this.queueRender();
+    };
+    this.viewer.open();
+    void this.loadHistory();
+    this.render();
+  }
+
+  private state(v: RunView): RunState {
+    let r = this.runs.get(v.id);
+    if (!r) {
+      r = { ...v, samples: [], bySeq: new Map(), live: 0, liveStarted: false };
+      this.runs.set(v.id, r);
+    }
+    return r;
+  }
+
+  private merge(v: RunView): RunState {
+    const r = this.state(v);
+    const finished = r.status !== "running" && r.status !== undefined && r.status !== "";
+    const { samples, ...rest } = v;
+    Object.assign(r, rest);
+    if (finished && v.status === "running") r.status = this.runs.get(v.id)!.status;
+    if (samples) this.addSamples(r, samples);
+    return r;
+  }
+
+  private addSamples(r: RunState, samples: BenchSample[]): number {
+    let added = 0;
+    for (const s of samples) {
+      if (r.bySeq.has(s.seq)) continue;
+      r.bySeq.set(s.seq, s);
+      added++;
+    }
+    if (added) r.samples = [...r.bySeq.values()].sort((a, b) => a.seq - b.seq);
+    return added;
+  }
+
+  async loadHistory(): Promise<void> {
+    const api = this.cfg.api;
+    try {
+      const list = await getJSON<{ runs: RunView[] } | RunView[]>(`${api}/runs?snippet=${encodeURIComponent(this.snippet.id)}`);
+      const runs = Array.isArray(list) ? list : (list.runs ?? []);
+      const previous = new Map([...this.runs].map(([id, r]) => [id, r.status]));
+      for (const v of runs) {
+        const r = this.merge(v);
+        // A run ended live keeps that status even if the list is older.
+        const before = previous.get(v.id);
+        if (before && before !== "running" && v.status === "running") r.status = before;
+      }
+      this.loadError = "";
+      this.queueRender();
+      const want = runs.slice(0, DETAIL_RUNS).filter((v) => {
+        const r = this.runs.get(v.id)!;
+        return r.status === "running" || r.samples.length < (v.sampleCount ?? 0) || r.samples.length === 0;
+      });
+      // A few at a time: a snippet may have many runs.
+      const queue = [...want];
+      const worker = async () => {
+        for (let v = queue.shift(); v; v = queue.shift()) {
+          try {
+            const full = await getJSON<RunView>(`${api}/runs/${encodeURIComponent(v.id)}`);
+            const r = this.runs.get(v.id)!;
+            const status = r.status;
+            this.merge(full);
+            if (status !== "running" && full.status === "running") r.status = status;
+            this.queueRender();
+          } catch (err) {
+            console.warn("pyplay: run", v.id, err);
+          }
+        }
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+    } catch (err) {
+      this.loadError = `The stored runs could not be loaded: ${(err as Error).message}`;
+    }
+    this.queueRender();
+    void this.refreshCompare(true);
+  }
+
+  private onStarted(run: Omit<RunView, "status">): void {
+    this.live.messages++;
+    const r = this.merge({ ...run, status: this.runs.get(run.id)?.status ?? "running" } as RunView);
+    r.liveStarted = true;
+    this.queueRender();
+    this.scheduleCompare();
+  }
+
+  private onSamples(runID: string, samples: BenchSample[]): void {
+    this.live.messages++;
+    this.live.lastAt = performance.now();
+    let r = this.runs.get(runID);
+    if (!r) {
+      // Samples of a run we have not heard of (started before we connected):
+      // fetch it; meanwhile keep what arrived.
+      r = this.state({ id: runID, snippet: this.snippet.id, runtime: "unknown", status: "running" });
+      void getJSON<RunView>(`${this.cfg.api}/runs/${encodeURIComponent(runID)}`)
+        .then((full) => {
+          this.merge(full);
+          this.queueRender();
+        })
+        .catch(() => {});
+    }
+    const added = this.addSamples(r, samples);
+    r.live += added;
+    this.live.samples += added;
+    this.queueRender();
+    this.scheduleCompare();
+  }
+
+  private onEnded(runID: string, status: string, error?: string, finished?: string): void {
+    this.live.messages++;
+    const r = this.runs.get(runID);
+    if (r) {
+      r.status = status;
+      r.error = error ?? r.error;
+      r.finished = finished ?? r.finished;
+    }
+    this.queueRender();
+    this.scheduleCompare(true);
+  }
+
+  // ---- comparison ---------------------------------------------------------------
+
+  private scheduleCompare(soon = false): void {
+    if (this.compareTimer !== undefined) return;
+    const wait = soon ? 150 : Math.max(0, COMPARE_EVERY_MS - (performance.now() - this.compareAt));
+    this.compareTimer = window.setTimeout(() => {
+      this.compareTimer = undefined;
+      void this.refreshCompare();
+    }, wait);
+  }
+
+  async refreshCompare(now = false): Promise<void> {
+    if (this.compareBusy) {
+      this.compareAgain = true;
+      return;
+    }
+    if (!now && performance.now() - this.compareAt < COMPARE_EVERY_MS) return this.scheduleCompare();
+    this.compareBusy = true;
+    this.compareAt = performance.now();
+    const q = new URLSearchParams({ snippet: this.snippet.id });
+    if (this.baseline) q.set("baseline", this.baseline);
+    try {
+      this.compare = await getJSON<CompareTable>(`${this.cfg.api}/compare?${q}`);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 400 && this.baseline) {
+        // The chosen baseline has no samples (yet): fall back to the default.
+        this.baseline = "";
+        this.compareBusy = false;
+        return this.refreshCompare(true);
+      }
+      this.compare = this.localCompare();
+      if (status !== 404 && status !== 405) console.warn("pyplay: comparison:", err);
+    }
+    this.compareBusy = false;
+    this.queueRender();
+    if (this.compareAgain) {
+      this.compareAgain = false;
+      this.scheduleCompare();
+    }
+  }
+
+  /** The comparison computed here, from the samples this page holds. */
+  private localCompare(): CompareTable {
+    const pools = new Map<string, { g: Group; runs: string[]; versions: Set<string>; ns: number[]; res: number; hidden: boolean }>();
+    for (const r of this.runs.values()) {
+      if (r.status === "failed") continue;
+      const g = r.group ?? localGroup(r);
+      let p = pools.get(g.key);
+      if (!p) pools.set(g.key, (p = { g, runs: [], versions: new Set(), ns: [], res: 0, hidden: false }));
+      p.runs.push(r.id);
+      if (r.runtimeVersion) p.versions.add(r.runtimeVersion);
+      const measured = r.samples.filter((s) => !s.warmup);
+      p.ns.push(...measured.map((s) => s.ns));
+      const iters = Math.min(...measured.map((s) => s.iters));
+      const res = Number(r.env?.timerResolutionNs) || 0;
+      if (res && Number.isFinite(iters)) p.res = Math.max(p.res, res / iters);
+      p.hidden ||= Boolean(r.env?.hidden) || measured.some((s) => s.hidden);
+    }
+    const list = [...pools.values()];
+    let base = list.findIndex((p) => p.g.key === this.baseline);
+    if (base < 0) {
+      const native = list.filter((p) => p.g.runtime === "cpython-native" && p.ns.length);
+      const pickFrom = native.length ? native : list.filter((p) => p.ns.length);
+      const best = pickFrom.reduce<(typeof list)[number] | null>((a, p) => (!a || p.ns.length > a.ns.length ? p : a), null);
+      base = best ? list.indexOf(best) : -1;
+    }
+    const rows: CompareRow[] = list.map((p, i) => {
+      const summary = summarize(p.ns);
+      const row: CompareRow = {
+        ...p.g,
+        runtimeVersions: [...p.versions],
+        runs: p.runs,
+        summary,
+        warnings: localWarnings(summary, p.res, p.hidden),
+        baseline: i === base,
+        verdict: i === base ? "baseline" : p.ns.length ? "" : "no data",
+        text: "",
+      };
+      if (i !== base && base >= 0 && p.ns.length) {
+        const c = compareLocal(p.ns, list[base].ns);
+        row.comparison = c;
+        row.verdict = c.verdict;
+      }
+      return row;
+    });
+    rows.sort((a, b) => Number(b.baseline) - Number(a.baseline) || (a.summary.n ? 0 : 1) - (b.summary.n ? 0 : 1) || a.summary.median - b.summary.median);
+    return { baseline: base >= 0 ? list[base].g.key : "", groups: rows, local: true };
+  }
+
+  // ---- rendering ------------------------------------------------------------------
+
+  private queueRender(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
+  /** Runs newest first. */
+  private ordered(): RunState[] {
+    return [...this.runs.values()].sort((a, b) => (b.created ?? "").localeCompare(a.created ?? ""));
+  }
+
+  private label(r: RunState): string {
+    const g = r.group ?? localGroup(r);
+    const when = shortTime(r.created);
+    return `${runtimeLabel(r.runtime)} · ${g.browser}${when ? ` · ${when}` : ""}`;
+  }
+
+  render(): void {
+    const runs = this.ordered();
+    const running = runs.filter((r) => r.status === "running").length;
+    const parts = [
+      this.connection === "live" ? "Live" : this.connection === "reconnecting" ? "Reconnecting to the live stream…" : "Connecting to the live stream…",
+      `${runs.length} ${runs.length === 1 ? "run" : "runs"}`,
+    ];
+    if (running) parts.push(`${running} running`);
+    if (this.live.samples) parts.push(`${this.live.samples} samples received live`);
+    if (this.loadError) parts.push(this.loadError);
+    this.status.textContent = parts.join(" · ");
+    this.status.dataset.state = this.connection;
+
+    this.renderCompare();
+    this.renderRuns(runs);
+    const chartRuns = runs.slice(0, DETAIL_RUNS).reverse();
+    this.series.update(chartRuns.map((r) => ({ id: r.id, label: this.label(r), runtime: r.runtime, samples: r.samples })));
+    const groups = new Map<string, { key: string; label: string; runtime: string; values: number[] }>();
+    for (const r of chartRuns) {
+      if (r.status === "failed") continue;
+      const g = r.group ?? localGroup(r);
+      let d = groups.get(g.key);
+      if (!d) groups.set(g.key, (d = { key: g.key, label: `${runtimeLabel(g.runtime)} · ${g.browser} · ${g.machine}`, runtime: g.runtime, values: [] }));
+      for (const s of r.samples) if (!s.warmup) d.values.push(s.ns);
+    }
+    this.hist.update([...groups.values()]);
+    this.waterfall.update(
+      runs
+        .filter((r) => r.phases && typeof r.phases === "object")
+        .slice(0, 12)
+        .map((r) => ({ label: this.label(r), runtime: r.runtime, phases: r.phases! })),
+    );
+  }
+
+  private renderCompare(): void {
+    const t = this.compare;
+    const rows = t?.groups ?? [];
+    // Baseline choices: every group, the current one selected.
+    const opts = [el("option", { value: "" }, "Automatic (native CPython, else the most samples)")];
+    for (const g of rows) opts.push(el("option", { value: g.key, selected: g.key === (this.baseline || "") }, `${runtimeLabel(g.runtime)} · ${g.browser} · ${g.machine}`));
+    const keep = this.baseline;
+    this.baselineSel.replaceChildren(...opts);
+    this.baselineSel.value = rows.some((g) => g.key === keep) ? keep : "";
+
+    if (rows.length === 0) {
+      this.compareBody.replaceChildren(el("tr", {}, el("td", { colSpan: 12, className: "empty" }, t ? "No runs with samples yet." : "Loading…")));
+      this.compareNote.textContent = "";
+      return;
+    }
+    const base = rows.find((g) => g.baseline);
+    this.compareBody.replaceChildren(
+      ...rows.map((g) => {
+        const s = g.summary;
+        const has = s.n > 0;
+        const c = g.comparison;
+        let ratio = "–";
+        if (g.baseline) ratio = "1 (baseline)";
+        else if (c && c.ratio.resamples > 0) ratio = `${formatRatio(c.ratio.ratio)} (${c.ratio.ciLow.toFixed(2)}–${c.ratio.ciHigh.toFixed(2)})`;
+        const verdict = el("td", { className: `verdict v-${(g.verdict || "none").replace(/\s+/g, "-")}` }, el("strong", {}, g.verdict || "–"));
+        if (c) verdict.append(el("span", { className: "p" }, c.p < 0.001 ? " p < 0.001" : ` p = ${c.p.toFixed(3)}`));
+        if (g.text) verdict.title = g.text;
+        const versions = g.runtimeVersions?.length ? ` ${g.runtimeVersions.join(", ")}` : "";
+        const tr = el(
+          "tr",
+          { className: g.baseline ? "baseline" : "" },
+          el("th", { scope: "row" }, runtimeLabel(g.runtime), el("span", { className: "ver" }, versions)),
+          el("td", { className: "nw" }, g.browser),
+          el("td", { className: "nw" }, g.machine),
+          el("td", { className: "num" }, String(g.runs.length)),
+          el("td", { className: "num" }, String(s.n)),
+          el("td", { className: "num strong" }, has ? formatNs(s.median) : "–"),
+          el("td", { className: "num" }, has ? formatNs(s.mad) : "–"),
+          el("td", { className: "num" }, has ? formatNs(s.p95) : "–"),
+          el("td", { className: "num" }, has ? `${formatNs(s.ciLow)} – ${formatNs(s.ciHigh)}` : "–"),
+          el("td", { className: "num" }, ratio),
+          verdict,
+          el("td", { className: "warn-cell" }, warningList(g.warnings ?? [])),
+        );
+        tr.dataset.key = g.key;
+        tr.dataset.runtime = g.runtime;
+        return tr;
+      }),
+    );
+    const notes: string[] = [];
+    if (base) notes.push(`Baseline: ${runtimeLabel(base.runtime)} · ${base.browser} · ${base.machine}.`);
+    notes.push("Ratios above 1 mean slower than the baseline, below 1 faster.");
+    if (t?.local) notes.push("Computed in this page: the server's comparison is not available.");
+    if (t?.truncated) notes.push("Only the newest runs are included.");
+    this.compareNote.textContent = notes.join(" ");
+  }
+
+  private renderRuns(runs: RunState[]): void {
+    if (runs.length === 0) {
+      this.runsBody.replaceChildren(el("tr", {}, el("td", { colSpan: 11, className: "empty" }, "No runs yet: they appear here as soon as someone presses Benchmark.")));
+      return;
+    }
+    const api = this.cfg.api;
+    this.runsBody.replaceChildren(
+      ...runs.map((r) => {
+        const g = r.group ?? localGroup(r);
+        const measured = r.samples.filter((s) => !s.warmup);
+        const warm = r.samples.length - measured.length;
+        const local = summarize(measured.map((s) => s.ns));
+        // Live data is newer than the server's summary; use it when it has more.
+        const sum = r.summary && r.summary.n >= local.n ? r.summary : local;
+        const res = Number(r.env?.timerResolutionNs) || 0;
+        const iso = r.env?.crossOriginIsolated;
+        const timer = res ? `${formatNs(res)}${iso === false ? " (not isolated)" : ""}` : "–";
+        const hidden = Boolean(r.env?.hidden) || measured.some((s) => s.hidden);
+        const minIters = Math.min(...measured.map((s) => s.iters));
+        const ws = r.warnings && r.summary && r.summary.n >= local.n ? r.warnings : localWarnings(sum, res && Number.isFinite(minIters) ? res / minIters : 0, hidden);
+        const status = el("td", { className: `status s-${r.status}` }, r.status);
+        if (r.error) status.append(el("div", { className: "err" }, r.error.length > 300 ? r.error.slice(0, 300) + "…" : r.error));
+        const id = encodeURIComponent(r.id);
+        const tr = el(
+          "tr",
+          {},
+          el("th", { scope: "row" }, el("code", { title: r.id }, r.id.slice(0, 8))),
+          el("td", {}, runtimeLabel(r.runtime), el("span", { className: "ver" }, r.runtimeVersion ? ` ${r.runtimeVersion}` : "")),
+          el("td", { className: "nw" }, g.browser),
+          el("td", { className: "nw" }, g.machine),
+          status,
+          el("td", { className: "num" }, `${measured.length}${warm ? ` + ${warm} warmup` : ""}`),
+          el("td", { className: "num strong" }, sum.n ? formatNs(sum.median) : "–"),
+          el("td", { className: "num" }, timer),
+          el("td", { className: "nw" }, timeOf(r.created)),
+          el("td", {}, el("a", { href: `${api}/runs/${id}?format=csv` }, "CSV"), " ", el("a", { href: `${api}/runs/${id}?format=json` }, "JSON")),
+          el("td", { className: "warn-cell" }, warningList(ws)),
+        );
+        tr.dataset.run = r.id;
+        tr.dataset.runtime = r.runtime;
+        tr.dataset.status = r.status;
+        tr.dataset.samples = String(measured.length);
+        tr.dataset.live = String(r.live);
+        return tr;
+      }),
+    );
+  }
+}
+
+// ---- /bench ------------------------------------------------------------------------------
+
+interface OverviewRow extends Group {
+  geomean: number;
+  min: number;
+  max: number;
+  snippets: number;
+}
+
+interface OverviewBody {
+  baseline: string;
+  runtimes: OverviewRow[];
+  groups: OverviewRow[];
+  snippets: (SnippetInfo & { runs: number; lastRun: string; ratios: Record<string, number>; baselineMedian: number })[];
+  computed?: string;
+}
+
+const BASELINES = ["cpython-native", "pyodide", "micropython"];
+
+class Overview {
+  private readonly status: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly select: HTMLSelectElement;
+  private baseline: string;
+  /** The baseline the visitor chose (URL or select), "" for the default. */
+  private chosen: string;
+
+  constructor(
+    private readonly cfg: DashboardConfig,
+    main: HTMLElement,
+  ) {
+    this.status = $("dashboard-status") ?? main.appendChild(el("p", { id: "dashboard-status" }));
+    this.status.setAttribute("role", "status");
+    this.chosen = new URLSearchParams(location.search).get("baseline") ?? "";
+    this.baseline = this.chosen || cfg.baseline || "cpython-native";
+    const sel = (this.select = el("select", { id: "baseline" }, ...BASELINES.map((b) => el("option", { value: b, selected: b === this.baseline }, runtimeLabel(b)))));
+    sel.addEventListener("change", () => {
+      this.baseline = this.chosen = sel.value;
+      const u = new URL(location.href);
+      u.searchParams.set("baseline", this.baseline);
+      history.replaceState(null, "", u);
+      void this.load();
+    });
+    main.append(
+      el(
+        "p",
+        { className: "lead" },
+        "How much slower (or faster) each runtime is than a baseline, across every benchmarked snippet: the geometric mean of the ratios of medians, " +
+          "over the snippets measured in both.",
+      ),
+      el("label", { className: "field" }, "Baseline ", sel),
+    );
+    this.body = el("div", { className: "overview" });
+    main.append(this.body);
+    void this.load();
+  }
+
+  async load(): Promise<void> {
+    this.status.textContent = "Loading…";
+    try {
+      let ov = await getJSON<OverviewBody>(`${this.cfg.api}/overview?baseline=${encodeURIComponent(this.baseline)}`);
+      if (!this.chosen && ov.runtimes.length === 0) {
+        // Nothing measured natively yet: compare the browser runtimes with Pyodide instead.
+        for (const b of BASELINES.filter((x) => x !== this.baseline)) {
+          const alt = await getJSON<OverviewBody>(`${this.cfg.api}/overview?baseline=${encodeURIComponent(b)}`);
+          if (alt.runtimes.length > 0) {
+            ov = alt;
+            this.baseline = b;
+            this.select.value = b;
+            break;
+          }
+        }
+      }
+      this.render(ov);
+      this.status.textContent = `${ov.snippets.length} benchmarked ${ov.snippets.length === 1 ? "snippet" : "snippets"}` + (ov.computed ? ` · as of ${shortTime(ov.computed)}` : "");
+    } catch (err) {
+      this.status.textContent = `The overview could not be loaded: ${(err as Error).message}`;
+    }
+  }
+
+  private geoTable(caption: string, rows: OverviewRow[], withGroup: boolean): HTMLElement {
+    const base = runtimeLabel(this.baseline);
+    const head = withGroup ? ["Runtime", "Browser", "Machine"] : ["Runtime"];
+    head.push(`Geometric mean of time ratio to ${base}`, "Range over snippets", "Snippets");
+    const maxLog = Math.max(1e-9, ...rows.map((r) => Math.abs(Math.log(r.geomean))));
+    const body = rows.map((r) => {
+      const bar = el("span", { className: "bar" });
+      bar.style.width = `${Math.max(2, (Math.abs(Math.log(r.geomean)) / maxLog) * 100)}%`;
+      bar.classList.add(r.geomean >= 1 ? "slower" : "faster");
+      const words = r.geomean >= 1 ? `${formatRatio(r.geomean)} (slower)` : `${formatRatio(r.geomean)} (${formatRatio(1 / r.geomean)} faster)`;
+      const cells: HTMLElement[] = [el("th", { scope: "row" }, runtimeLabel(r.runtime))];
+      if (withGroup) cells.push(el("td", {}, r.browser), el("td", {}, r.machine));
+      cells.push(
+        el("td", { className: "num strong geo" }, el("span", { className: "bar-wrap" }, bar), words),
+        el("td", { className: "num" }, `${formatRatio(r.min)} – ${formatRatio(r.max)}`),
+        el("td", { className: "num" }, String(r.snippets)),
+      );
+      return el("tr", {}, ...cells);
+    });
+    if (body.length === 0)
+      body.push(el("tr", {}, el("td", { colSpan: head.length, className: "empty" }, `No snippet has been measured in both ${base} and another runtime yet.`)));
+    return el(
+      "div",
+      { className: "scroll" },
+      el("table", { className: "grid" }, el("caption", {}, caption), el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, ...body)),
+    );
+  }
+
+  private render(ov: OverviewBody): void {
+    const base = runtimeLabel(ov.baseline);
+    const runtimes = [...new Set(ov.snippets.flatMap((s) => Object.keys(s.ratios ?? {})))].sort();
+    const head = ["Snippet", "Runs", "Last run", `${base} median`, ...runtimes.map((rt) => `${runtimeLabel(rt)} ÷ ${base}`)];
+    const rows = ov.snippets.map((s) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row" }, el("a", { href: `/bench/${encodeURIComponent(s.id)}` }, s.title || s.id), s.title ? el("code", { className: "ver" }, ` ${s.id}`) : ""),
+        el("td", { className: "num" }, String(s.runs)),
+        el("td", {}, timeOf(s.lastRun)),
+        el("td", { className: "num" }, s.baselineMedian ? formatNs(s.baselineMedian) : "–"),
+        ...runtimes.map((rt) => el("td", { className: "num" }, s.ratios?.[rt] ? formatRatio(s.ratios[rt]) : "–")),
+      ),
+    );
+    if (rows.length === 0) rows.push(el("tr", {}, el("td", { colSpan: head.length, className: "empty" }, "Nothing has been benchmarked yet.")));
+    const s1 = el("section", { className: "card" }, el("h2", {}, "Runtimes across snippets"), this.geoTable(`Geometric mean across snippets, per runtime, relative to ${base}`, ov.runtimes, false));
+    const s2 = el("section", { className: "card" }, el("h2", {}, "Per browser and machine"), this.geoTable(`Geometric mean across snippets, per runtime × browser × machine, relative to ${base}`, ov.groups, true));
+    const s3 = el(
+      "section",
+      { className: "card" },
+      el("h2", {}, "Snippets"),
+      el(
+        "div",
+        { className: "scroll" },
+        el("table", { className: "grid" }, el("caption", {}, `Benchmarked snippets, most recently run first; ratios of medians to ${base}`), el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, ...rows)),
+      ),
+    );
+    this.body.replaceChildren(s1, s2, s3);
+  }
+}
+
+// ---- start ----------------------------------------------------------------------------------
+
+declare global {
+  interface Window {
+    pyplayDashboard?: SnippetDashboard | Overview;
+  }
+}
+
+function start(): void {
+  const cfg = readConfig();
+  const main = $("dashboard") ?? $("bench-overview") ?? document.querySelector("main") ?? document.body.appendChild(el("main"));
+  const id = cfg.snippet?.id ?? main.dataset.snippet;
+  if (id) window.pyplayDashboard = new SnippetDashboard(cfg, cfg.snippet ?? { id, title: "", runtime: "" }, main);
+  else window.pyplayDashboard = new Overview(cfg, main);
+}
+
+start();

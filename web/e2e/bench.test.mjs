@@ -1,0 +1,242 @@
+// Browser tests of the benchmark lab (issue: benchmark lab): one page
+// benchmarks a snippet in Pyodide and MicroPython while a second page has
+// its dashboard open; Stop aborts a benchmark; a server killed during a run
+// loses nothing. Real binary, real Chromium, real runtimes; small sample
+// counts and a short warmup keep it quick.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { launchBrowser, openPage, setCode, startServer, waitReady } from "./harness.mjs";
+
+const FIB = (tag) => `# ${tag}\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nprint(fib(15))\n`;
+
+let browser;
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** Opens the editor, ready, with code in it. */
+async function editor(context, url, code) {
+  const { page, errors } = await openPage(context, url + "/");
+  await waitReady(page);
+  await setCode(page, code);
+  return { page, errors };
+}
+
+/** Opens the benchmark panel and fills in its settings. */
+async function configure(page, { samples, warmup = "0.2", budget = "60", runtimes = ["Pyodide", "MicroPython"] }) {
+  const button = page.getByRole("button", { name: "Benchmark", exact: true });
+  if ((await button.getAttribute("aria-expanded")) !== "true") await button.click();
+  for (const rt of ["Pyodide", "MicroPython"]) {
+    const box = page.getByRole("checkbox", { name: rt, exact: true });
+    if (runtimes.includes(rt)) await box.check();
+    else await box.uncheck();
+  }
+  await page.getByRole("spinbutton", { name: "Samples" }).fill(String(samples));
+  await page.getByRole("spinbutton", { name: "Warmup (s)" }).fill(warmup);
+  await page.getByRole("spinbutton", { name: "Time budget (s)" }).fill(budget);
+}
+
+const startButton = (page) => page.getByRole("button", { name: "Start", exact: true });
+const results = (page) => page.evaluate(() => window.pyplay.bench.results());
+const finished = (page, timeout = 120000) => page.waitForFunction(() => !window.pyplay.bench.isRunning, null, { timeout });
+
+async function api(base, path) {
+  const res = await fetch(base + path);
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return res.json();
+}
+
+/** Asserts that the stored run has exactly the samples the page measured, each once. */
+async function assertStored(base, r) {
+  const run = await api(base, `/api/bench/runs/${r.run}`);
+  const seqs = run.samples.map((s) => s.seq);
+  assert.equal(run.samples.length, r.warmup + r.measured, `${r.runtime}: stored samples`);
+  assert.deepEqual(seqs, [...seqs.keys()], `${r.runtime}: sample seqs 0…n-1, each once`);
+  assert.equal(run.samples.filter((s) => !s.warmup).length, r.measured);
+  assert.ok(run.samples.every((s) => s.ns > 0 && s.iters >= 1));
+  return run;
+}
+
+describe("benchmark with a live dashboard", () => {
+  let server, context;
+
+  before(async () => {
+    server = await startServer();
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  test("both runs arrive live on the dashboard and are stored with every sample", async () => {
+    const code = FIB("live dashboard");
+    const { page, errors } = await editor(context, server.url, code);
+    // The dashboard is open before the benchmark starts: everything it shows arrives over /ws.
+    const created = await page.evaluate(async (code) => {
+      const res = await fetch("/api/snippets", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, runtime: "pyodide" }) });
+      return res.json();
+    }, code);
+    const dash = await openPage(context, `${server.url}/bench/${created.id}`);
+    await dash.page.waitForFunction(() => document.getElementById("dashboard-status")?.dataset.state === "live");
+    assert.match(await dash.page.getByRole("status").textContent(), /Live · 0 runs/);
+
+    await configure(page, { samples: 8 });
+    await startButton(page).click();
+    const link = page.getByRole("link", { name: "Open the live dashboard" });
+    await link.waitFor();
+    assert.equal(await link.getAttribute("href"), `/bench/${created.id}`, "the editor's code is the snippet already stored");
+    // Live: the dashboard shows a running run before the benchmark is over.
+    await dash.page.locator('tr[data-run][data-status="running"]').first().waitFor({ timeout: 60000 });
+    assert.equal(await page.evaluate(() => window.pyplay.bench.isRunning), true);
+
+    await finished(page);
+    const rs = await results(page);
+    assert.deepEqual(rs.map((r) => [r.runtime, r.state, r.measured]), [["pyodide", "done", 8], ["micropython", "done", 8]]);
+    for (const r of rs) {
+      assert.ok(r.warmup >= 5, `${r.runtime}: at least 5 warmup samples`);
+      assert.equal(r.stored, r.warmup + r.measured, `${r.runtime}: every sample acknowledged`);
+    }
+    assert.match(await page.locator("#bench-panel").textContent(), /Every sample is stored/);
+    assert.equal(await page.getByRole("status").getAttribute("data-state"), "done");
+    assert.equal(await page.getByRole("button", { name: "Run", exact: true }).isEnabled(), true);
+
+    // Both runs arrived live, complete.
+    for (const r of rs) {
+      const row = dash.page.locator(`tr[data-run="${r.run}"]`);
+      await dash.page.waitForFunction(
+        ([id, n]) => {
+          const tr = document.querySelector(`tr[data-run="${id}"]`);
+          return tr?.dataset.status === "done" && tr.dataset.samples === String(n);
+        },
+        [r.run, r.measured],
+        { timeout: 10000 },
+      );
+      assert.equal(Number(await row.getAttribute("data-live")), r.warmup + r.measured, `${r.runtime}: every sample came over /ws`);
+    }
+    const live = await dash.page.evaluate(() => window.pyplayDashboard.live);
+    assert.equal(live.samples, rs.reduce((n, r) => n + r.warmup + r.measured, 0));
+
+    // The comparison table has a row per runtime (same browser and machine), one of them the baseline.
+    const table = dash.page.getByRole("table", { name: /Comparison with the baseline/ });
+    await dash.page.waitForFunction(() => document.querySelectorAll("table.compare tbody tr[data-runtime]").length === 2);
+    assert.equal(await table.locator("tr.baseline").count(), 1);
+    assert.match(await table.textContent(), /faster|slower|not significant/);
+    // Charts have accessible names and text alternatives.
+    for (const name of [/Time per iteration of every sample/, /Histogram of the time per iteration/, /Start-up waterfall of 2 runs/])
+      assert.equal(await dash.page.getByRole("img", { name }).count(), 1, String(name));
+    assert.equal(await dash.page.locator("figure.chart canvas").count() >= 3, true);
+
+    // The stored runs (REST) hold every sample once, with env and start-up phases.
+    const list = await api(server.url, `/api/bench/runs?snippet=${created.id}`);
+    assert.deepEqual(list.runs.map((r) => r.runtime).sort(), ["micropython", "pyodide"]);
+    for (const r of rs) {
+      const run = await assertStored(server.url, r);
+      assert.equal(run.status, "done");
+      assert.equal(run.env.crossOriginIsolated, true);
+      assert.ok(run.env.timerResolutionNs > 0 && run.env.timerResolutionNs <= 100000, `timer ${run.env.timerResolutionNs} ns`);
+      assert.ok(run.env.cores >= 1);
+      assert.match(run.env.browser, /Chrome/);
+      for (const k of ["fetch", "compile", "init", "firstRun", "total"]) assert.equal(typeof run.phases[k], "number", `phases.${k}`);
+      assert.ok(run.phases.init > 0 && run.phases.firstRun > 0);
+      assert.equal(run.config.samples, 8);
+      assert.equal(run.config.interleaved, true);
+    }
+    assert.deepEqual(errors, []);
+    assert.deepEqual(dash.errors, []);
+    await dash.page.close();
+    await page.close();
+  });
+
+  test("the overview shows the snippet with a ratio between the runtimes", async () => {
+    const { page, errors } = await openPage(context, `${server.url}/bench`);
+    const table = page.getByRole("table", { name: /Geometric mean across snippets, per runtime,/ });
+    await table.locator("tbody tr th").first().waitFor();
+    // No native CPython runs here: the overview falls back to a browser runtime as the baseline.
+    assert.match(await page.getByRole("combobox", { name: "Baseline" }).inputValue(), /pyodide|micropython/);
+    assert.match(await table.textContent(), /\d+(\.\d+)?×/);
+    assert.equal(await page.getByRole("link", { name: /^[A-Za-z0-9_-]{11,}$/ }).count() >= 1, true);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("Stop aborts a benchmark and its runs end as stopped", async () => {
+    const { page, errors } = await editor(context, server.url, FIB("stop"));
+    await configure(page, { samples: 1000, warmup: "0.2", budget: "600" });
+    await startButton(page).click();
+    await page.waitForFunction(() => window.pyplay.bench.results().some((r) => r.state === "sampling" && r.measured >= 2), null, { timeout: 60000 });
+    await page.getByRole("button", { name: "Stop", exact: true }).click();
+    await finished(page, 30000);
+    const rs = await results(page);
+    assert.deepEqual(rs.map((r) => r.state), ["stopped", "stopped"]);
+    assert.ok(rs.every((r) => r.measured < 1000));
+    assert.match(await page.locator("#bench-panel").textContent(), /Stopped\./);
+    assert.equal(await page.getByRole("status").getAttribute("data-state"), "stopped");
+    for (const r of rs) {
+      const run = await assertStored(server.url, r);
+      assert.equal(run.status, "stopped");
+    }
+    // The editor works normally afterwards.
+    await setCode(page, "print('after')\n");
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.getByRole("log", { name: "Output" }).getByText("after").waitFor();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("a program that raises fails its run with the traceback", async () => {
+    const { page } = await editor(context, server.url, "x = 1\nraise ValueError('bench me not')\n");
+    await configure(page, { samples: 5, runtimes: ["Pyodide"] });
+    await startButton(page).click();
+    await finished(page);
+    const [r] = await results(page);
+    assert.equal(r.state, "failed");
+    assert.match(await page.locator(".bench-error").textContent(), /ValueError: bench me not/);
+    assert.equal(await page.getByRole("status").getAttribute("data-state"), "error");
+    const run = await api(server.url, `/api/bench/runs/${r.run}`);
+    assert.equal(run.status, "failed");
+    assert.match(run.error, /ValueError: bench me not/);
+    await page.close();
+  });
+});
+
+describe("a server killed during a benchmark", () => {
+  let first, second, context;
+
+  after(async () => {
+    await context?.close();
+    // stop() waits for an exit that a SIGKILLed process has already made.
+    if (first && first.proc.exitCode === null && first.proc.signalCode === null) await first.stop();
+    await second?.stop();
+    first?.cleanup();
+    second?.cleanup();
+  });
+
+  test("the page resends what was not acknowledged; every sample is stored once", async () => {
+    first = await startServer();
+    context = await browser.newContext();
+    const { page } = await editor(context, first.url, FIB("kill").replace("fib(15)", "fib(20)"));
+    await configure(page, { samples: 150, runtimes: ["MicroPython"] });
+    await startButton(page).click();
+    await page.waitForFunction(() => window.pyplay.bench.results().some((r) => r.stored >= 8 && r.measured >= 1), null, { timeout: 60000 });
+    await first.stop("SIGKILL");
+    assert.equal(await page.evaluate(() => window.pyplay.bench.isRunning), true, "killed during the run");
+    const { port } = new URL(first.url);
+    second = await startServer(["-addr", `127.0.0.1:${port}`, "-db", `sqlite:${join(first.dir, "db.sqlite")}`]);
+    await finished(page);
+    const [r] = await results(page);
+    assert.equal(r.state, "done");
+    assert.equal(r.measured, 150);
+    assert.match(await page.locator("#bench-panel").textContent(), /Every sample is stored/);
+    const run = await assertStored(second.url, r);
+    assert.equal(run.status, "done");
+  });
+});
