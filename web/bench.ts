@@ -181,7 +181,8 @@ export class BenchPanel {
       notes.append(el("strong", {}, " This page is not cross-origin isolated: the timer is coarse (100 µs), so samples loop longer."));
     const top = el("div", { className: "bench-head" }, el("h2", { id: "bench-title" }, "Benchmark"), this.progress);
     this.panel.setAttribute("aria-labelledby", "bench-title");
-    this.panel.replaceChildren(top, this.form, this.statusLine, this.link, this.errorBox, table, this.ratioLine, notes);
+    const wrap = el("div", { className: "bench-table-wrap" }, table);
+    this.panel.replaceChildren(top, this.form, this.statusLine, this.link, this.errorBox, wrap, this.ratioLine, notes);
     this.render();
   }
 
@@ -294,7 +295,7 @@ export class BenchPanel {
 
   private showLink(id: string): void {
     const a = el("a", { href: `/bench/${encodeURIComponent(id)}`, target: "_blank", rel: "noopener" }, "Open the live dashboard");
-    this.link.replaceChildren(a, ` for snippet ${id} (every run of this code, from every browser).`);
+    this.link.replaceChildren(a, ` of snippet ${id}: every run of this code, from every browser.`);
     this.link.hidden = false;
   }
 

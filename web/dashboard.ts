@@ -594,7 +594,7 @@ class SnippetDashboard {
           { className: g.baseline ? "baseline" : "" },
           el("th", { scope: "row" }, runtimeLabel(g.runtime), el("span", { className: "ver" }, versions)),
           el("td", { className: "nw" }, g.browser),
-          el("td", { className: "nw" }, g.machine),
+          el("td", {}, g.machine),
           el("td", { className: "num" }, String(g.runs.length)),
           el("td", { className: "num" }, String(s.n)),
           el("td", { className: "num strong" }, has ? formatNs(s.median) : "–"),

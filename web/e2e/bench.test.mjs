@@ -192,6 +192,32 @@ describe("benchmark with a live dashboard", () => {
     await page.close();
   });
 
+  test("samples taken while the tab is hidden are flagged", async () => {
+    const { page } = await editor(context, server.url, FIB("hidden").replace("fib(15)", "fib(18)"));
+    await configure(page, { samples: 12, runtimes: ["MicroPython"] });
+    await startButton(page).click();
+    await page.waitForFunction(() => window.pyplay.bench.results().some((r) => r.measured >= 3), null, { timeout: 60000 });
+    // Headless pages are never hidden: say so the way a browser does.
+    const setHidden = (hidden) =>
+      page.evaluate((hidden) => {
+        Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
+        Object.defineProperty(document, "visibilityState", { value: hidden ? "hidden" : "visible", configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+    await setHidden(true);
+    const seen = await page.evaluate(() => window.pyplay.bench.results()[0].measured);
+    await page.waitForFunction((n) => window.pyplay.bench.results()[0].measured >= n + 2, seen, { timeout: 30000 });
+    await setHidden(false);
+    await finished(page);
+    const [r] = await results(page);
+    const run = await assertStored(server.url, r);
+    const hidden = run.samples.filter((s) => s.hidden).map((s) => s.seq);
+    assert.ok(hidden.length >= 2, `hidden samples: ${hidden}`);
+    assert.ok(run.samples.some((s) => !s.warmup && !s.hidden), "samples after the tab came back are not flagged");
+    assert.ok(run.warnings.some((w) => /hidden tab/.test(w)), run.warnings.join("; "));
+    await page.close();
+  });
+
   test("a program that raises fails its run with the traceback", async () => {
     const { page } = await editor(context, server.url, "x = 1\nraise ValueError('bench me not')\n");
     await configure(page, { samples: 5, runtimes: ["Pyodide"] });
