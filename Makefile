@@ -4,7 +4,7 @@ NPM     ?= npm
 BIN     := bin/pyplay
 GOPKGS  := cmd server snippets static
 
-.PHONY: all deps build run dev test test-go test-browser lint bench bench-http clean
+.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup clean
 
 all: build
 
@@ -45,11 +45,16 @@ bench: build
 	# WebSocket load: 200 producers, 20 viewers, against the real binary on loopback (BENCHMARKS.md).
 	$(GO) run ./cmd/wsload -bin $(BIN)
 	$(GO) run ./cmd/snippetbench -bin $(BIN) -write BENCHMARKS.md
+	# Start-up: navigation to first output, pyplay vs plain Pyodide, cold and return visit (BENCHMARKS.md).
+	ROUNDS=5 node web/e2e/startup.bench.mjs
 
 # Snippet HTTP load: wrk (5 s runs, 2 threads, 32 connections, loopback) against the real binary on
 # SQLite and on PostgreSQL, beside a constant baseline route; rewrites its section of BENCHMARKS.md.
 bench-http: build
 	$(GO) run ./cmd/snippetbench -bin $(BIN) -write BENCHMARKS.md
+
+bench-startup: build
+	ROUNDS=5 node web/e2e/startup.bench.mjs
 
 clean:
 	rm -rf bin static/dist/assets static/dist/runtime static/dist/manifest.json
