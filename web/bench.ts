@@ -113,6 +113,15 @@ export class BenchPanel {
     document.addEventListener("visibilitychange", () => {
       if (document.hidden) this.hiddenEpoch++;
     });
+    // Leaving mid-benchmark loses what the server has not stored yet: ask
+    // first, and if the page goes anyway, end its runs as stopped.
+    window.addEventListener("beforeunload", (e) => {
+      if (this.running || (this.stream && !this.stream.isDrained())) e.preventDefault();
+    });
+    window.addEventListener("pagehide", () => {
+      if (!this.running) return;
+      for (const l of this.lanes) if (l.announced) this.stream?.endRun(l.runID, "stopped", "the page was closed during the benchmark");
+    });
   }
 
   get isRunning(): boolean {

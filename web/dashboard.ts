@@ -171,8 +171,14 @@ function section(host: HTMLElement, id: string, title: string, intro?: string): 
 
 /** Runs whose samples are fetched on open (newest first); the table lists all. */
 const DETAIL_RUNS = 40;
-/** The comparison is re-fetched at most this often while samples stream in. */
-const COMPARE_EVERY_MS = 1000;
+/**
+ * The comparison is re-fetched at most this often while samples stream in
+ * (the server pools every stored sample for it); the charts and the runs
+ * table follow every message at once.
+ */
+const COMPARE_EVERY_MS = 2000;
+/** Rows of the runs table; older runs stay in the exports. */
+const TABLE_RUNS = 100;
 
 class SnippetDashboard {
   readonly runs = new Map<string, RunState>();
@@ -618,7 +624,8 @@ class SnippetDashboard {
     this.compareNote.textContent = notes.join(" ");
   }
 
-  private renderRuns(runs: RunState[]): void {
+  private renderRuns(all: RunState[]): void {
+    const runs = all.slice(0, TABLE_RUNS);
     if (runs.length === 0) {
       this.runsBody.replaceChildren(el("tr", {}, el("td", { colSpan: 11, className: "empty" }, "No runs yet: they appear here as soon as someone presses Benchmark.")));
       return;
