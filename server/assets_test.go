@@ -273,3 +273,15 @@ func TestMetricsCountRoutes(t *testing.T) {
 		}
 	}
 }
+
+func TestEditorRuntimeQuery(t *testing.T) {
+	h := newTestServer(t).Handler()
+	body := do(t, h, "GET", "/?runtime=micropython", nil).Body.String()
+	if !strings.Contains(body, `<option value="micropython" selected>`) {
+		t.Error("?runtime=micropython does not select MicroPython")
+	}
+	body = do(t, h, "GET", "/?runtime=cobol", nil).Body.String()
+	if !strings.Contains(body, `<option value="pyodide" selected>`) {
+		t.Error("an unknown runtime must fall back to Pyodide")
+	}
+}

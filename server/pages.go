@@ -54,6 +54,10 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 	} else {
 		st := examples.Starter()
 		p.Code, p.Runtime = st.Code, st.Runtime
+		// /?runtime=micropython opens the editor on another runtime.
+		if rt := snippets.Runtime(c.QueryParam("runtime")); snippets.ValidRuntime(rt) {
+			p.Runtime = string(rt)
+		}
 	}
 	p.Config = pageConfig{
 		Build: m.Build, Worker: m.Entries["worker"], Runtimes: m.Runtimes,

@@ -26,6 +26,7 @@ func (s *Server) routes() *echo.Echo {
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
 	get("/", func(c echo.Context) error { return s.renderEditor(c, nil) })
 	get("/healthz", s.healthz)
+	get("/baseline/pyodide", s.baselinePage)
 	get("/metrics", s.metrics.handler())
 	get("/favicon.svg", func(c echo.Context) error { return s.assets.serve(c, "favicon.svg", false) })
 	get("/assets/*", func(c echo.Context) error {

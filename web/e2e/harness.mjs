@@ -39,7 +39,7 @@ export async function startServer(args = [], env = {}) {
     proc,
     log: () => log,
     async stop(signal = "SIGTERM") {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill(signal);
         await exited;
