@@ -107,6 +107,7 @@ class Page {
       runtime: () => this.runtimeSel.value,
       setStatus: (state, text) => this.setStatus(state, text),
       busy: (on) => {
+        this.runner.holdSpare(on);
         this.runBtn.disabled = on;
         this.stopBtn.disabled = !on;
       },

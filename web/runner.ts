@@ -96,6 +96,7 @@ export class Runner {
   private slot: Slot | null = null;
   private spare: Slot | null = null;
   private spareTimer: number | undefined;
+  private spareHeld = false;
   private runtime: RuntimeName;
   private running: number | null = null;
   private queued: string | null = null;
@@ -176,8 +177,25 @@ export class Runner {
     else if (fromSpare) this.on.progress("init", 0, 0);
   }
 
+  /**
+   * While held (a benchmark is measuring), no spare boots and one still
+   * booting is dropped, so that it does not compete for the CPU.
+   */
+  holdSpare(on: boolean): void {
+    this.spareHeld = on;
+    if (on) {
+      clearTimeout(this.spareTimer);
+      if (this.spare && !this.spare.ready) {
+        this.spare.dispose();
+        this.spare = null;
+      }
+    } else if (this.slot?.ready && !this.spare) {
+      this.spareTimer = window.setTimeout(() => this.startSpare(), SPARE_DELAY_MS);
+    }
+  }
+
   private startSpare(): void {
-    if (!this.spareEnabled || this.spare || !this.slot?.ready) return;
+    if (!this.spareEnabled || this.spareHeld || this.spare || !this.slot?.ready) return;
     const info = this.runtimes[this.runtime];
     if (!info) return;
     const mode: SnapshotMode = this.snapshotEnabled ? "use" : "off";
