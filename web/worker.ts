@@ -327,13 +327,21 @@ async function openSnapshots(): Promise<Cache | null> {
   }
 }
 
-/** Returns the stored snapshot's bytes (checked for truncation), or null. */
-async function readSnapshot(cache: Cache, key: string): Promise<Uint8Array | null> {
+/**
+ * Looks the snapshot up and, when there is one, returns a promise of its
+ * bytes (checked for truncation): loadPyodide awaits it only once its
+ * scripts are loaded, so reading 30 MB overlaps with compiling.
+ */
+async function findSnapshot(cache: Cache, key: string): Promise<Promise<Uint8Array> | null> {
   const res = await cache.match(key);
   if (!res) return null;
   const want = Number(res.headers.get("x-pyplay-length"));
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if (!want || bytes.length !== want) throw new Error(`snapshot has ${bytes.length} bytes, expected ${want}`);
+  const bytes = res.arrayBuffer().then((buf) => {
+    const b = new Uint8Array(buf);
+    if (!want || b.length !== want) throw new Error(`snapshot has ${b.length} bytes, expected ${want}`);
+    return b;
+  });
+  bytes.catch(() => {}); // reported through loadPyodide, which awaits it
   return bytes;
 }
 
@@ -386,7 +394,7 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   let py: PyodideAPI | null = null;
   if (cache) {
     try {
-      const snap = await readSnapshot(cache, key);
+      const snap = await findSnapshot(cache, key);
       if (snap) {
         py = await (await modPromise).loadPyodide({ ...base, _loadSnapshot: snap });
         py.runPython("1 + 1"); // a broken restore fails here, not in the user's run
