@@ -1,6 +1,5 @@
-// Starts the runtime worker as early as possible. main.ts imports this
-// module first, so it runs before the editor and the rest of the page are
-// built: the interpreter loads while the page sets itself up.
+// Starts the runtime worker as early as possible, so the interpreter loads
+// while the page sets itself up.
 
 import type { RuntimeInfo, SnapshotMode } from "./protocol";
 import { Slot } from "./runner";
@@ -34,5 +33,17 @@ function boot(): Slot | null {
   }
 }
 
+declare global {
+  interface Window {
+    __pyplayBoot?: Slot | null;
+  }
+}
+
+// This module is its own small bundle, loaded before the main one, so the
+// worker starts while the browser still parses the editor; main.ts imports
+// it too (for the page without the boot bundle), and whichever runs first
+// starts the worker.
+if (window.__pyplayBoot === undefined) window.__pyplayBoot = boot();
+
 /** The worker started at page load, for the Runner to adopt. */
-export const bootSlot = boot();
+export const bootSlot: Slot | null = window.__pyplayBoot;
