@@ -48,8 +48,9 @@ bench: build
 	# Start-up: navigation to first output, pyplay vs plain Pyodide, cold and return visit (BENCHMARKS.md).
 	ROUNDS=5 node web/e2e/startup.bench.mjs
 
-# Snippet HTTP load: wrk (5 s runs, 2 threads, 32 connections, loopback) against the real binary on
-# SQLite and on PostgreSQL, beside a constant baseline route; rewrites its section of BENCHMARKS.md.
+# Snippet HTTP load: wrk (3 interleaved rounds of 5 s runs, 2 threads, 32 connections, loopback) against
+# the real binary on SQLite and on PostgreSQL, beside a constant baseline route (about 3 minutes);
+# rewrites its section of BENCHMARKS.md.
 bench-http: build
 	$(GO) run ./cmd/snippetbench -bin $(BIN) -write BENCHMARKS.md
 

@@ -50,6 +50,7 @@ type cachedPage struct {
 	status int
 	header http.Header
 	body   []byte
+	gzip   []byte // body gzipped, or nil when that does not pay
 	etag   string // strong: a hash of body
 }
 
@@ -123,7 +124,7 @@ func (c *snippetCache) page(key string, now time.Time) (*cachedPage, bool) {
 }
 
 func (c *snippetCache) addPage(key string, p *cachedPage, now time.Time) {
-	size := int64(len(p.body))
+	size := int64(len(p.body) + len(p.gzip))
 	for k, vs := range p.header {
 		size += int64(len(k))
 		for _, v := range vs {

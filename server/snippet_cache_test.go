@@ -1,9 +1,12 @@
 package server
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,6 +91,33 @@ func TestSnippetPagesCached(t *testing.T) {
 	if first.Header().Get("X-Request-Id") == second.Header().Get("X-Request-Id") {
 		t.Error("the cached page repeats the first request's ID")
 	}
+	// Browsers get it gzipped: another representation, another ETag.
+	gz := serveAPI(t, h, apiRequest{target: "/s/" + id, header: map[string]string{"Accept-Encoding": "gzip, deflate, br"}})
+	if gz.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(gz.Header().Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("gzip: Content-Encoding %q, Vary %q", gz.Header().Get("Content-Encoding"), gz.Header().Get("Vary"))
+	}
+	zr, err := gzip.NewReader(gz.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if string(plain) != first.Body.String() || gz.Body.Len() >= len(plain) {
+		t.Errorf("gzipped page: %d bytes for %d, equal: %v", gz.Body.Len(), len(plain), string(plain) == first.Body.String())
+	}
+	gzETag := gz.Header().Get("ETag")
+	if gzETag == etag || !strings.HasSuffix(gzETag, `-gz"`) {
+		t.Errorf("gzip ETag %q beside %q", gzETag, etag)
+	}
+	if rec := serveAPI(t, h, apiRequest{target: "/s/" + id, header: map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gzETag}}); rec.Code != http.StatusNotModified || rec.Header().Get("Content-Encoding") != "" {
+		t.Errorf("gzip If-None-Match: status %d, Content-Encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
+	}
+	if rec := serveAPI(t, h, apiRequest{target: "/s/" + id, header: map[string]string{"Accept-Encoding": "gzip;q=0"}}); rec.Header().Get("Content-Encoding") != "" {
+		t.Error("gzip sent to a client that refuses it")
+	}
+	if vary := serveAPI(t, h, apiRequest{target: "/s/" + id}).Header().Values("Vary"); len(vary) != 1 {
+		t.Errorf("Vary grows from request to request: %q", vary)
+	}
+
 	serveAPI(t, h, apiRequest{target: "/api/snippets/" + id})
 	serveAPI(t, h, apiRequest{target: "/s/" + id + ".py"})
 	if counting.gets != 1 {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -259,13 +261,23 @@ func (a *snippetAPI) renderPage(c echo.Context, sn *snippets.Snippet) error {
 	}
 	h := c.Response().Header()
 	for k, v := range p.header {
-		h[k] = v
+		h[k] = v[:len(v):len(v)] // an Add below must not write into the cached slice
 	}
-	h.Set("ETag", p.etag)
-	if p.status == http.StatusOK && etagMatch(c.Request().Header.Get("If-None-Match"), p.etag) {
+	body, etag := p.body, p.etag
+	if p.gzip != nil {
+		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+		if acceptedEncodings(c.Request().Header.Get(echo.HeaderAcceptEncoding))["gzip"] {
+			// Each encoding is its own representation, with its own ETag.
+			body, etag = p.gzip, strings.TrimSuffix(p.etag, `"`)+`-gz"`
+			h.Set(echo.HeaderContentEncoding, "gzip")
+		}
+	}
+	h.Set("ETag", etag)
+	if p.status == http.StatusOK && etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
+		h.Del(echo.HeaderContentEncoding)
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.Blob(p.status, h.Get(echo.HeaderContentType), p.body)
+	return c.Blob(p.status, h.Get(echo.HeaderContentType), body)
 }
 
 // capturePage runs renderEditor into a buffer, keeping the status and the
@@ -284,12 +296,23 @@ func (a *snippetAPI) capturePage(c echo.Context, sn *snippets.Snippet) (*cachedP
 	// Undo echo's note that the response went out: it went to the buffer.
 	res.Committed, res.Status, res.Size = false, http.StatusOK, 0
 	sum := sha256.Sum256(buf.body.Bytes())
-	return &cachedPage{
+	p := &cachedPage{
 		status: buf.status,
 		header: headerChanges(before, res.Header()),
 		body:   buf.body.Bytes(),
 		etag:   `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`,
-	}, nil
+	}
+	// Compressed once here, sent many times: a page is mostly markup and
+	// the starter examples, which shrink to a third.
+	if p.header.Get(echo.HeaderContentEncoding) == "" && len(p.body) >= 1024 {
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(p.body)
+		if zw.Close() == nil && gz.Len() < len(p.body) {
+			p.gzip = gz.Bytes()
+		}
+	}
+	return p, nil
 }
 
 // raw answers GET /s/{id}.py: the code alone, as a download.

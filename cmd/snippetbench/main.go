@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +64,7 @@ type options struct {
 	duration, timeout    time.Duration
 	threads, connections int
 	stores               string
-	seed                 int
+	seed, rounds         int
 	write                string
 	loadBefore           string // the 1-minute load average when the runs began
 }
@@ -88,6 +89,7 @@ func main() {
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.connections, "connections", 32, "wrk connections")
 	flag.StringVar(&o.stores, "stores", "sqlite,postgres", "stores to run against")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds of runs, interleaved; figures are medians over rounds")
 	flag.IntVar(&o.seed, "seed", 500, "snippets stored before the runs, so reads hit a table that is not tiny")
 	flag.StringVar(&o.write, "write", "", "replace the '"+sectionHeading+"' section of this Markdown file with the results")
 	flag.Parse()
@@ -237,19 +239,66 @@ func benchStore(o options, store, dsn, script string) ([]result, error) {
 		{"GET /s/{id}", "/s/" + id, ""},
 		{"POST /api/snippets", "/", script},
 	}
-	var out []result
-	for _, r := range runs {
-		fmt.Fprintf(os.Stderr, "%s: %s for %v\n", store, r.name, o.duration)
-		res, err := runWrk(o, r.name, base+r.path, r.script)
-		if err != nil {
-			return nil, err
+	// Rounds interleave the requests, so that the machine's other work
+	// (it is shared) weighs on each alike; each figure is the median over
+	// rounds, and the ratio the median of each round's ratio to that
+	// round's baseline.
+	rounds := make([][]result, len(runs))
+	for round := range o.rounds {
+		for i, r := range runs {
+			fmt.Fprintf(os.Stderr, "%s: round %d/%d: %s for %v\n", store, round+1, o.rounds, r.name, o.duration)
+			res, err := runWrk(o, r.name, base+r.path, r.script)
+			if err != nil {
+				return nil, err
+			}
+			res.BaselineOf = res.RPS / baselineRPS(rounds, res, round)
+			rounds[i] = append(rounds[i], res)
 		}
-		out = append(out, res)
 	}
-	for i := range out {
-		out[i].BaselineOf = out[i].RPS / out[0].RPS
+	out := make([]result, len(runs))
+	for i, rs := range rounds {
+		out[i] = median(rs)
 	}
 	return out, nil
+}
+
+// baselineRPS is the baseline's requests per second in the given round (the
+// baseline is the first run of each round; for itself, its own).
+func baselineRPS(rounds [][]result, r result, round int) float64 {
+	if len(rounds[0]) > round {
+		return rounds[0][round].RPS
+	}
+	return r.RPS
+}
+
+// median takes the median of each figure over rounds; sums the errors.
+func median(rs []result) result {
+	pick := func(f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	out := result{Name: rs[0].Name}
+	out.RPS = pick(func(r result) float64 { return r.RPS })
+	out.P50 = time.Duration(pick(func(r result) float64 { return float64(r.P50) }))
+	out.P99 = time.Duration(pick(func(r result) float64 { return float64(r.P99) }))
+	out.BaselineOf = pick(func(r result) float64 { return r.BaselineOf })
+	var errs []string
+	for _, r := range rs {
+		out.Requests += r.Requests
+		out.Non2xx += r.Non2xx
+		if r.Errors != "" {
+			errs = append(errs, r.Errors)
+		}
+	}
+	out.Errors = strings.Join(errs, "; ")
+	return out
 }
 
 func freePort() (int, error) {
@@ -296,7 +345,9 @@ func create(base, code string) (string, error) {
 // wrkArgs is the wrk command line for a run (also printed in the report).
 func wrkArgs(o options, url, script string) []string {
 	args := []string{"-t" + strconv.Itoa(o.threads), "-c" + strconv.Itoa(o.connections),
-		"-d" + strconv.Itoa(int(o.duration.Seconds())) + "s", "--timeout", strconv.Itoa(int(o.timeout.Seconds())) + "s", "--latency"}
+		"-d" + strconv.Itoa(int(o.duration.Seconds())) + "s", "--timeout", strconv.Itoa(int(o.timeout.Seconds())) + "s", "--latency",
+		// As browsers ask: pages come gzipped (the API's small JSON does not).
+		"-H", "Accept-Encoding: gzip, br"}
 	if script != "" {
 		args = append(args, "-s", script)
 	}
@@ -370,8 +421,14 @@ func render(o options, stores []string, results map[string][]result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", sectionHeading)
 	fmt.Fprintf(&b, "Command: `make bench-http` (part of `make bench`), i.e. `go run ./cmd/snippetbench -bin bin/pyplay -write BENCHMARKS.md`,\n")
+	args := wrkArgs(o, "URL", "")
+	for i, a := range args {
+		if strings.Contains(a, " ") {
+			args[i] = "'" + a + "'"
+		}
+	}
 	fmt.Fprintf(&b, "which runs `wrk %s` against the real binary for each row (POST with `-s post.lua`, a\n",
-		strings.Join(wrkArgs(o, "URL", ""), " "))
+		strings.Join(args, " "))
 	b.WriteString("script in cmd/snippetbench that sends new code every request).\n\n")
 	names := []string{}
 	if len(stores) > 0 {
@@ -409,9 +466,11 @@ func render(o options, stores []string, results map[string][]result) string {
 	} else {
 		b.WriteString("Every response was 2xx (no errors, no timeouts).\n\n")
 	}
-	fmt.Fprintf(&b, "How: %d snippets are stored first; each row is a %v run of wrk (%d threads, %d connections, closed loop)\n",
-		o.seed, o.duration, o.threads, o.connections)
-	b.WriteString("against one `pyplay serve -rate 0 -log-level warn` on 127.0.0.1; the baseline is `GET /api/ping`, a\n")
+	fmt.Fprintf(&b, "How: %d snippets are stored first; then %d rounds, each a %v run of wrk per row in turn (%d threads,\n",
+		o.seed, o.rounds, o.duration, o.threads)
+	fmt.Fprintf(&b, "%d connections, closed loop); every figure is the median over the rounds, the ratio the median of each\n", o.connections)
+	b.WriteString("round's ratio to the baseline run just before it. The server is one\n")
+	b.WriteString("`pyplay serve -rate 0 -log-level warn` on 127.0.0.1; the baseline is `GET /api/ping`, a\n")
 	b.WriteString("route of the same server and middleware (request ID, metrics, security headers) that writes a constant\n")
 	b.WriteString("without touching the store. GETs read one snippet again and again; POST stores new code every time\n")
 	b.WriteString("(`201`), durably: SQLite in WAL mode with `synchronous=FULL`, PostgreSQL (a throwaway server like the\n")
