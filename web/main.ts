@@ -292,6 +292,7 @@ class Page {
   setStatus(state: string, text: string): void {
     this.status.dataset.state = state;
     this.status.textContent = text;
+    this.status.title = text; // the line may be cut short on narrow screens
   }
 }
 
