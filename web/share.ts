@@ -248,7 +248,9 @@ export class Share {
     }
     if (this.source) this.source.value = d.code;
     else this.host.setCode(d.code);
-    if ([...this.runtimeSel.options].some((o) => o.value === d.runtime)) this.runtimeSel.value = d.runtime;
+    // /?runtime=… asks for a runtime: the draft brings its code, not its runtime.
+    const asked = !this.snippet && new URLSearchParams(location.search).has("runtime");
+    if (!asked && [...this.runtimeSel.options].some((o) => o.value === d.runtime)) this.runtimeSel.value = d.runtime;
     if (d.html !== this.baseline.html) this.host.setHTML(d.html);
     this.note.textContent = `Unsaved edits restored (${timeAgo(d.saved)})`;
     this.note.title = `Your edits from ${new Date(d.saved).toLocaleString()} were kept in this browser.`;
