@@ -1,9 +1,17 @@
 // The PyScript preview document, served from the preview origin (never the
 // playground's). It waits for one page from the playground (postMessage,
 // accepted from the playground's origin only), writes the user's body and a
-// <script type="py"> (or "mpy") with the code, starts @pyscript/core with
-// pyplay's own interpreter files, and reports PyScript's lifecycle and the
-// program's output back to the playground.
+// <script type="py" worker> (or "mpy") with the code, starts @pyscript/core
+// with pyplay's own interpreter files, and reports PyScript's lifecycle and
+// the program's output back to the playground.
+//
+// The code runs in PyScript's worker: the frame is same-site with the
+// playground, so Chromium runs its main thread on the playground's renderer
+// thread, and code there (a `while True: pass`, Pyodide compiling) would
+// freeze the whole tab, Stop included. In the worker it freezes nothing, and
+// unloading the frame ends it. PyScript proxies `document`/`window` to the
+// worker through SharedArrayBuffer and Atomics (the frame is cross-origin
+// isolated), so display(), `from pyscript import document` and @when work.
 
 import "./preview.css";
 import type { FromPreview, Interpreter, ToPreview } from "./pyscript-protocol";
@@ -20,8 +28,27 @@ interface PyScriptIO {
   stderr(data: unknown, ...rest: unknown[]): void;
 }
 
+/** The main-thread side of a PyScript worker (polyscript's XWorker). */
+interface XWorker extends EventTarget {
+  sync: Record<string, unknown>; // functions the worker may call synchronously
+  onerror: (event: { error?: unknown }) => void; // the worker failed to start or to run
+}
+
+/** What the worker-side hooks receive: the worker's end of the same channel. */
+interface WorkerSide {
+  sync: Record<string, (...args: unknown[]) => unknown>;
+}
+
+type WorkerHook = (wrap: { io: PyScriptIO }, xworker: WorkerSide) => void;
+
 interface PyScriptCore {
-  hooks: { main: { onReady: Set<(wrap: { io: PyScriptIO }, element: Element) => void> } };
+  hooks: {
+    main: {
+      onReady: Set<(wrap: { io: PyScriptIO }, element: Element) => void>;
+      onWorker: Set<(interpreter: unknown, xworker: XWorker) => void>;
+    };
+    worker: { onReady: Set<WorkerHook>; codeBeforeRun: Set<string>; codeBeforeRunAsync: Set<string> };
+  };
 }
 
 const cfg = JSON.parse(document.getElementById("pyplay-preview")?.textContent ?? "{}") as PreviewConfig;
@@ -112,6 +139,150 @@ function activateScripts(root: HTMLElement): void {
   }
 }
 
+// ---- output from PyScript's worker -----------------------------------------
+// The worker writes its output into a ring in shared memory and never waits
+// for this thread: a print loop cannot flood it with messages, and a program
+// that prints and then computes (or loops forever) has shown every line so
+// far. Records are [kind: 1 byte][length: 4 bytes LE][bytes]. The worker
+// rings a doorbell (postMessage) when the ring goes from empty to not empty;
+// this side drains it shortly after, and always before reporting py:done,
+// which the worker sends only after writing everything its code printed.
+
+const RING_HEADER = 16; // Int32 × 4: [0] unused, [1] bytes in the ring, [2] drains (a full writer waits on it)
+const KIND_STDERR = 1;
+const KIND_TRACEBACK = 2;
+
+/**
+ * Runs in each PyScript worker, from its source text (PyScript stringifies
+ * worker hooks), so it may use nothing from this module: the constants above
+ * are repeated as literals; the ring holds 1 MiB. It replaces the
+ * interpreter's io and hands this frame the ring through
+ * `xworker.sync.pyplay_ring`.
+ */
+const workerOnReady: WorkerHook = (wrap, xworker) => {
+  const g = globalThis as unknown as { pyplayRing?: boolean };
+  if (g.pyplayRing || typeof SharedArrayBuffer !== "function") return;
+  g.pyplayRing = true;
+  const cap = 1 << 20;
+  const sab = new SharedArrayBuffer(16 + cap);
+  const ctl = new Int32Array(sab, 0, 4);
+  const ring = new Uint8Array(sab, 16);
+  const encoder = new TextEncoder();
+  let at = 0;
+  const put = (bytes: Uint8Array) => {
+    const first = Math.min(bytes.length, cap - at);
+    ring.set(bytes.subarray(0, first), at);
+    ring.set(bytes.subarray(first), 0);
+    at = (at + bytes.length) % cap;
+  };
+  const record = (kind: number, bytes: Uint8Array) => {
+    const need = 5 + bytes.length;
+    for (;;) {
+      const drains = Atomics.load(ctl, 2);
+      if (cap - Atomics.load(ctl, 1) >= need) break;
+      Atomics.wait(ctl, 2, drains, 100);
+    }
+    const head = new Uint8Array(5);
+    head[0] = kind;
+    new DataView(head.buffer).setUint32(1, bytes.length, true);
+    put(head);
+    put(bytes);
+    if (Atomics.add(ctl, 1, need) === 0) postMessage({ pyplay: "output" });
+  };
+  const write = (stream: number, data: unknown) => {
+    if (data instanceof Error) {
+      record(2, encoder.encode(data.message.slice(-65536)));
+      return;
+    }
+    const bytes = data instanceof Uint8Array ? data : encoder.encode(String(data) + "\n");
+    for (let i = 0; i < bytes.length; i += cap / 4) record(stream, bytes.subarray(i, i + cap / 4));
+  };
+  xworker.sync.pyplay_ring(sab);
+  // Not echoed to the worker's console as well: with developer tools open,
+  // that costs about 1 ms a line.
+  wrap.io.stdout = (data) => write(0, data);
+  wrap.io.stderr = (data) => write(1, data);
+};
+
+/**
+ * Python run in each PyScript worker before the code: input() asks through
+ * the page's prompt() (PyScript leaves it failing in a worker: Pyodide raises
+ * OSError, MicroPython waits forever) and echoes the exchange like a console.
+ */
+const workerInput = `
+def _pyplay_input():
+    import builtins
+    from pyscript import window
+
+    def input(prompt=""):
+        prompt = str(prompt)
+        answer = window.prompt(prompt)
+        if not isinstance(answer, str):
+            print(prompt)
+            raise EOFError("input() was cancelled")
+        print(prompt + answer)
+        return answer
+
+    builtins.input = input
+
+_pyplay_input()
+del _pyplay_input
+`;
+
+/** This side of one worker's ring. */
+class Ring {
+  private readonly ctl: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly size: number;
+  private at = 0;
+  private timer: number | undefined;
+  private readonly decoders = [new TextDecoder(), new TextDecoder()];
+
+  constructor(
+    sab: SharedArrayBuffer,
+    private readonly deliver: (kind: number, text: string) => void,
+  ) {
+    this.ctl = new Int32Array(sab, 0, RING_HEADER / 4);
+    this.bytes = new Uint8Array(sab, RING_HEADER);
+    this.size = this.bytes.length;
+  }
+
+  /** The worker rang: drain soon, so that a print loop costs one drain per frame or so. */
+  ring(): void {
+    this.timer ??= window.setTimeout(() => this.drain(), 16);
+  }
+
+  /** Copies n bytes out of shared memory (TextDecoder refuses shared views). */
+  private take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    const first = Math.min(n, this.size - this.at);
+    out.set(this.bytes.subarray(this.at, this.at + first));
+    out.set(this.bytes.subarray(0, n - first), first);
+    this.at = (this.at + n) % this.size;
+    return out;
+  }
+
+  drain(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const used = Atomics.load(this.ctl, 1);
+    for (let done = 0; done < used; ) {
+      const head = this.take(5);
+      const len = new DataView(head.buffer).getUint32(1, true);
+      const body = this.take(len);
+      done += 5 + len;
+      const kind = head[0];
+      const text = kind === KIND_TRACEBACK ? new TextDecoder().decode(body) : this.decoders[kind].decode(body, { stream: true });
+      this.deliver(kind, text);
+    }
+    const left = Atomics.sub(this.ctl, 1, used) - used;
+    Atomics.add(this.ctl, 2, 1);
+    Atomics.notify(this.ctl, 2);
+    // The worker wrote more while this drained, and rang no bell for it.
+    if (left > 0) this.ring();
+  }
+}
+
 async function render(msg: ToPreview): Promise<void> {
   const tag = msg.interpreter === "micropython" ? "mpy" : "py";
   const interpreter = cfg.interpreters[msg.interpreter];
@@ -120,27 +291,40 @@ async function render(msg: ToPreview): Promise<void> {
 
   document.body.innerHTML = msg.html;
   activateScripts(document.body);
+  // PyScript fetches its interpreter from a CDN unless told otherwise. The
+  // page-wide <py-config> serves the worker (which inherits its interpreter)
+  // and any main-thread <script type="py"> in the body alike. PyScript's
+  // error plugin is replaced by showError, which cleans the traceback first.
+  const config = document.createElement(`${tag}-config`);
+  config.textContent = JSON.stringify({ interpreter, plugins: ["!error"] });
+  document.head.append(config);
   const script = document.createElement("script");
   script.type = tag;
-  // PyScript fetches its interpreter from a CDN unless told otherwise. Its
-  // error plugin is replaced by showError, which cleans the traceback first.
-  script.setAttribute("config", JSON.stringify({ interpreter, plugins: ["!error"] }));
+  script.setAttribute("worker", "");
   script.textContent = msg.code;
   document.body.append(script);
 
+  const rings: Ring[] = []; // one per PyScript worker
   let readyAt = 0;
+  let done = false;
   let failed = false;
-  addEventListener(`${tag}:progress`, (e) => {
-    const detail = (e as CustomEvent).detail;
-    if (typeof detail === "string") post({ type: "progress", text: detail });
-  });
+  // The worker forwards py:progress; MicroPython on the main thread says mpy:progress.
+  for (const type of new Set(["py:progress", `${tag}:progress`])) {
+    addEventListener(type, (e) => {
+      const detail = (e as CustomEvent).detail;
+      if (typeof detail === "string" && !readyAt) post({ type: "progress", text: detail });
+    });
+  }
   script.addEventListener(`${tag}:ready`, () => {
     readyAt = performance.now();
     post({ type: "ready", loadMs: readyAt - received, isolated: globalThis.crossOriginIsolated === true });
   });
   script.addEventListener(`${tag}:done`, () => {
+    // Everything the code printed is in the rings by now.
+    for (const ring of rings) ring.drain();
     post({ type: "done", runMs: performance.now() - readyAt, error: failed });
     // From now on, errors come from event handlers and tasks.
+    done = true;
     failed = false;
   });
   // Errors that escape PyScript: event handlers and tasks after py:done,
@@ -152,12 +336,39 @@ async function render(msg: ToPreview): Promise<void> {
   };
   addEventListener("error", (e) => uncaught(e.error ?? e.message));
   addEventListener("unhandledrejection", (e) => uncaught(e.reason));
+  /** A traceback from the interpreter: the run failed, or (after py:done) a handler did. */
+  const traceback = (text: string) => {
+    if (done) return uncaught(text);
+    failed = true;
+    showError(text);
+    out("stderr", text);
+  };
 
   // Reading the config happens when core.js is evaluated, so the script (and
   // its config) must be in the document before this import.
   const core = (await import(/* @vite-ignore */ cfg.core)) as PyScriptCore;
-  // One interpreter serves every <script type="py"> of the page (the user's
-  // body may hold some too): wrap its io once.
+  // Hooks are read when PyScript meets the script, after its plugins load:
+  // adding them right after the import is in time.
+  core.hooks.worker.onReady.add(workerOnReady);
+  core.hooks.worker.codeBeforeRun.add(workerInput);
+  core.hooks.worker.codeBeforeRunAsync.add(workerInput);
+  core.hooks.main.onWorker.add((_, xworker) => {
+    let ring: Ring | undefined;
+    xworker.sync.pyplay_ring = (sab: SharedArrayBuffer) => {
+      ring = new Ring(sab, (kind, text) => {
+        if (kind === KIND_TRACEBACK) traceback(cleanTraceback(text));
+        else out(kind === KIND_STDERR ? "stderr" : "stdout", text);
+      });
+      rings.push(ring);
+    };
+    xworker.addEventListener("message", (e) => {
+      if (((e as MessageEvent).data as { pyplay?: string } | null)?.pyplay === "output") ring?.ring();
+    });
+    // The worker could not load its interpreter, or PyScript failed in it.
+    xworker.onerror = ({ error }) => uncaught(error);
+  });
+  // Main-thread <script type="py"> in the page body share one interpreter:
+  // wrap its io once.
   let wrapped = false;
   core.hooks.main.onReady.add((wrap) => {
     if (wrapped) return;
@@ -169,12 +380,8 @@ async function render(msg: ToPreview): Promise<void> {
       stdout(data);
     };
     wrap.io.stderr = (data, ...rest) => {
-      const text = textOf(data, decoders.stderr);
-      if (data instanceof Error) {
-        failed = true;
-        showError(text);
-      }
-      out("stderr", text);
+      if (data instanceof Error) traceback(cleanTraceback(data.message));
+      else out("stderr", textOf(data, decoders.stderr));
       stderr(data, ...rest);
     };
   });

@@ -9,7 +9,7 @@ export type Interpreter = "pyodide" | "micropython";
 export interface ToPreview {
   type: "run";
   interpreter: Interpreter;
-  code: string; // becomes <script type="py"> (or "mpy") at the end of the body
+  code: string; // becomes <script type="py" worker> (or "mpy") at the end of the body
   html: string; // the page body, written before the code runs
 }
 
