@@ -117,7 +117,7 @@ func compareRuns(runs []*snippets.Run, baseline string) (compareTable, error) {
 	b := &rows[base]
 	table.Baseline = b.Key
 	b.Baseline, b.Verdict = true, verdictBaseline
-	b.Text = "baseline: median " + formatDuration(b.Summary.Median) + " per iteration"
+	b.Text = "baseline: median " + stats.FormatNs(b.Summary.Median) + " per iteration"
 	for i := range rows {
 		r := &rows[i]
 		if i == base {
@@ -222,19 +222,6 @@ func formatP(p float64) string {
 		return "p < 0.001"
 	}
 	return fmt.Sprintf("p = %.3f", p)
-}
-
-// formatDuration prints nanoseconds with a unit a person reads at a glance.
-func formatDuration(ns float64) string {
-	switch {
-	case ns >= 1e9:
-		return fmt.Sprintf("%.3g s", ns/1e9)
-	case ns >= 1e6:
-		return fmt.Sprintf("%.3g ms", ns/1e6)
-	case ns >= 1e3:
-		return fmt.Sprintf("%.3g µs", ns/1e3)
-	}
-	return fmt.Sprintf("%.3g ns", ns)
 }
 
 func nonNil(s []string) []string {

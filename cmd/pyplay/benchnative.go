@@ -22,6 +22,7 @@ import (
 
 	"github.com/pyplay/pyplay/server/benchclient"
 	"github.com/pyplay/pyplay/server/benchproto"
+	"github.com/pyplay/pyplay/server/stats"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -207,7 +208,7 @@ func (b *benchNative) run(ctx context.Context) error {
 		return nil
 	}
 	slices.Sort(measured)
-	fmt.Fprintf(b.stdout, "%d samples, median %s per iteration", len(measured), formatNs(measured[len(measured)/2]))
+	fmt.Fprintf(b.stdout, "%d samples, median %s per iteration", len(measured), stats.FormatNs(measured[len(measured)/2]))
 	if reason != "" {
 		fmt.Fprintf(b.stdout, " (%s)", reason)
 	}
@@ -267,18 +268,6 @@ func envText(env json.RawMessage, key string) string {
 	var m map[string]any
 	json.Unmarshal(env, &m)
 	return fmt.Sprint(m[key])
-}
-
-func formatNs(ns float64) string {
-	switch {
-	case ns >= 1e9:
-		return fmt.Sprintf("%.3g s", ns/1e9)
-	case ns >= 1e6:
-		return fmt.Sprintf("%.3g ms", ns/1e6)
-	case ns >= 1e3:
-		return fmt.Sprintf("%.3g µs", ns/1e3)
-	}
-	return fmt.Sprintf("%.3g ns", ns)
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

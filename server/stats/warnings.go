@@ -35,7 +35,7 @@ func Warnings(s Summary, timerResolutionNs float64, hidden bool) []string {
 	}
 	if timerResolutionNs > 0 && s.N > 0 && timerResolutionNs > s.Median/TimerResolutionFactor {
 		w = append(w, fmt.Sprintf("coarse timer: resolution %s is more than 1%% of the median %s; time more iterations per sample or enable cross-origin isolation",
-			formatNs(timerResolutionNs), formatNs(s.Median)))
+			FormatNs(timerResolutionNs), FormatNs(s.Median)))
 	}
 	if s.N > 1 {
 		relMAD := 0.0
@@ -53,8 +53,9 @@ func Warnings(s Summary, timerResolutionNs float64, hidden bool) []string {
 	return w
 }
 
-// formatNs prints a duration in ns with a unit a person reads at a glance.
-func formatNs(ns float64) string {
+// FormatNs prints a duration in nanoseconds with a unit a person reads at
+// a glance ("12.3 ms"), to three significant digits.
+func FormatNs(ns float64) string {
 	switch {
 	case ns >= 1e9:
 		return fmt.Sprintf("%.3g s", ns/1e9)
