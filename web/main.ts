@@ -96,7 +96,8 @@ class Page {
       stopButton: this.stopBtn,
       runtimeSelect: this.runtimeSel,
       code: () => this.editor.code,
-      autorun: this.cfg.snippet?.runtime === "pyscript",
+      // A shared link never runs code by itself (design.md), PyScript pages included.
+      autorun: false,
     });
     this.bench = new BenchPanel({
       worker: this.cfg.worker,
