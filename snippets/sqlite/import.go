@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -20,9 +21,12 @@ func (s *Store) Import(ctx context.Context, sn *snippets.Snippet) (created bool,
 	if err != nil || !want.Before(sn.Created) || want.Unix() <= 0 {
 		return created, err
 	}
-	if _, err := s.write.ExecContext(ctx, `UPDATE snippets SET created = ? WHERE id = ? AND created > ?`,
-		toMillis(want), sn.ID, toMillis(want)); err != nil {
-		return created, fmt.Errorf("sqlite: import %s: %w", sn.ID, mapError(err))
+	if err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE snippets SET created = ? WHERE id = ? AND created > ?`,
+			toMillis(want), sn.ID, toMillis(want))
+		return mapError(err)
+	}); err != nil {
+		return created, fmt.Errorf("sqlite: import %s: %w", sn.ID, err)
 	}
 	sn.Created = want
 	return created, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pyplay/pyplay/snippets"
 )
@@ -16,33 +17,42 @@ func (s *Store) CreateRun(ctx context.Context, r *snippets.Run) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("sqlite: create run: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	var status string
+	var created time.Time
+	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		status, created, err = createRun(ctx, tx, r)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+		return fmt.Errorf("sqlite: create run %s: %w", r.ID, err)
 	}
-	defer tx.Rollback()
+	r.Status, r.Created = status, created
+	return nil
+}
 
-	var snippetID, status string
+// createRun stores r unless it is stored already, and returns the stored
+// status and creation time.
+func createRun(ctx context.Context, tx *sql.Tx, r *snippets.Run) (status string, created time.Time, err error) {
+	var snippetID string
 	var ms int64
 	err = tx.QueryRowContext(ctx, `SELECT snippet_id, status, created FROM runs WHERE id = ?`, r.ID).Scan(&snippetID, &status, &ms)
 	switch {
 	case err == nil:
 		if snippetID != r.SnippetID {
-			return fmt.Errorf("sqlite: create run %s: %w", r.ID,
-				snippets.Errorf(snippets.Conflict, "run %s already exists for snippet %s", r.ID, snippetID))
+			return "", time.Time{}, snippets.Errorf(snippets.Conflict, "run %s already exists for snippet %s", r.ID, snippetID)
 		}
-		r.Status, r.Created = status, fromMillis(ms)
-		return nil
+		return status, fromMillis(ms), nil
 	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+		return "", time.Time{}, mapError(err)
 	}
 
 	var exists bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM snippets WHERE id = ?)`, r.SnippetID).Scan(&exists); err != nil {
-		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+		return "", time.Time{}, mapError(err)
 	}
 	if !exists {
-		return fmt.Errorf("sqlite: create run %s: %w", r.ID, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", r.SnippetID))
+		return "", time.Time{}, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", r.SnippetID)
 	}
 	t := now()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO runs
@@ -50,13 +60,9 @@ func (s *Store) CreateRun(ctx context.Context, r *snippets.Run) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
 		r.ID, r.SnippetID, r.Runtime, r.RuntimeVersion, jsonText(r.Env), jsonText(r.Config), jsonText(r.Phases),
 		toMillis(t), snippets.RunRunning); err != nil {
-		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
+		return "", time.Time{}, mapError(err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: create run %s: %w", r.ID, mapError(err))
-	}
-	r.Status, r.Created = snippets.RunRunning, t
-	return nil
+	return snippets.RunRunning, t, nil
 }
 
 // jsonText stores an absent JSON object as {} so readers always get an
@@ -74,22 +80,17 @@ func (s *Store) AppendBatch(ctx context.Context, b *snippets.Batch) (stored bool
 	if err := b.Validate(); err != nil {
 		return false, fmt.Errorf("sqlite: append batch: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("sqlite: append batch %s/%d: %w", b.RunID, b.Seq, mapError(err))
-	}
-	defer tx.Rollback()
-	stored, err = appendBatch(ctx, tx, b)
+	// Concurrent calls share a transaction (group commit); a Conflict or
+	// NotFound undoes this batch only (its savepoint).
+	err = s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		stored, err = appendBatch(ctx, tx, b)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("sqlite: append batch %s/%d: %w", b.RunID, b.Seq, err)
 	}
-	if !stored {
-		return false, nil
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: append batch %s/%d: %w", b.RunID, b.Seq, mapError(err))
-	}
-	return true, nil
+	return stored, nil
 }
 
 func appendBatch(ctx context.Context, tx *sql.Tx, b *snippets.Batch) (bool, error) {
@@ -127,7 +128,8 @@ func appendBatch(ctx context.Context, tx *sql.Tx, b *snippets.Batch) (bool, erro
 		if n, err := res.RowsAffected(); err != nil {
 			return false, err
 		} else if n == 0 {
-			// The caller rolls back, so nothing of this batch is kept.
+			// The writer rolls back to the batch's savepoint, so nothing of
+			// this batch is kept.
 			return false, snippets.Errorf(snippets.Conflict, "sample %d of run %s is already stored by another batch", sm.Seq, b.RunID)
 		}
 	}
@@ -142,15 +144,21 @@ func (s *Store) FinishRun(ctx context.Context, runID, status, errText string) er
 	if err := snippets.ValidateFinish(status, errText); err != nil {
 		return fmt.Errorf("sqlite: finish run %s: %w", runID, err)
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished = coalesce(finished, ?) WHERE id = ?`,
-		status, errText, toMillis(now()), runID)
+	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished = coalesce(finished, ?) WHERE id = ?`,
+			status, errText, toMillis(now()), runID)
+		if err != nil {
+			return mapError(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return snippets.Errorf(snippets.NotFound, "no run with ID %s", runID)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("sqlite: finish run %s: %w", runID, mapError(err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: finish run %s: %w", runID, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: finish run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
 	}
 	return nil
 }

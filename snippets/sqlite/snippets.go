@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pyplay/pyplay/snippets"
 )
@@ -15,31 +16,30 @@ func (s *Store) Put(ctx context.Context, sn *snippets.Snippet) (created bool, er
 	if err := sn.CheckStorable(); err != nil {
 		return false, fmt.Errorf("sqlite: put: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("sqlite: put %s: %w", sn.ID, mapError(err))
-	}
-	defer tx.Rollback()
-	t := now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO snippets (id, runtime, title, code, html, created)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		sn.ID, string(sn.Runtime), sn.Title, sn.Code, sn.HTML, toMillis(t))
-	if err != nil {
-		return false, fmt.Errorf("sqlite: put %s: %w", sn.ID, mapError(err))
-	}
-	n, err := res.RowsAffected()
+	var t time.Time
+	var n int64
+	err = s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		t = now()
+		res, err := tx.ExecContext(ctx, `INSERT INTO snippets (id, runtime, title, code, html, created)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			sn.ID, string(sn.Runtime), sn.Title, sn.Code, sn.HTML, toMillis(t))
+		if err != nil {
+			return mapError(err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if n == 0 {
+			var ms int64
+			if err := tx.QueryRowContext(ctx, `SELECT created FROM snippets WHERE id = ?`, sn.ID).Scan(&ms); err != nil {
+				return mapError(err)
+			}
+			t = fromMillis(ms)
+		}
+		return nil
+	})
 	if err != nil {
 		return false, fmt.Errorf("sqlite: put %s: %w", sn.ID, err)
-	}
-	if n == 0 {
-		var ms int64
-		if err := tx.QueryRowContext(ctx, `SELECT created FROM snippets WHERE id = ?`, sn.ID).Scan(&ms); err != nil {
-			return false, fmt.Errorf("sqlite: put %s: %w", sn.ID, mapError(err))
-		}
-		t = fromMillis(ms)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: put %s: %w", sn.ID, mapError(err))
 	}
 	sn.Created = t
 	return n == 1, nil
@@ -73,14 +73,20 @@ func scanSnippet(row scanner) (*snippets.Snippet, error) {
 // Delete removes a snippet and, through the schema's ON DELETE CASCADE,
 // its runs with their batches and samples.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM snippets WHERE id = ?`, id)
+	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM snippets WHERE id = ?`, id)
+		if err != nil {
+			return mapError(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return snippets.Errorf(snippets.NotFound, "no snippet with ID %s", id)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("sqlite: delete %s: %w", id, mapError(err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: delete %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: delete %s: %w", id, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", id))
 	}
 	return nil
 }

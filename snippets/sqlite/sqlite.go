@@ -6,6 +6,9 @@
 // All writes go through one connection: SQLite allows one writer at a time
 // anyway, and queueing writers in Go instead of in SQLite's lock means
 // concurrent requests wait their turn instead of failing with SQLITE_BUSY.
+// The writes queued while one commits are committed together, in one
+// transaction with one fsync (group commit, writer.go), each still
+// succeeding or failing alone.
 // Other processes using the same file (a CLI export while the server runs)
 // are covered by a busy timeout and BEGIN IMMEDIATE transactions.
 package sqlite
@@ -38,8 +41,9 @@ const busyTimeout = 10 * time.Second
 // Store is a snippets.Store in a SQLite file. It is safe for concurrent use.
 type Store struct {
 	path  string
-	write *sql.DB // exactly one connection; BEGIN IMMEDIATE
+	write *sql.DB // exactly one connection; BEGIN IMMEDIATE; after Open, writes go through w
 	read  *sql.DB // several read-only connections
+	w     *writer // group commit: see writer.go
 }
 
 var _ snippets.Store = (*Store)(nil)
@@ -98,6 +102,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	s.startWriter()
 	return s, nil
 }
 
@@ -180,9 +185,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. The WAL is checkpointed into the main file
-// when the last connection closes.
+// Close commits the writes in progress, refuses new ones and closes the
+// database. The WAL is checkpointed into the main file when the last
+// connection closes.
 func (s *Store) Close() error {
+	s.stopWriter()
 	var errs []error
 	if s.read != nil {
 		errs = append(errs, s.read.Close())

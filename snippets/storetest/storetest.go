@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) snippets.Store) {
 		{"AppendBatchExactlyOnce", testAppendBatchExactlyOnce},
 		{"AppendBatchOverlap", testAppendBatchOverlap},
 		{"AppendBatchConcurrentResends", testAppendBatchConcurrentResends},
+		{"AppendBatchConcurrentMix", testAppendBatchConcurrentMix},
 		{"AppendBatchUnknownRun", testAppendBatchUnknownRun},
 		{"FinishRun", testFinishRun},
 		{"ListRuns", testListRuns},
@@ -547,6 +549,145 @@ func testAppendBatchConcurrentResends(t *testing.T, s snippets.Store) {
 	}
 	if got, err := s.GetRun(ctx(t), r.ID); err != nil || got.SampleCount != 4 || len(got.Samples) != 4 {
 		t.Errorf("after concurrent resends: %+v, %v", got, err)
+	}
+}
+
+// testAppendBatchConcurrentMix appends, all at once from hundreds of
+// goroutines, new batches (each sent by several goroutines), resends of a
+// stored batch, batches that conflict with stored samples, batches of an
+// unknown run, and finishes the runs meanwhile. A store that commits
+// concurrent calls together (group commit) must still give each call the
+// result of its own batch alone, and store exactly the new batches.
+func testAppendBatchConcurrentMix(t *testing.T, s snippets.Store) {
+	const (
+		runs      = 6
+		batches   = 24 // new batches per run, samples (k+1)*per … (k+1)*per+per-1
+		senders   = 3  // goroutines sending each new batch
+		conflicts = 8  // conflicting batches per run
+		resends   = 4  // resends of batch 0 per run
+		per       = 5  // samples per batch
+	)
+	sn := newSnippet(t, s, "concurrent mix")
+	var runIDs []string
+	for r := range runs {
+		id := fmt.Sprintf("mix-%d", r)
+		newRun(t, s, id, sn.ID)
+		appendBatch(t, s, id, 0, 0, 1, 2, 3, 4) // batch 0: samples 0 … per-1
+		runIDs = append(runIDs, id)
+	}
+
+	type call struct {
+		what   string
+		b      *snippets.Batch
+		finish bool   // FinishRun(b.RunID) instead of AppendBatch
+		code   string // the error code wanted; "" for success
+		isNew  bool   // a new batch: exactly one of its senders stores it; other calls store nothing
+		got    bool
+		err    error
+	}
+	var calls []*call
+	for r, id := range runIDs {
+		for k := range batches {
+			seqs := make([]int, per)
+			for i := range seqs {
+				seqs[i] = (k+1)*per + per - 1 - i // out of order within the batch
+			}
+			for range senders {
+				calls = append(calls, &call{what: fmt.Sprintf("new batch %s/%d", id, k+1), b: batch(id, k+1, seqs...), isNew: true})
+			}
+		}
+		for j := range conflicts {
+			// Fresh samples around one of batch 0's, so a store that
+			// inserts sample by sample has something to undo.
+			b := batch(id, 1000+j, 5000+2*j, j%per, 5001+2*j)
+			calls = append(calls, &call{what: fmt.Sprintf("conflicting batch %s/%d", id, b.Seq), b: b, code: snippets.Conflict})
+		}
+		for range resends {
+			calls = append(calls, &call{what: fmt.Sprintf("resent batch %s/0", id), b: batch(id, 0, 0, 1, 2, 3, 4)})
+		}
+		calls = append(calls, &call{what: fmt.Sprintf("batch of unknown run %d", r), b: batch(fmt.Sprintf("mix-nobody-%d", r), 0, 0), code: snippets.NotFound})
+		calls = append(calls, &call{what: "finish " + id, b: &snippets.Batch{RunID: id}, finish: true})
+	}
+	// Interleave the kinds of call, so that every group a store may form
+	// holds some of each.
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(calls), func(i, j int) { calls[i], calls[j] = calls[j], calls[i] })
+
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, c := range calls {
+		wg.Go(func() {
+			<-start
+			if c.finish {
+				c.err = s.FinishRun(ctx(t), c.b.RunID, snippets.RunDone, "")
+				return
+			}
+			c.got, c.err = s.AppendBatch(ctx(t), c.b)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	storedBy := map[string]int{} // new batch → senders told it was stored
+	for _, c := range calls {
+		if c.code != "" {
+			if c.got {
+				t.Errorf("%s: stored, want error code %s", c.what, c.code)
+			}
+			if got := snippets.ErrorCode(c.err); got != c.code {
+				t.Errorf("%s: error %v (code %q), want code %q", c.what, c.err, got, c.code)
+			}
+			continue
+		}
+		if c.err != nil {
+			t.Errorf("%s: %v", c.what, c.err)
+			continue
+		}
+		switch {
+		case c.isNew:
+			n := storedBy[c.what]
+			if c.got {
+				n++
+			}
+			storedBy[c.what] = n
+		case c.got:
+			t.Errorf("%s: stored, want false (stored already)", c.what)
+		}
+	}
+	if len(storedBy) != runs*batches {
+		t.Errorf("%d new batches answered without error, want %d", len(storedBy), runs*batches)
+	}
+	for what, n := range storedBy {
+		if n != 1 {
+			t.Errorf("%s: %d of %d senders were told it was stored, want exactly 1", what, n, senders)
+		}
+	}
+
+	// Exactly batch 0 and the new batches are stored, sample for sample.
+	var want []snippets.Sample
+	for i := range (batches + 1) * per {
+		want = append(want, sample(i))
+	}
+	for _, id := range runIDs {
+		got, err := s.GetRun(ctx(t), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Samples, want) {
+			t.Errorf("run %s: %d samples stored, want %d\ngot  %+v\nwant %+v", id, len(got.Samples), len(want), got.Samples, want)
+		}
+		if got.SampleCount != len(want) {
+			t.Errorf("run %s: SampleCount %d, want %d", id, got.SampleCount, len(want))
+		}
+		if got.Status != snippets.RunDone || got.Finished == nil {
+			t.Errorf("run %s: status %q, finished %v after a concurrent FinishRun", id, got.Status, got.Finished)
+		}
+		// Nothing of a refused batch was kept, not even its (run, seq):
+		// without the overlapping sample it is new.
+		appendBatch(t, s, id, 1000, 5000, 5001)
+	}
+	for r := range runs {
+		_, err := s.GetRun(ctx(t), fmt.Sprintf("mix-nobody-%d", r))
+		wantCode(t, "GetRun of the unknown run", err, snippets.NotFound)
 	}
 }
 
