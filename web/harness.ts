@@ -396,7 +396,8 @@ function sample(host: BenchHost, count: number): void {
 
 /** Carries out one benchmark step; the worker then posts "done" with the status. */
 export function handleBench(request: BenchRequest, host: BenchHost): RunStatus {
-  host.clearInterrupt();
+  // Not cleared here: the page clears the interrupt before posting a step,
+  // and clearing again would lose a Stop pressed in between.
   try {
     if (request.op === "prepare") prepare(host, request.code, request.options);
     else sample(host, request.count);

@@ -437,10 +437,9 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
     pythonVersion,
     path,
     note,
-    run(code: string): RunStatus {
-      if (interrupt) Atomics.store(interrupt, 0, 0);
-      return runFn(code) as RunStatus;
-    },
+    // The page clears the interrupt buffer before it posts a run; clearing
+    // it here too would lose a Stop pressed before this worker got to it.
+    run: (code: string) => runFn(code) as RunStatus,
     runPython: (code: string) => py!.runPython(code),
     global: (name: string) => py!.globals.get(name),
   };
