@@ -36,6 +36,7 @@ function boot(): Slot | null {
 declare global {
   interface Window {
     __pyplayBoot?: Slot | null;
+    __pyplayEditor?: Promise<void>;
   }
 }
 
@@ -47,3 +48,24 @@ if (window.__pyplayBoot === undefined) window.__pyplayBoot = boot();
 
 /** The worker started at page load, for the Runner to adopt. */
 export const bootSlot: Slot | null = window.__pyplayBoot;
+
+/**
+ * Loads the editor bundle (named by the page's modulepreload link) once the
+ * worker has said its first word, or after a short wait: evaluating half a
+ * megabyte of editor code keeps the main thread busy, and the browser needs
+ * that thread to get the worker going.
+ */
+async function loadEditor(): Promise<void> {
+  const link = document.querySelector<HTMLLinkElement>('link[rel="modulepreload"][data-editor]');
+  if (!link) return; // the page loads the editor itself
+  const slot = window.__pyplayBoot;
+  if (slot) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 300);
+      slot.worker.addEventListener("message", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+  await import(/* @vite-ignore */ link.href);
+}
+
+if (window.__pyplayEditor === undefined) window.__pyplayEditor = loadEditor();

@@ -76,6 +76,15 @@ export class Slot {
       interrupt: this.interrupt,
       snapshot,
     };
+    // Until a Runner adopts this slot (a spare, or the boot worker while the
+    // editor bundle loads), remember how start-up ended.
+    this.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      if (e.data.type === "ready") this.ready = e.data;
+      else if (e.data.type === "fatal") this.failed = true;
+    };
+    this.worker.onerror = () => {
+      this.failed = true;
+    };
     this.worker.postMessage(init);
   }
 
@@ -199,15 +208,7 @@ export class Runner {
     const info = this.runtimes[this.runtime];
     if (!info) return;
     const mode: SnapshotMode = this.snapshotEnabled ? "use" : "off";
-    const spare = new Slot(this.runtime, this.workerURL, info, this.build, this.isolated, mode);
-    spare.worker.onmessage = (e: MessageEvent<FromWorker>) => {
-      if (e.data.type === "ready") spare.ready = e.data;
-      else if (e.data.type === "fatal") spare.failed = true;
-    };
-    spare.worker.onerror = () => {
-      spare.failed = true;
-    };
-    this.spare = spare;
+    this.spare = new Slot(this.runtime, this.workerURL, info, this.build, this.isolated, mode);
   }
 
   private becameReady(slot: Slot, fromSpare: boolean): void {

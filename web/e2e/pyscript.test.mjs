@@ -301,7 +301,7 @@ describe("isolation", () => {
 
   test("the preview server refuses anything but preview documents and runtime assets", async () => {
     const manifest = await (await fetch(server.url + "/")).text();
-    const mainBundle = /src="(\/assets\/main-[^"]+\.js)"/.exec(manifest)[1];
+    const mainBundle = /(?:src|href)="(\/assets\/main-[^"]+\.js)"/.exec(manifest)[1];
     for (const path of ["/", "/s/abc", "/api/snippets", "/healthz", "/metrics", "/favicon.svg", mainBundle, "/preview/x"]) {
       const res = await fetch(server.previewUrl + path);
       assert.equal(res.status, 404, path);
