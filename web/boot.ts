@@ -26,7 +26,7 @@ function boot(): Slot | null {
     if (runtime !== "pyodide" && runtime !== "micropython") return null;
     const info = cfg.runtimes?.[runtime];
     if (!info || !cfg.worker) return null;
-    const mode: SnapshotMode = fastStartEnabled() ? "save" : "off";
+    const mode: SnapshotMode = fastStartEnabled() ? "use" : "off";
     return new Slot(runtime, cfg.worker, info, cfg.build ?? "", globalThis.crossOriginIsolated === true, mode);
   } catch {
     return null; // the page starts the runtime the ordinary way

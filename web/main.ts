@@ -228,8 +228,10 @@ class Page {
     const how: Record<string, string> = {
       snapshot: "fast start from this browser's snapshot",
       saved: "normal start; snapshot saved for a fast start next time",
-      normal: "normal start",
-      repaired: "normal start: the cached snapshot was unusable and has been replaced",
+      normal: this.runner.snapshotEnabled
+        ? "normal start; a snapshot for a fast start next time is being made in the background"
+        : "normal start (fast start is off)",
+      repaired: "normal start: the cached snapshot was unusable and is being replaced",
     };
     const init = r.path === "snapshot" ? "restore" : "compile + init";
     this.setStatus(

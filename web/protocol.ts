@@ -19,9 +19,11 @@ export type ToWorker =
       control: SharedArrayBuffer | null;
       interrupt: SharedArrayBuffer | null;
       /**
-       * Memory snapshot of the pristine interpreter (Pyodide): "save" uses
-       * one and saves one when missing, "use" only uses one (spare
-       * interpreters, so that two workers never write at once), "off" neither.
+       * Memory snapshot of the pristine interpreter (Pyodide): "use" only
+       * restores one (the interpreter the visitor waits for: making a
+       * snapshot would slow its start), "save" restores one or, when there
+       * is none, makes and saves it (the spare, booting in the background),
+       * "off" neither.
        */
       snapshot: SnapshotMode;
     }

@@ -168,7 +168,7 @@ export class Runner {
       this.on.fatal(`runtime ${runtime} is not part of this build`);
       return;
     }
-    const mode: SnapshotMode = this.snapshotEnabled ? "save" : "off";
+    const mode: SnapshotMode = this.snapshotEnabled ? "use" : "off";
     this.adopt(new Slot(runtime, this.workerURL, info, this.build, this.isolated, mode), false);
   }
 
@@ -207,7 +207,7 @@ export class Runner {
     if (!this.spareEnabled || this.spareHeld || this.spare || !this.slot?.ready) return;
     const info = this.runtimes[this.runtime];
     if (!info) return;
-    const mode: SnapshotMode = this.snapshotEnabled ? "use" : "off";
+    const mode: SnapshotMode = this.snapshotEnabled ? "save" : "off";
     this.spare = new Slot(this.runtime, this.workerURL, info, this.build, this.isolated, mode);
   }
 

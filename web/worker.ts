@@ -410,7 +410,7 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   }
   if (!py) {
     py = await (await modPromise).loadPyodide({ ...base, _makeSnapshot: save });
-    py.runPython(PRELOAD);
+    if (save) py.runPython(PRELOAD);
     if (cache && save) {
       try {
         // Taken before any other code runs: the snapshot holds a pristine

@@ -53,9 +53,10 @@ async function waitForSnapshot(page) {
   throw new Error("no snapshot was saved within 30 s");
 }
 
-test("first visit starts normally and saves a snapshot keyed by version and build", async () => {
+test("first visit starts normally; the spare saves a snapshot keyed by version and build", async () => {
   const page = await visit();
-  assert.equal(await startPath(page), "saved");
+  assert.equal(await startPath(page), "normal");
+  assert.match(await page.getByRole("status").textContent(), /being made in the background/);
   await waitForSnapshot(page);
   const build = await page.evaluate(() => window.pyplay.cfg.build);
   const keys = await snapshotKeys(page);
@@ -119,7 +120,7 @@ test("a corrupted snapshot falls back to a normal start and is repaired", async 
 
   page = await visit();
   assert.equal(await startPath(page), "repaired");
-  assert.match(await page.getByRole("status").textContent(), /unusable and has been replaced/);
+  assert.match(await page.getByRole("status").textContent(), /unusable and is being replaced/);
   assert.deepEqual(await run(page, "print(2 + 2)\n"), { state: "done", text: "4\n" });
   await waitForSnapshot(page);
   await page.close();
@@ -159,7 +160,7 @@ test("another build's snapshot is never used, and is removed", async () => {
   });
   await page.close();
   page = await visit();
-  assert.equal(await startPath(page), "saved", "no snapshot for this build: a normal start");
+  assert.equal(await startPath(page), "normal", "no snapshot for this build: a normal start");
   await waitForSnapshot(page);
   const keys = await snapshotKeys(page);
   assert.ok(!keys.includes(oldKey), "the old build's snapshot was deleted");
