@@ -223,7 +223,10 @@ export class Runner {
       spare: fromSpare,
     });
     clearTimeout(this.spareTimer);
-    this.spareTimer = window.setTimeout(() => this.startSpare(), SPARE_DELAY_MS);
+    // With no snapshot yet, the spare (which makes one) starts at once, so
+    // that even a short first visit leaves a fast start behind.
+    const noSnapshot = this.snapshotEnabled && r.runtime === "pyodide" && (r.path === "normal" || r.path === "repaired");
+    this.spareTimer = window.setTimeout(() => this.startSpare(), noSnapshot ? 0 : SPARE_DELAY_MS);
     if (this.queued !== null) {
       const code = this.queued;
       this.queued = null;

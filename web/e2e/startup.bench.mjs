@@ -35,6 +35,20 @@ async function baselineFirstOutput(context, url) {
   return { page, ms: await t.jsonValue() };
 }
 
+/** Waits (30 s at most) until the page's build has a snapshot in Cache Storage. */
+async function snapshotSaved(page) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < 30000) {
+    const saved = await page.evaluate(async () => {
+      const keys = await (await caches.open("pyplay-snapshots")).keys();
+      return keys.some((r) => r.url.endsWith("/" + window.pyplay.cfg.build));
+    });
+    if (saved) return Date.now() - t0;
+    await page.waitForTimeout(100);
+  }
+  throw new Error("no snapshot saved within 30 s");
+}
+
 async function stopLatency(page) {
   await page.waitForFunction(() => !window.pyplay.runner.isRunning, null, { polling: 10 });
   await page.evaluate(() => {
@@ -65,7 +79,8 @@ try {
       const context = await browser.newContext(); // a new, empty profile
       const cold = await fn(context, url);
       add(`${name} cold`, cold.ms);
-      await cold.page.waitForTimeout(name === "pyodide" ? 3000 : 500); // let the snapshot save finish
+      if (name === "pyodide") await snapshotSaved(cold.page); // the first visit leaves a snapshot behind
+      else await cold.page.waitForTimeout(500);
       await cold.page.close();
       const warm = await fn(context, url);
       add(`${name} return`, warm.ms);
