@@ -36,36 +36,14 @@ function boot(): Slot | null {
 declare global {
   interface Window {
     __pyplayBoot?: Slot | null;
-    __pyplayEditor?: Promise<void>;
   }
 }
 
 // This module is its own small bundle, loaded before the main one, so the
-// worker starts while the browser still parses the editor; main.ts imports
-// it too (for the page without the boot bundle), and whichever runs first
-// starts the worker.
+// worker starts before the browser evaluates the editor's half a megabyte;
+// main.ts imports it too (for a page without the boot bundle), and
+// whichever runs first starts the worker.
 if (window.__pyplayBoot === undefined) window.__pyplayBoot = boot();
 
 /** The worker started at page load, for the Runner to adopt. */
 export const bootSlot: Slot | null = window.__pyplayBoot;
-
-/**
- * Loads the editor bundle (named by the page's modulepreload link) once the
- * worker has said its first word, or after a short wait: evaluating half a
- * megabyte of editor code keeps the main thread busy, and the browser needs
- * that thread to get the worker going.
- */
-async function loadEditor(): Promise<void> {
-  const link = document.querySelector<HTMLLinkElement>('link[rel="modulepreload"][data-editor]');
-  if (!link) return; // the page loads the editor itself
-  const slot = window.__pyplayBoot;
-  if (slot) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 300);
-      slot.worker.addEventListener("message", () => (clearTimeout(timer), resolve()), { once: true });
-    });
-  }
-  await import(/* @vite-ignore */ link.href);
-}
-
-if (window.__pyplayEditor === undefined) window.__pyplayEditor = loadEditor();

@@ -93,8 +93,18 @@ export async function waitReady(page, timeout = 60000) {
   );
 }
 
+/**
+ * Waits until the editor page's script is up (window.pyplay). The boot
+ * bundle loads it once the runtime worker is under way, which may be just
+ * after the load event.
+ */
+export async function appReady(page) {
+  await page.waitForFunction(() => window.pyplay !== undefined, null, { timeout: 30000 });
+}
+
 /** Replaces the editor's content (CodeMirror) with code. */
 export async function setCode(page, code) {
+  await appReady(page);
   await page.evaluate((c) => {
     window.pyplay.editor.code = c;
   }, code);

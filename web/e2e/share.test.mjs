@@ -4,7 +4,7 @@
 // next share; hostile snippets stay text; unsaved work survives a reload.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, output, setCode, startServer, waitReady } from "./harness.mjs";
+import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady } from "./harness.mjs";
 
 let server, browser, context;
 
@@ -22,7 +22,10 @@ after(async () => {
 });
 
 const ID = /\/s\/([A-Za-z0-9_-]{11,})$/;
-const code = (page) => page.evaluate(() => window.pyplay.editor.code);
+const code = async (page) => {
+  await appReady(page);
+  return page.evaluate(() => window.pyplay.editor.code);
+};
 const shareButton = (page) => page.getByRole("button", { name: "Share", exact: true });
 const badge = (page) => page.getByText("edited since shared");
 const toast = (page) => page.getByRole("alert");
