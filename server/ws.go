@@ -222,8 +222,7 @@ func (w *wsConn) dispatch(m *benchproto.Message) error {
 		return w.runStart(m.Seq, p)
 	case *benchproto.SampleBatch:
 		if !w.runs[p.Run] {
-			return &benchproto.ProtoError{Code: benchproto.CodeNotAllowed, Ref: m.Seq,
-				Message: fmt.Sprintf("run.start for run %q was not acknowledged on this connection; send it again and wait for its ack", p.Run)}
+			return unannouncedRun(m.Seq, p.Run)
 		}
 		if !w.batches.Allow() {
 			return w.rateLimited(m, w.batches)
@@ -231,8 +230,7 @@ func (w *wsConn) dispatch(m *benchproto.Message) error {
 		return w.samples(m.Seq, p)
 	case *benchproto.RunEnd:
 		if !w.runs[p.Run] {
-			return &benchproto.ProtoError{Code: benchproto.CodeNotAllowed, Ref: m.Seq,
-				Message: fmt.Sprintf("run.start for run %q was not acknowledged on this connection; send it again and wait for its ack", p.Run)}
+			return unannouncedRun(m.Seq, p.Run)
 		}
 		if !w.control.Allow() {
 			return w.rateLimited(m, w.control)
@@ -355,4 +353,11 @@ func (w *wsConn) publish(snippet string, m *benchproto.Message) {
 		return
 	}
 	w.s.live.publish(benchproto.Topic(snippet), b)
+}
+
+// unannouncedRun refuses samples or run.end for a run whose run.start this
+// connection has not had acknowledged (the store may have refused it).
+func unannouncedRun(ref int64, run string) error {
+	return &benchproto.ProtoError{Code: benchproto.CodeNotAllowed, Ref: ref,
+		Message: fmt.Sprintf("run.start for run %q was not acknowledged on this connection; send it again and wait for its ack", run)}
 }

@@ -184,7 +184,7 @@ test("the setting turns the fast path off, and clearing the cache removes the sn
   await page.close();
 });
 
-test("MicroPython has first output quickly and needs no snapshot", async () => {
+test("MicroPython starts and runs with fast start on (it needs no snapshot)", async () => {
   const page = await context.newPage();
   await page.goto(server.url + "/");
   await page.getByRole("combobox", { name: "Runtime" }).selectOption({ label: "MicroPython" });
