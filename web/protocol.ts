@@ -9,23 +9,36 @@ export interface RuntimeInfo {
   files: Record<string, number>; // file name → size in bytes
 }
 
+/**
+ * What a worker loads, known when it is created: it travels in the
+ * worker's name (WORKER_NAME_PREFIX + JSON), so the worker starts loading
+ * the moment its script is evaluated instead of waiting for a message the
+ * page's busy main thread may not deliver for a hundred milliseconds.
+ */
+export interface StartConfig {
+  runtime: RuntimeName;
+  info: RuntimeInfo;
+  build: string;
+  /**
+   * Memory snapshot of the pristine interpreter (Pyodide): "use" only
+   * restores one (the interpreter the visitor waits for: making a
+   * snapshot would slow its start), "save" restores one or, when there
+   * is none, makes and saves it (the spare, booting in the background),
+   * "off" neither.
+   */
+  snapshot: SnapshotMode;
+}
+
+export const WORKER_NAME_PREFIX = "pyplay ";
+
 /** Page → worker. */
 export type ToWorker =
   | {
+      // The shared buffers (null without cross-origin isolation); the
+      // worker reports ready only once it has them.
       type: "init";
-      runtime: RuntimeName;
-      info: RuntimeInfo;
-      build: string;
       control: SharedArrayBuffer | null;
       interrupt: SharedArrayBuffer | null;
-      /**
-       * Memory snapshot of the pristine interpreter (Pyodide): "use" only
-       * restores one (the interpreter the visitor waits for: making a
-       * snapshot would slow its start), "save" restores one or, when there
-       * is none, makes and saves it (the spare, booting in the background),
-       * "off" neither.
-       */
-      snapshot: SnapshotMode;
     }
   | { type: "run"; id: number; code: string }
   | { type: "bench"; id: number; request: BenchRequest };

@@ -19,10 +19,12 @@ import {
   type RuntimeInfo,
   type RuntimeName,
   type SnapshotMode,
+  type StartConfig,
   type StartPath,
   type StartupTimings,
   type Stream,
   type ToWorker,
+  WORKER_NAME_PREFIX,
 } from "./protocol";
 
 /** How long Stop waits for KeyboardInterrupt before replacing the worker. */
@@ -66,16 +68,9 @@ export class Slot {
   ) {
     this.control = isolated ? new SharedArrayBuffer(CTL_BYTES) : null;
     this.interrupt = isolated ? new SharedArrayBuffer(4) : null;
-    this.worker = new Worker(workerURL, { type: "module", name: `pyplay-${runtime}` });
-    const init: ToWorker = {
-      type: "init",
-      runtime,
-      info,
-      build,
-      control: this.control,
-      interrupt: this.interrupt,
-      snapshot,
-    };
+    const start: StartConfig = { runtime, info, build, snapshot };
+    this.worker = new Worker(workerURL, { type: "module", name: WORKER_NAME_PREFIX + JSON.stringify(start) });
+    const init: ToWorker = { type: "init", control: this.control, interrupt: this.interrupt };
     // Until a Runner adopts this slot (a spare, or the boot worker while the
     // editor bundle loads), remember how start-up ended.
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => {

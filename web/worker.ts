@@ -20,13 +20,16 @@ import {
   type RuntimeInfo,
   type RuntimeName,
   type SnapshotMode,
+  type StartConfig,
   type StartPath,
   type Stream,
   type ToWorker,
+  WORKER_NAME_PREFIX,
 } from "./protocol";
 import { handleBench } from "./harness";
 
 const scope = globalThis as unknown as {
+  name: string;
   postMessage(msg: FromWorker): void;
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
 };
@@ -35,6 +38,9 @@ const started = performance.now();
 let control: Int32Array | null = null;
 let controlBytes: Uint8Array | null = null;
 let interrupt: Int32Array | null = null;
+// Resolved by the page's init message, which brings the shared buffers.
+let buffersArrived!: () => void;
+const buffers = new Promise<void>((resolve) => (buffersArrived = resolve));
 
 function post(msg: FromWorker): void {
   scope.postMessage(msg);
@@ -148,11 +154,15 @@ import builtins, linecache, sys, time, traceback, io, math, random, re, collecti
 
 // Installed once per interpreter. Each run gets a fresh namespace; frames of
 // this driver are cut from tracebacks so line numbers point at main.py.
+//
+// It refers to no JavaScript object until it runs (pyplay_io is imported
+// when called), so it can be part of the memory snapshot: a restored
+// interpreter has it compiled and installed already.
 const PYODIDE_DRIVER = `
 import builtins, linecache, sys, time, traceback
-import pyplay_io
 
 def _pyplay_input(prompt=""):
+    import pyplay_io
     prompt = str(prompt)
     sys.stdout.write(prompt)
     sys.stdout.flush()
@@ -162,6 +172,7 @@ def _pyplay_input(prompt=""):
     return line
 
 def _pyplay_sleep(secs):
+    import pyplay_io
     secs = float(secs)
     if secs < 0:
         raise ValueError("sleep length must be non-negative")
@@ -216,6 +227,7 @@ def _pyplay_run(code):
         sys.stderr.flush()
 
 _PYPLAY_DRIVER = _pyplay_run.__code__.co_filename
+_PYPLAY_VERSION = sys.version.split()[0]
 `;
 
 const MICROPYTHON_DRIVER = `
@@ -329,10 +341,12 @@ async function openSnapshots(): Promise<Cache | null> {
 
 /**
  * Looks the snapshot up and, when there is one, returns a promise of its
- * bytes (checked for truncation): loadPyodide awaits it only once its
- * scripts are loaded, so reading 30 MB overlaps with compiling.
+ * bytes (checked for truncation) without waiting for them: loadPyodide
+ * awaits them only once its scripts are loaded, so reading 30 MB overlaps
+ * with loading and compiling. (The promise is wrapped in an object because
+ * an async function that returns a promise resolves to its value.)
  */
-async function findSnapshot(cache: Cache, key: string): Promise<Promise<Uint8Array> | null> {
+async function findSnapshot(cache: Cache, key: string): Promise<{ bytes: Promise<Uint8Array> } | null> {
   const res = await cache.match(key);
   if (!res) return null;
   const want = Number(res.headers.get("x-pyplay-length"));
@@ -342,7 +356,7 @@ async function findSnapshot(cache: Cache, key: string): Promise<Promise<Uint8Arr
     return b;
   });
   bytes.catch(() => {}); // reported through loadPyodide, which awaits it
-  return bytes;
+  return { bytes };
 }
 
 async function saveSnapshot(cache: Cache, key: string, bytes: Uint8Array): Promise<void> {
@@ -379,8 +393,37 @@ function streamWriter(stream: Stream) {
   };
 }
 
+/**
+ * Starts compiling pyodide.asm.wasm at once and makes Pyodide instantiate
+ * that module instead of compiling its own copy. loadPyodide asks for the
+ * module only after its scripts are loaded and the snapshot is read; this
+ * way compiling (or, on a return visit, reading the browser's cached
+ * compilation) overlaps with both. Pyodide takes no compiled module as an
+ * option, so WebAssembly.instantiateStreaming is wrapped, in this worker
+ * only, for that one URL; anything unexpected takes the original path.
+ */
+function precompileWasm(url: string): void {
+  const href = new URL(url, location.href).href;
+  const compiled = WebAssembly.compileStreaming(fetch(href));
+  compiled.catch(() => {}); // the original path reports it
+  const original = WebAssembly.instantiateStreaming.bind(WebAssembly);
+  WebAssembly.instantiateStreaming = async (source, imports) => {
+    const res = await source;
+    if (res.url !== href) return original(res, imports);
+    let module: WebAssembly.Module;
+    try {
+      module = await compiled;
+    } catch {
+      return original(res, imports);
+    }
+    void res.body?.cancel().catch(() => {}); // not needed: the module is compiled
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  };
+}
+
 async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: SnapshotMode): Promise<Runtime> {
   const downloads = trackDownloads(info, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
+  precompileWasm(info.base + "pyodide.asm.wasm");
   const modPromise = import(/* @vite-ignore */ info.base + "pyodide.mjs") as Promise<{
     loadPyodide(opts: object): Promise<PyodideAPI>;
   }>;
@@ -396,8 +439,10 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
     try {
       const snap = await findSnapshot(cache, key);
       if (snap) {
-        py = await (await modPromise).loadPyodide({ ...base, _loadSnapshot: snap });
-        py.runPython("1 + 1"); // a broken restore fails here, not in the user's run
+        py = await (await modPromise).loadPyodide({ ...base, _loadSnapshot: snap.bytes });
+        // A broken restore fails here, not in the user's run; a snapshot
+        // without the driver (none of this build's make one) gets it below.
+        py.runPython("1 + 1");
         path = "snapshot";
       }
     } catch (err) {
@@ -411,10 +456,11 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   if (!py) {
     py = await (await modPromise).loadPyodide({ ...base, _makeSnapshot: save });
     if (save) py.runPython(PRELOAD);
+    py.runPython(PYODIDE_DRIVER);
     if (cache && save) {
       try {
-        // Taken before any other code runs: the snapshot holds a pristine
-        // interpreter only, never anything a program did.
+        // Taken before any program runs: the snapshot holds a pristine
+        // interpreter with pyplay's driver, never anything a program did.
         const snap = py.makeMemorySnapshot();
         // Saving happens in the background; the first run need not wait.
         void saveSnapshot(cache, key, snap).catch((err) => console.warn("pyplay: snapshot not saved:", err));
@@ -427,11 +473,12 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   py.setStdout({ write: streamWriter("stdout"), isatty: false });
   py.setStderr({ write: streamWriter("stderr"), isatty: false });
   py.setStdin({ stdin: () => io.readline(""), isatty: false });
-  if (interrupt) py.setInterruptBuffer(interrupt);
   py.registerJsModule("pyplay_io", io);
-  py.runPython(PYODIDE_DRIVER);
+  if (!py.globals.get("_pyplay_run")) py.runPython(PYODIDE_DRIVER);
   const runFn = py.globals.get("_pyplay_run") as (code: string) => string;
-  const pythonVersion = String(py.runPython("import sys; sys.version.split()[0]"));
+  const pythonVersion = String(py.globals.get("_PYPLAY_VERSION"));
+  await buffers;
+  if (interrupt) py.setInterruptBuffer(interrupt);
   return {
     version: py.version,
     pythonVersion,
@@ -487,43 +534,63 @@ let runtimeName: RuntimeName = "pyodide";
 let runtimeInfo: RuntimeInfo | null = null;
 let readyAt = 0;
 
+async function start(cfg: StartConfig): Promise<void> {
+  runtimeName = cfg.runtime;
+  try {
+    const t0 = performance.now();
+    runtime =
+      cfg.runtime === "micropython"
+        ? await loadMicroPythonRuntime(cfg.info)
+        : await loadPyodideRuntime(cfg.info, cfg.build, cfg.snapshot);
+    await buffers; // input() and Stop need them before anything runs
+    const downloadEnd = Math.max(
+      0,
+      ...performance
+        .getEntriesByType("resource")
+        .filter((r) => r.name.includes(cfg.info.base))
+        .map((r) => (r as PerformanceResourceTiming).responseEnd),
+    );
+    const now = performance.now();
+    runtimeInfo = cfg.info;
+    readyAt = now;
+    post({
+      type: "ready",
+      runtime: runtimeName,
+      version: runtime.version,
+      pythonVersion: runtime.pythonVersion,
+      timings: { download: Math.max(0, downloadEnd - t0), init: now - Math.max(downloadEnd, t0), total: now - started },
+      path: runtime.path,
+      note: runtime.note,
+    });
+  } catch (err) {
+    post({ type: "fatal", message: `could not start ${cfg.runtime}: ${(err as Error)?.message ?? err}` });
+  }
+}
+
+function startConfig(name: string): StartConfig | null {
+  if (!name.startsWith(WORKER_NAME_PREFIX)) return null;
+  try {
+    return JSON.parse(name.slice(WORKER_NAME_PREFIX.length)) as StartConfig;
+  } catch {
+    return null;
+  }
+}
+
+// Loading starts now, while the page's init message (the shared buffers)
+// may still be on its way.
+const cfg = startConfig(scope.name);
+if (cfg) void start(cfg);
+else post({ type: "fatal", message: "the runtime worker was started without its configuration" });
+
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   if (msg.type === "init") {
-    runtimeName = msg.runtime;
     if (msg.control) {
       control = new Int32Array(msg.control, 0, CTL_HEADER_BYTES / 4);
       controlBytes = new Uint8Array(msg.control);
     }
     if (msg.interrupt) interrupt = new Int32Array(msg.interrupt);
-    try {
-      const t0 = performance.now();
-      runtime =
-        msg.runtime === "micropython"
-          ? await loadMicroPythonRuntime(msg.info)
-          : await loadPyodideRuntime(msg.info, msg.build, msg.snapshot);
-      const downloadEnd = Math.max(
-        0,
-        ...performance
-          .getEntriesByType("resource")
-          .filter((r) => r.name.includes(msg.info.base))
-          .map((r) => (r as PerformanceResourceTiming).responseEnd),
-      );
-      const now = performance.now();
-      runtimeInfo = msg.info;
-      readyAt = now;
-      post({
-        type: "ready",
-        runtime: runtimeName,
-        version: runtime.version,
-        pythonVersion: runtime.pythonVersion,
-        timings: { download: Math.max(0, downloadEnd - t0), init: now - Math.max(downloadEnd, t0), total: now - started },
-        path: runtime.path,
-        note: runtime.note,
-      });
-    } catch (err) {
-      post({ type: "fatal", message: `could not start ${msg.runtime}: ${(err as Error)?.message ?? err}` });
-    }
+    buffersArrived();
     return;
   }
   if (msg.type === "bench") {
