@@ -14,6 +14,7 @@ import (
 type pageConfig struct {
 	Build    string                  `json:"build"`
 	Worker   string                  `json:"worker"`
+	Editor   string                  `json:"editor"` // the CodeMirror bundle, loaded after start-up
 	Runtimes map[string]*RuntimeInfo `json:"runtimes"`
 	Runtime  string                  `json:"runtime"`
 	Snippet  *snippetRef             `json:"snippet,omitempty"`
@@ -60,7 +61,7 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 		}
 	}
 	p.Config = pageConfig{
-		Build: m.Build, Worker: m.Entries["worker"], Runtimes: m.Runtimes,
+		Build: m.Build, Worker: m.Entries["worker"], Editor: m.Entries["editor"], Runtimes: m.Runtimes,
 		Runtime: p.Runtime, Examples: ex,
 	}
 	p.Config.PyScript = s.pyscriptConfig(c, sn)

@@ -1,5 +1,6 @@
 // The code editor: CodeMirror 6 with Python support, replacing the
 // server-rendered <textarea> (which shows the code before scripts load).
+// A bundle of its own, loaded by codebox.ts once the runtime has started.
 
 import { indentWithTab } from "@codemirror/commands";
 import { python } from "@codemirror/lang-python";
@@ -16,7 +17,7 @@ export interface EditorOptions {
 export class Editor {
   readonly view: EditorView;
 
-  constructor(textarea: HTMLTextAreaElement, opts: EditorOptions) {
+  constructor(textarea: HTMLTextAreaElement, opts: EditorOptions, selection?: { anchor: number; head: number }) {
     const runKeys = keymap.of([
       { key: "Mod-Enter", run: () => (opts.onRun(), true), preventDefault: true },
       { key: "Shift-Enter", run: () => (opts.onRun(), true), preventDefault: true },
@@ -33,7 +34,11 @@ export class Editor {
       }),
     ];
     this.view = new EditorView({
-      state: EditorState.create({ doc: textarea.value, extensions }),
+      state: EditorState.create({
+        doc: textarea.value,
+        extensions,
+        selection: selection && selection.head <= textarea.value.length ? selection : undefined,
+      }),
     });
     textarea.replaceWith(this.view.dom);
   }

@@ -3,7 +3,7 @@
 
 import { bootSlot, FAST_START_KEY, fastStartEnabled } from "./boot"; // first: starts the worker at once
 import "./style.css";
-import { Editor } from "./editor";
+import { CodeBox } from "./codebox";
 import { Output } from "./output";
 import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
 import { Runner, type ReadyInfo } from "./runner";
@@ -14,6 +14,7 @@ import { Share } from "./share";
 export interface PageConfig {
   build: string;
   worker: string;
+  editor: string;
   runtimes: Record<string, RuntimeInfo>;
   runtime: string;
   snippet?: { id: string; runtime: string; title: string };
@@ -42,7 +43,13 @@ const runtimeLabels: Record<string, string> = { pyodide: "Pyodide", micropython:
 class Page {
   readonly cfg = readConfig();
   /** Milestones in ms since navigation (benchmarks read these). */
-  readonly marks: { ready?: number; firstOutput?: number; stopRequested?: number; stopped?: number } = {};
+  readonly marks: {
+    ready?: number;
+    firstOutput?: number;
+    stopRequested?: number;
+    stopped?: number;
+    editor?: number; // CodeMirror took over from the textarea
+  } = {};
   readonly status = $<HTMLElement>("status");
   readonly progress = $<HTMLProgressElement>("progress");
   readonly output = new Output($("output"));
@@ -52,7 +59,7 @@ class Page {
   readonly runtimeSel = $<HTMLSelectElement>("runtime");
   readonly inputForm = $<HTMLFormElement>("input-form");
   readonly inputField = $<HTMLInputElement>("input-field");
-  readonly editor: Editor;
+  readonly editor: CodeBox;
   readonly runner: Runner;
   readonly pyscript: PyScriptMode;
   readonly bench: BenchPanel;
@@ -71,9 +78,12 @@ class Page {
       },
       shared: (snippet) => (this.cfg.snippet = snippet),
     });
-    this.editor = new Editor($<HTMLTextAreaElement>("source"), {
+    this.editor = new CodeBox($<HTMLTextAreaElement>("source"), this.cfg.editor, {
       onRun: () => this.run(),
       onChange: () => this.share.edited(),
+    });
+    void this.editor.upgraded.then((ok) => {
+      if (ok) this.marks.editor = performance.now();
     });
     const initial = this.runtimeSel.value === "micropython" ? "micropython" : "pyodide";
     this.runner = new Runner(this.cfg.worker, this.cfg.runtimes, this.cfg.build, initial, {
@@ -186,6 +196,7 @@ class Page {
     if (rt === "pyscript") {
       this.progress.hidden = true;
       this.pyscript.activate();
+      void this.editor.upgrade(); // no runtime worker to make way for
       return;
     }
     this.pyscript.deactivate();
@@ -213,9 +224,20 @@ class Page {
     }
   }
 
+  /**
+   * Loads CodeMirror once the runtime has started and the main thread is
+   * idle; a run queued during start-up goes first (onDone comes back here).
+   */
+  private upgradeEditorWhenIdle(): void {
+    if (this.editor.isCodeMirror || this.runner.isRunning || this.runner.hasQueuedRun) return;
+    if ("requestIdleCallback" in window) window.requestIdleCallback(() => void this.editor.upgrade(), { timeout: 200 });
+    else void this.editor.upgrade();
+  }
+
   private onReady(r: ReadyInfo): void {
     if (this.selectedRuntime() === "pyscript") return;
     this.marks.ready ??= performance.now();
+    this.upgradeEditorWhenIdle();
     this.progress.hidden = true;
     this.runBtn.disabled = this.runner.isRunning;
     const what =
@@ -278,6 +300,7 @@ class Page {
 
   private onDone(status: string, ms: number, restarted: boolean): void {
     if (status === "interrupted") this.marks.stopped = performance.now();
+    this.upgradeEditorWhenIdle();
     this.inputForm.hidden = true;
     this.stopBtn.disabled = true;
     this.runBtn.disabled = false;

@@ -2,7 +2,7 @@
 // Chromium, real Pyodide and MicroPython.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./harness.mjs";
+import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./harness.mjs";
 
 let server, browser, context, page, requests, errors;
 
@@ -38,8 +38,9 @@ describe("Pyodide", () => {
   });
 
   test("the editor is CodeMirror with the starter program", async () => {
+    await appReady(page);
     const editor = page.getByRole("textbox", { name: "Code" });
-    await assert.doesNotReject(editor.waitFor());
+    assert.equal(await editor.evaluate((e) => e.classList.contains("cm-content")), true);
     assert.match(await editor.textContent(), /print\("Hello from Python"/);
   });
 

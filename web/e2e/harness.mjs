@@ -94,12 +94,12 @@ export async function waitReady(page, timeout = 60000) {
 }
 
 /**
- * Waits until the editor page's script is up (window.pyplay). The boot
- * bundle loads it once the runtime worker is under way, which may be just
- * after the load event.
+ * Waits until the editor page is complete: its script is up (window.pyplay)
+ * and CodeMirror has taken over from the page's textarea, which happens once
+ * the runtime has started, after the load event (codebox.ts).
  */
 export async function appReady(page) {
-  await page.waitForFunction(() => window.pyplay !== undefined, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.pyplay?.marks.editor !== undefined, null, { timeout: 30000 });
 }
 
 /** Replaces the editor's content (CodeMirror) with code. */

@@ -1,0 +1,86 @@
+// The code box: the server-rendered <textarea> first, upgraded to the
+// CodeMirror editor (its own bundle, editor.ts) a moment later.
+//
+// CodeMirror is most of the page's JavaScript (about 450 KB). Evaluating it
+// while the runtime worker starts costs the worker a share of this machine's
+// cores and delays its start (a new worker needs the page's main thread), so
+// the editor bundle is loaded only once the runtime is ready, or when the
+// visitor reaches for the editor, or after UPGRADE_AT_MS at the latest. Until
+// then the textarea is the editor: it holds the code, takes typing, and Run,
+// Ctrl+Enter and Share work on what it holds.
+
+import type { Editor, EditorOptions } from "./editor";
+
+/** Milliseconds after navigation by which the editor is upgraded whatever the runtime does. */
+export const UPGRADE_AT_MS = 1000;
+
+type EditorModule = typeof import("./editor");
+
+export class CodeBox {
+  private editor: Editor | null = null;
+  private loading: Promise<void> | null = null;
+  /** Resolves once CodeMirror has replaced the textarea (or failed to load: the textarea stays). */
+  readonly upgraded: Promise<boolean>;
+  private settle!: (ok: boolean) => void;
+
+  constructor(
+    private readonly textarea: HTMLTextAreaElement,
+    private readonly editorURL: string,
+    private readonly opts: EditorOptions,
+  ) {
+    this.upgraded = new Promise((r) => (this.settle = r));
+    textarea.addEventListener("input", () => opts.onChange(textarea.value));
+    textarea.addEventListener("keydown", (e) => {
+      // Ctrl+Enter is the page's own shortcut; Shift+Enter runs as in CodeMirror.
+      if (e.key === "Enter" && e.shiftKey && !e.ctrlKey && !e.metaKey) {
+        e.preventDefault();
+        opts.onRun();
+      } else if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        textarea.setRangeText("    ", textarea.selectionStart, textarea.selectionEnd, "end");
+        opts.onChange(textarea.value);
+      }
+    });
+    // Whoever reaches for the editor gets CodeMirror at once.
+    for (const ev of ["pointerdown", "focus"]) textarea.addEventListener(ev, () => void this.upgrade(), { once: true });
+    const wait = UPGRADE_AT_MS - performance.now();
+    window.setTimeout(() => void this.upgrade(), Math.max(0, wait));
+  }
+
+  get isCodeMirror(): boolean {
+    return this.editor !== null;
+  }
+
+  get code(): string {
+    return this.editor ? this.editor.code : this.textarea.value;
+  }
+
+  set code(text: string) {
+    if (this.editor) this.editor.code = text;
+    else this.textarea.value = text;
+  }
+
+  focus(): void {
+    if (this.editor) this.editor.focus();
+    else this.textarea.focus();
+  }
+
+  /** Loads CodeMirror and puts it in the textarea's place, keeping the code, caret and focus. */
+  upgrade(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const mod = (await import(/* @vite-ignore */ this.editorURL)) as EditorModule;
+        const focused = document.activeElement === this.textarea;
+        const { selectionStart, selectionEnd } = this.textarea;
+        this.editor = new mod.Editor(this.textarea, this.opts, { anchor: selectionStart, head: selectionEnd });
+        if (focused) this.editor.focus();
+        this.settle(true);
+      } catch (err) {
+        // The textarea keeps working: code, Run and Share need nothing more.
+        console.warn("pyplay: the code editor could not be loaded; editing in a plain text box:", err);
+        this.settle(false);
+      }
+    })();
+    return this.loading;
+  }
+}

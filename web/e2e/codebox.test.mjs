@@ -1,0 +1,83 @@
+// Browser tests of the code box (web/codebox.ts): the page's textarea is a
+// working editor until the CodeMirror bundle, loaded after start-up, takes
+// over; and it stays one when that bundle cannot be loaded.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { launchBrowser, output, startServer, waitReady, waitState } from "./harness.mjs";
+
+let server, browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+});
+
+const EDITOR_BUNDLE = /\/assets\/editor-[A-Z0-9]+\.js$/;
+const isCodeMirror = (page) =>
+  page.getByRole("textbox", { name: "Code" }).evaluate((e) => e.classList.contains("cm-content"));
+
+test("the textarea edits and runs code until CodeMirror takes over, which keeps the code and the caret", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // Hold the editor bundle back until the test has used the textarea.
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route(EDITOR_BUNDLE, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(server.url + "/");
+  await waitReady(page);
+  const box = page.getByRole("textbox", { name: "Code" });
+  assert.equal(await box.evaluate((e) => e.tagName), "TEXTAREA");
+  await box.fill("print('typed in the textarea')\n");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  assert.equal(await waitState(page, ["done", "error"]), "done");
+  assert.equal(await output(page).textContent(), "typed in the textarea\n");
+  // Typing goes on at the caret, and Shift+Enter runs, as in CodeMirror.
+  await box.press("Control+End");
+  await box.pressSequentially("print('again')");
+  await box.press("Shift+Enter");
+  await page.waitForFunction(() => document.querySelector('[role="log"]').textContent.includes("again"));
+  assert.equal(await output(page).textContent(), "typed in the textarea\nagain\n");
+  const code = "print('typed in the textarea')\nprint('again')";
+  assert.equal(await box.evaluate((e) => e.selectionStart), code.length);
+  assert.equal(await isCodeMirror(page), false);
+
+  release();
+  await page.waitForFunction(() => window.pyplay.marks.editor !== undefined);
+  assert.equal(await isCodeMirror(page), true);
+  assert.equal(await page.evaluate(() => window.pyplay.editor.code), code);
+  // CodeMirror has the focus and the caret where the textarea had it (its
+  // own default would be the start of the text).
+  assert.equal(await page.evaluate(() => document.activeElement?.closest(".cm-editor") !== null), true);
+  await page.keyboard.type("  # more");
+  assert.equal(await page.evaluate(() => window.pyplay.editor.code), code + "  # more");
+  await context.close();
+});
+
+test("when the editor bundle cannot be loaded, the textarea stays and everything works", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const warnings = [];
+  page.on("console", (m) => {
+    if (m.type() === "warning") warnings.push(m.text());
+  });
+  await page.route(EDITOR_BUNDLE, (route) => route.abort());
+  await page.goto(server.url + "/");
+  await waitReady(page);
+  assert.equal(await page.evaluate(() => window.pyplay.editor.upgraded), false); // settles after the failed load
+  assert.equal(await isCodeMirror(page), false);
+  assert.ok(warnings.some((w) => /code editor could not be loaded/.test(w)), warnings.join("\n"));
+  await page.getByRole("textbox", { name: "Code" }).fill("print(6 * 7)\n");
+  await page.keyboard.press("Control+Enter");
+  assert.equal(await waitState(page, ["done", "error"]), "done");
+  assert.equal(await output(page).textContent(), "42\n");
+  await context.close();
+});
