@@ -67,6 +67,9 @@ type pyscriptPageConfig struct {
 	// when there is no preview listener (then the page says so).
 	Preview string `json:"preview"`
 	HTML    string `json:"html"` // the snippet's page body
+	// Interpreter is the PyScript snippet's interpreter ("pyodide" or
+	// "micropython"); empty for a new program or another runtime.
+	Interpreter string `json:"interpreter"`
 }
 
 // pyscriptConfig describes PyScript previews to the editor page rendered for
@@ -78,6 +81,7 @@ func (s *Server) pyscriptConfig(c echo.Context, sn *snippets.Snippet) *pyscriptP
 	}
 	if sn != nil && sn.Runtime == snippets.PyScript {
 		out.HTML = sn.HTML
+		out.Interpreter = string(sn.EffectiveInterpreter())
 	}
 	return out
 }

@@ -274,12 +274,16 @@ func TestPyScriptSnippetHTMLReachesThePage(t *testing.T) {
 	req.Host = "play.test:8080"
 	c := s.echo.NewContext(req, httptest.NewRecorder())
 	cfg := s.pyscriptConfig(c, sn)
-	if cfg.HTML != sn.HTML || cfg.Preview != "http://play.test:8081/preview" {
+	if cfg.HTML != sn.HTML || cfg.Preview != "http://play.test:8081/preview" || cfg.Interpreter != "pyodide" {
 		t.Fatalf("%+v", cfg)
 	}
-	sn.Runtime = snippets.Pyodide
-	if s.pyscriptConfig(c, sn).HTML != "" {
-		t.Error("a Pyodide snippet has no page body")
+	sn.Interpreter = snippets.InterpreterMicroPython
+	if got := s.pyscriptConfig(c, sn).Interpreter; got != "micropython" {
+		t.Errorf("MicroPython page: interpreter %q", got)
+	}
+	sn.Runtime, sn.Interpreter = snippets.Pyodide, ""
+	if cfg := s.pyscriptConfig(c, sn); cfg.HTML != "" || cfg.Interpreter != "" {
+		t.Errorf("a Pyodide snippet has no page body and no interpreter: %+v", cfg)
 	}
 }
 
