@@ -61,13 +61,18 @@ class Page {
 
   constructor() {
     // Before the editor: a draft of unsaved work goes into the textarea it starts from.
-    this.share = new Share(this.cfg.snippet, this.cfg.pyscript?.html ?? "", {
+    this.share = new Share(this.cfg.snippet, this.cfg.pyscript?.html ?? "", this.cfg.pyscript?.interpreter ?? "", {
       code: () => this.editor.code,
       setCode: (code) => (this.editor.code = code),
       html: () => this.pyscript?.html.value ?? null,
       setHTML: (html) => {
         if (this.pyscript) this.pyscript.html.value = html;
         else if (this.cfg.pyscript) this.cfg.pyscript.html = html;
+      },
+      interpreter: () => this.pyscript?.interpreter ?? null,
+      setInterpreter: (interpreter) => {
+        if (this.pyscript) this.pyscript.interpreter = interpreter;
+        else if (this.cfg.pyscript) this.cfg.pyscript.interpreter = interpreter;
       },
       shared: (snippet) => (this.cfg.snippet = snippet),
     });

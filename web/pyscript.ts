@@ -15,6 +15,7 @@ import type { FromPreview, Interpreter, ToPreview } from "./pyscript-protocol";
 export interface PyScriptPageConfig {
   preview: string; // the preview document's URL; "" when previews are off
   html: string; // the snippet's page body
+  interpreter: string; // the snippet's interpreter; "" for a new program
 }
 
 /** What PyScript mode needs from the editor page. */
@@ -79,6 +80,7 @@ export class PyScriptMode {
       { id: "interpreter", name: "interpreter" },
       ...(["pyodide", "micropython"] as const).map((v) => el("option", { value: v }, interpreterLabels[v])),
     );
+    if (cfg?.interpreter === "micropython") this.interpreterSelect.value = "micropython";
     this.interpreterField = el("label", { className: "field", id: "interpreter-field", hidden: true }, "Interpreter ", this.interpreterSelect);
     host.runtimeSelect.closest("label")?.after(this.interpreterField);
     this.interpreterSelect.addEventListener("change", () => this.activate());
@@ -114,6 +116,14 @@ export class PyScriptMode {
 
   get interpreter(): Interpreter {
     return this.interpreterSelect.value === "micropython" ? "micropython" : "pyodide";
+  }
+
+  /** Chooses the interpreter (a restored draft, Revert to shared). */
+  set interpreter(i: string) {
+    const value = i === "micropython" ? "micropython" : "pyodide";
+    if (this.interpreterSelect.value === value) return;
+    this.interpreterSelect.value = value;
+    if (this.active) this.activate(); // the status names the interpreter
   }
 
   /** Whether a page is loading or its top-level code is running. */

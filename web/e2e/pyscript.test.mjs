@@ -323,6 +323,50 @@ describe("isolation", () => {
   });
 });
 
+describe("sharing a PyScript page", () => {
+  test("a shared MicroPython page opens on MicroPython and runs on it; changing the interpreter is an edit", async () => {
+    const code = "import sys\nprint(sys.implementation.name)\n";
+    await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "MicroPython" });
+    await setCode(page, code);
+    await setHTML("<p>Which Python?</p>");
+    const before = page.url();
+    await page.getByRole("button", { name: "Share", exact: true }).click();
+    await page.waitForURL((u) => u.href !== before && /^\/s\/[\w-]{11,}$/.test(u.pathname));
+    const id = new URL(page.url()).pathname.slice(3);
+    const stored = await (await fetch(`${server.url}/api/snippets/${id}`)).json();
+    assert.equal(stored.runtime, "pyscript");
+    assert.equal(stored.interpreter, "micropython");
+    assert.equal(stored.html, "<p>Which Python?</p>");
+
+    // A fresh page on the link: MicroPython is chosen, and Run runs on it.
+    const { page: shared, errors: sharedErrors } = await openPage(context, `${server.url}/s/${id}`);
+    try {
+      const interpreter = shared.getByRole("combobox", { name: "Interpreter" });
+      await interpreter.waitFor();
+      assert.equal(await interpreter.inputValue(), "micropython");
+      await waitReady(shared);
+      assert.match(await shared.getByRole("status").textContent(), /with MicroPython/);
+      const badge = shared.getByText("edited since shared");
+      assert.equal(await badge.isHidden(), true);
+      await shared.getByRole("button", { name: "Run", exact: true }).click();
+      assert.equal(await waitState(shared, ["done", "error"], 60000), "done");
+      assert.equal(await output(shared).textContent(), "micropython\n");
+      // The interpreter is part of the snippet: choosing another one is an edit.
+      await interpreter.selectOption({ label: "Pyodide" });
+      await badge.waitFor();
+      await interpreter.selectOption({ label: "MicroPython" });
+      await badge.waitFor({ state: "hidden" });
+      await interpreter.selectOption({ label: "Pyodide" });
+      await shared.getByRole("button", { name: "Revert to shared" }).click();
+      assert.equal(await interpreter.inputValue(), "micropython");
+      await badge.waitFor({ state: "hidden" });
+      assert.deepEqual(sharedErrors, []);
+    } finally {
+      await shared.close();
+    }
+  });
+});
+
 describe("the whole session", () => {
   test("no request left pyplay, and the runtimes came from the preview origin", async () => {
     const allowed = new Set([new URL(server.url).origin, new URL(server.previewUrl).origin]);
