@@ -41,6 +41,8 @@ const runtimeLabels: Record<string, string> = { pyodide: "Pyodide", micropython:
 
 class Page {
   readonly cfg = readConfig();
+  /** The page body the server rendered (a restored draft may replace cfg's). */
+  private readonly openedHTML = this.cfg.pyscript?.html ?? "";
   /** Milestones in ms since navigation (benchmarks read these). */
   readonly marks: { ready?: number; firstOutput?: number; stopRequested?: number; stopped?: number } = {};
   readonly status = $<HTMLElement>("status");
@@ -111,9 +113,21 @@ class Page {
       snippet: this.cfg.snippet,
       code: () => this.editor.code,
       runtime: () => this.runtimeSel.value,
+      pyscript: {
+        preview: this.cfg.pyscript?.preview ?? "",
+        pane: () => document.getElementById("preview-pane"),
+        html: () => this.pyscript.html.value,
+        interpreter: () => this.pyscript.interpreter,
+        openedHTML: this.openedHTML,
+      },
       setStatus: (state, text) => this.setStatus(state, text),
       busy: (on) => {
         this.runner.holdSpare(on);
+        // A PyScript benchmark loads its pages in the preview pane.
+        if (this.selectedRuntime() === "pyscript") {
+          if (on) this.pyscript.stop();
+          else this.pyscript.activate();
+        }
         this.runBtn.disabled = on;
         this.stopBtn.disabled = !on;
       },
