@@ -105,6 +105,8 @@ class Page {
       code: () => this.editor.code,
       // A shared link never runs code by itself (design.md), PyScript pages included.
       autorun: false,
+      askInput: (prompt) => this.askInput(prompt),
+      endInput: () => (this.inputForm.hidden = true),
     });
     this.bench = new BenchPanel({
       worker: this.cfg.worker,
@@ -166,7 +168,8 @@ class Page {
       this.inputField.value = "";
       this.inputForm.hidden = true;
       this.output.append("stdin", line + "\n");
-      this.runner.answer(line);
+      if (this.pyscript.waitingForInput) this.pyscript.answer(line);
+      else this.runner.answer(line);
       this.editor.focus();
     });
     document.addEventListener("keydown", (e) => {

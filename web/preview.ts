@@ -16,7 +16,7 @@
 import "./preview.css";
 import type { BenchRequest, RunStatus } from "./protocol";
 import type { PyScriptBenchSetup } from "./pyscript-bench";
-import type { BenchStep, FromPreview, Interpreter, ToPreview } from "./pyscript-protocol";
+import type { BenchStep, FromPreview, InputAnswer, Interpreter, ToPreview } from "./pyscript-protocol";
 
 interface PreviewConfig {
   parent: string; // the playground's origin: the only one this page talks to
@@ -92,9 +92,17 @@ function out(stream: "stdout" | "stderr", text: string): void {
 let started = false;
 /** A benchmark's harness waiting for its next step (pyplay_bench_next). */
 let nextStep: ((request: BenchRequest | null) => void) | null = null;
+/** An input() waiting for its line (pyplay_input). */
+let inputLine: ((line: string) => void) | null = null;
 addEventListener("message", (e: MessageEvent) => {
   if (e.origin !== cfg.parent || e.source !== window.parent) return;
-  const msg = e.data as ToPreview | BenchStep;
+  const msg = e.data as ToPreview | BenchStep | InputAnswer;
+  if (msg?.type === "input-answer") {
+    const resolve = inputLine;
+    inputLine = null;
+    resolve?.(String(msg.line));
+    return;
+  }
   if (msg?.type === "bench-step") {
     const resolve = nextStep;
     nextStep = null;
@@ -226,23 +234,21 @@ const workerOnReady: WorkerHook = (wrap, xworker) => {
 };
 
 /**
- * Python run in each PyScript worker before the code: input() asks through
- * the page's prompt() (PyScript leaves it failing in a worker: Pyodide raises
- * OSError, MicroPython waits forever) and echoes the exchange like a console.
+ * Python run in each PyScript worker before the code: input() asks the
+ * playground, which shows the prompt in the Output log and asks in the line
+ * under it, as for console programs (PyScript leaves input() failing in a
+ * worker: Pyodide raises OSError, MicroPython waits forever). The worker
+ * blocks on pyplay_input, a function of this frame that PyScript's sync
+ * channel lets it call synchronously; the frame answers once the playground
+ * sends the line. Stop unloads the frame, worker and all.
  */
 const workerInput = `
 def _pyplay_input():
     import builtins
-    from pyscript import window
+    from pyscript import sync
 
     def input(prompt=""):
-        prompt = str(prompt)
-        answer = window.prompt(prompt)
-        if not isinstance(answer, str):
-            print(prompt)
-            raise EOFError("input() was cancelled")
-        print(prompt + answer)
-        return answer
+        return str(sync.pyplay_input(str(prompt)))
 
     builtins.input = input
 
@@ -433,6 +439,12 @@ async function render(msg: ToPreview): Promise<void> {
     });
     // The worker could not load its interpreter, or PyScript failed in it.
     xworker.onerror = ({ error }) => uncaught(error);
+    xworker.sync.pyplay_input = (prompt: string) => {
+      // What the program printed before asking comes first.
+      for (const ring of rings) ring.drain();
+      post({ type: "input", prompt: String(prompt) });
+      return new Promise<string>((resolve) => (inputLine = resolve));
+    };
     if (resetBody) {
       xworker.sync.pyplay_bench_setup = (): PyScriptBenchSetup & { module: string } | null => {
         // Only pyplay's script is benchmarked, not worker scripts of the page body.

@@ -124,6 +124,11 @@ export class PyScriptBenchRunner {
       case "fatal":
         this.on.fatal(`PyScript could not start: ${msg.message}`);
         break;
+      case "input":
+        // Nobody answers during a benchmark (the harness refuses input() in its own runs too).
+        this.on.fatal("input() is not available while benchmarking: the benchmark runs the page many times");
+        this.dispose();
+        break;
     }
   }
 }

@@ -20,6 +20,12 @@ export interface ToPreview {
   bench?: boolean;
 }
 
+/** Playground → preview: the line typed for a pending input(). */
+export interface InputAnswer {
+  type: "input-answer";
+  line: string;
+}
+
 /** Playground → preview, benchmarks only: the harness's next step. */
 export interface BenchStep {
   type: "bench-step";
@@ -34,6 +40,7 @@ export type FromPreview =
   | { type: "out"; stream: "stdout" | "stderr"; text: string }
   | { type: "done"; runMs: number; error: boolean } // py:done
   | { type: "uncaught"; text: string } // an error after py:done (event handlers, tasks)
+  | { type: "input"; prompt: string } // input() waits for an InputAnswer (its output so far came first)
   | { type: "fatal"; message: string } // PyScript could not start at all
   // Benchmarks: the page ran (pageRunMs, in its worker) and the harness waits for a step,
   | { type: "bench-ready"; pageRunMs: number; pythonVersion: string }
