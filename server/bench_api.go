@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -300,7 +301,7 @@ func (s *Server) benchOverview(c echo.Context) error {
 		baseline = snippets.CPythonNative
 	}
 	if !knownRuntime(baseline) {
-		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript or %s", truncateForMessage(baseline, 32), snippets.CPythonNative)
+		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript/pyodide, pyscript/micropython or %s", truncateForMessage(baseline, 32), snippets.CPythonNative)
 	}
 	ov, err := s.live.overview.get(c.Request().Context(), s.cfg.Store, baseline)
 	if err != nil {
@@ -310,6 +311,12 @@ func (s *Server) benchOverview(c echo.Context) error {
 	return c.JSON(http.StatusOK, ov)
 }
 
+// knownRuntime reports whether rt names a runtime as runs are compared
+// (seriesRuntime): a snippet runtime, cpython-native, or PyScript on one
+// interpreter.
 func knownRuntime(rt string) bool {
+	if r, interp, ok := strings.Cut(rt, "/"); ok {
+		return r == string(snippets.PyScript) && snippets.ValidInterpreter(snippets.Interpreter(interp))
+	}
 	return snippets.ValidRuntime(snippets.Runtime(rt)) || rt == snippets.CPythonNative
 }

@@ -365,3 +365,65 @@ func TestGroupOf(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchPyScriptSeries: PyScript runs are compared per interpreter, as
+// their own series beside the console runtimes, in the table, the run
+// listing and the overview.
+func TestBenchPyScriptSeries(t *testing.T) {
+	e := newBenchEnv(t, WSConfig{})
+	withInterp := func(interp string) string {
+		return strings.Replace(chromeEnv, `{`, `{"interpreter":"`+interp+`",`, 1)
+	}
+	storeRun(t, e.store, "n1", e.snippet, snippets.CPythonNative, nativeEnv, 0, []float64{100, 100, 100}, 1, snippets.RunDone)
+	storeRun(t, e.store, "p1", e.snippet, "pyodide", chromeEnv, 0, []float64{200, 200, 200}, 1, snippets.RunDone)
+	storeRun(t, e.store, "sp", e.snippet, "pyscript", withInterp("pyodide"), 0, []float64{300, 300, 300}, 1, snippets.RunDone)
+	storeRun(t, e.store, "sm", e.snippet, "pyscript", withInterp("micropython"), 0, []float64{3000, 3000, 3000}, 1, snippets.RunDone)
+	storeRun(t, e.store, "s0", e.snippet, "pyscript", chromeEnv, 0, []float64{400, 400}, 1, snippets.RunDone)
+
+	var table compareTable
+	e.getJSON(t, "/api/bench/compare?snippet="+e.snippet, 200, &table)
+	rows := map[string]compareRow{}
+	for _, g := range table.Groups {
+		rows[g.Runtime] = g
+	}
+	if len(table.Groups) != 5 {
+		t.Fatalf("%d groups, want native, pyodide and three PyScript series: %+v", len(table.Groups), table.Groups)
+	}
+	for rt, want := range map[string]float64{"pyscript/pyodide": 300, "pyscript/micropython": 3000, "pyscript": 400} {
+		g, ok := rows[rt]
+		if !ok || g.Summary.Median != want || g.Key != rt+"|Chrome 156|Linux x86_64, 2 cores" || g.Comparison == nil {
+			t.Errorf("%s row: %+v", rt, g)
+		}
+	}
+	var bt compareTable
+	e.getJSON(t, "/api/bench/compare?snippet="+e.snippet+"&baseline=pyscript/micropython", 200, &bt)
+	if g := bt.Groups[0]; !g.Baseline || g.Runtime != "pyscript/micropython" {
+		t.Errorf("baseline=pyscript/micropython: first row %+v", g)
+	}
+
+	var list struct {
+		Runs []struct {
+			ID    string     `json:"id"`
+			Group benchGroup `json:"group"`
+		} `json:"runs"`
+	}
+	e.getJSON(t, "/api/bench/runs?snippet="+e.snippet, 200, &list)
+	for _, r := range list.Runs {
+		if r.ID == "sm" && r.Group.Label != "pyscript/micropython · Chrome 156 · Linux x86_64, 2 cores" {
+			t.Errorf("run sm: group %+v", r.Group)
+		}
+	}
+
+	var ov benchOverviewBody
+	e.getJSON(t, "/api/bench/overview", 200, &ov)
+	if len(ov.Snippets) != 1 || ov.Snippets[0].Ratios["pyscript/micropython"] != 30 || ov.Snippets[0].Ratios["pyscript/pyodide"] != 3 {
+		t.Errorf("overview ratios: %+v", ov.Snippets)
+	}
+	e.getJSON(t, "/api/bench/overview?baseline=pyscript/pyodide", 200, &ov)
+	if ov.Baseline != "pyscript/pyodide" || ov.Snippets[0].Ratios["pyscript/micropython"] != 10 {
+		t.Errorf("overview relative to PyScript on Pyodide: %+v", ov.Snippets)
+	}
+	var body errorBody
+	e.getJSON(t, "/api/bench/overview?baseline=pyscript/brython", 400, &body)
+	e.getJSON(t, "/api/bench/compare?snippet="+e.snippet+"&baseline=pyodide/micropython", 400, &body)
+}

@@ -310,7 +310,8 @@ func computeOverview(ctx context.Context, store snippets.Store, baseline string)
 		}
 		line := overviewSnippet{snippetInfo: infoOf(sn), Runs: len(runs), LastRun: runs[0].Created, Ratios: map[string]float64{}}
 		byRuntime := poolRuns(runs, func(r *snippets.Run) benchGroup {
-			return benchGroup{Key: r.Runtime, Runtime: r.Runtime, Label: r.Runtime}
+			rt := runtimeOf(r)
+			return benchGroup{Key: rt, Runtime: rt, Label: rt}
 		})
 		base := math.NaN()
 		for _, p := range byRuntime {

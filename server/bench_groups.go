@@ -13,9 +13,12 @@ import (
 // runtime × browser × machine. Runs of one group are pooled.
 //
 // The keys come from the run and its free-form env (docs/bench.md):
-//   - runtime: the run's runtime (pyodide, micropython, pyscript,
-//     cpython-native). The runtime version is shown, not grouped on, so
-//     that a dashboard does not split whenever Pyodide updates.
+//   - runtime: the run's runtime (pyodide, micropython, cpython-native),
+//     and for PyScript also the interpreter it ran on (env.interpreter):
+//     "pyscript/pyodide", "pyscript/micropython" ("pyscript" when the run
+//     does not say), since the two are as different as Pyodide and
+//     MicroPython. The runtime version is shown, not grouped on, so that a
+//     dashboard does not split whenever Pyodide updates.
 //   - browser: env.browser when set (a name such as "Firefox" with
 //     env.browserVersion "128.0.1", as the harness sends, or "Firefox
 //     128.0.1", or an object {name, version}), otherwise parsed from
@@ -44,6 +47,7 @@ type runEnv struct {
 	TimerResolutionNs   float64         `json:"timerResolutionNs"`
 	Hidden              bool            `json:"hidden"`
 	CrossOriginIsolated *bool           `json:"crossOriginIsolated"`
+	Interpreter         string          `json:"interpreter"` // PyScript runs: pyodide or micropython
 }
 
 // parseEnv reads what it can: env is free-form, so a field of an
@@ -62,13 +66,26 @@ func parseEnv(raw json.RawMessage) runEnv {
 	get("timerResolutionNs", &e.TimerResolutionNs)
 	get("hidden", &e.Hidden)
 	get("crossOriginIsolated", &e.CrossOriginIsolated)
+	get("interpreter", &e.Interpreter)
 	e.Browser = fields["browser"]
 	return e
 }
 
+// seriesRuntime is the runtime a run is compared as: its runtime, with the
+// interpreter for PyScript runs.
+func seriesRuntime(r *snippets.Run, env runEnv) string {
+	if r.Runtime == string(snippets.PyScript) && snippets.ValidInterpreter(snippets.Interpreter(env.Interpreter)) {
+		return r.Runtime + "/" + env.Interpreter
+	}
+	return r.Runtime
+}
+
+// runtimeOf is seriesRuntime for a run whose env is not parsed yet.
+func runtimeOf(r *snippets.Run) string { return seriesRuntime(r, parseEnv(r.Env)) }
+
 func groupOf(r *snippets.Run) benchGroup {
 	env := parseEnv(r.Env)
-	g := benchGroup{Runtime: r.Runtime, Browser: browserOf(env), Machine: machineOf(env)}
+	g := benchGroup{Runtime: seriesRuntime(r, env), Browser: browserOf(env), Machine: machineOf(env)}
 	if g.Browser == "" {
 		if r.Runtime == snippets.CPythonNative {
 			g.Browser = "native"

@@ -24,7 +24,7 @@ import (
 
 // entryPoints are the front-end bundles, each web/<name>.ts, written as
 // dist/assets/<name>-<hash>.js (plus a .css file when it imports CSS).
-var entryPoints = []string{"boot", "main", "editor", "worker", "preview", "baseline", "dashboard"}
+var entryPoints = []string{"boot", "main", "editor", "worker", "preview", "pyscript-bench", "baseline", "dashboard"}
 
 // runtimePackage says which files of an npm package are served unmodified
 // under /runtime/<name>/<version>/.

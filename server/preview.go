@@ -53,6 +53,7 @@ type previewConfig struct {
 	Version      string            `json:"version"`      // @pyscript/core's version
 	Interpreters map[string]string `json:"interpreters"` // "pyodide" → URL of pyodide.mjs, "micropython" → …
 	Versions     map[string]string `json:"versions"`     // interpreter → version
+	Bench        string            `json:"bench"`        // the benchmark harness bundle, imported by PyScript's worker
 }
 
 type previewPage struct {
@@ -67,6 +68,9 @@ type pyscriptPageConfig struct {
 	// when there is no preview listener (then the page says so).
 	Preview string `json:"preview"`
 	HTML    string `json:"html"` // the snippet's page body
+	// Interpreter is the PyScript snippet's interpreter ("pyodide" or
+	// "micropython"); empty for a new program or another runtime.
+	Interpreter string `json:"interpreter"`
 }
 
 // pyscriptConfig describes PyScript previews to the editor page rendered for
@@ -78,6 +82,7 @@ func (s *Server) pyscriptConfig(c echo.Context, sn *snippets.Snippet) *pyscriptP
 	}
 	if sn != nil && sn.Runtime == snippets.PyScript {
 		out.HTML = sn.HTML
+		out.Interpreter = string(sn.EffectiveInterpreter())
 	}
 	return out
 }
@@ -228,7 +233,7 @@ func (s *Server) previewRoutes() *echo.Echo {
 	get("/assets/:file", func(c echo.Context) error {
 		m := s.manifest.Load()
 		name := "/assets/" + c.Param("file")
-		if name != m.Entries["preview"] && name != m.Entries["preview.css"] {
+		if name != m.Entries["preview"] && name != m.Entries["preview.css"] && name != m.Entries["pyscript-bench"] {
 			return notFound("the preview origin serves only previews and runtime files")
 		}
 		return s.assets.serve(c, "dist"+name, true)
@@ -273,7 +278,7 @@ func (s *Server) previewDocument(c echo.Context) error {
 	}
 	cfg := previewConfig{
 		Parent: parent, Core: ps.Base + "core.js", CSS: ps.Base + "core.css", Version: ps.Version,
-		Interpreters: map[string]string{}, Versions: map[string]string{},
+		Interpreters: map[string]string{}, Versions: map[string]string{}, Bench: m.Entries["pyscript-bench"],
 	}
 	if py != nil {
 		cfg.Interpreters["pyodide"], cfg.Versions["pyodide"] = py.Base+"pyodide.mjs", py.Version

@@ -27,6 +27,7 @@ func previewStatic(t testing.TB) fstest.MapFS {
 		Entries: map[string]string{
 			"main": "/assets/main-ABC.js", "worker": "/assets/worker-DEF.js",
 			"preview": "/assets/preview-GHI.js", "preview.css": "/assets/preview-JKL.css",
+			"pyscript-bench": "/assets/pyscript-bench-MNO.js", "dashboard": "/assets/dashboard-PQR.js",
 		},
 		Runtimes: map[string]*RuntimeInfo{
 			"pyodide":     {Version: "1.0.0", Base: "/runtime/pyodide/1.0.0/", Files: map[string]int64{"pyodide.mjs": 11}},
@@ -42,6 +43,8 @@ func previewStatic(t testing.TB) fstest.MapFS {
 	fsys["templates/preview.html"] = &fstest.MapFile{Data: tmpl}
 	fsys["dist/assets/preview-GHI.js"] = &fstest.MapFile{Data: []byte("export {};\n")}
 	fsys["dist/assets/preview-JKL.css"] = &fstest.MapFile{Data: []byte("pre {}\n")}
+	fsys["dist/assets/pyscript-bench-MNO.js"] = &fstest.MapFile{Data: []byte("export {};\n")}
+	fsys["dist/assets/dashboard-PQR.js"] = &fstest.MapFile{Data: []byte("export {};\n")}
 	fsys["dist/runtime/pyscript/3.0.0/core.js"] = &fstest.MapFile{Data: []byte("export {};\n")}
 	fsys["dist/runtime/pyscript/3.0.0/core.css"] = &fstest.MapFile{Data: []byte(":root {}\n")}
 	fsys["dist/runtime/micropython/2.0.0/micropython.mjs"] = &fstest.MapFile{Data: []byte("export {};\n")}
@@ -119,6 +122,7 @@ func TestPreviewDocument(t *testing.T) {
 		`"core":"/runtime/pyscript/3.0.0/core.js"`,
 		`"pyodide":"/runtime/pyodide/1.0.0/pyodide.mjs"`,
 		`"micropython":"/runtime/micropython/2.0.0/micropython.mjs"`,
+		`"bench":"/assets/pyscript-bench-MNO.js"`,
 	} {
 		if !strings.Contains(string(body), part) {
 			t.Errorf("preview document lacks %s", part)
@@ -181,7 +185,7 @@ func TestPreviewOriginServesNothingElse(t *testing.T) {
 	h := newPreviewServer(t, Config{}).previewRoutes()
 	for _, target := range []string{
 		"/", "/s/abc", "/s/abc.py", "/api/snippets", "/api/snippets/abc", "/healthz", "/metrics", "/ws",
-		"/favicon.svg", "/bench", "/assets/main-ABC.js", "/assets/worker-DEF.js", "/assets/main-ABC.js.br",
+		"/favicon.svg", "/bench", "/assets/main-ABC.js", "/assets/worker-DEF.js", "/assets/main-ABC.js.br", "/assets/dashboard-PQR.js",
 		"/assets/../manifest.json", "/dist/manifest.json", "/templates/editor.html", "/preview/x",
 		"/runtime/../manifest.json", "/runtime/pyodide/9.9.9/pyodide.mjs",
 	} {
@@ -209,7 +213,7 @@ func TestPreviewServesRuntimeAndItsBundle(t *testing.T) {
 	for _, target := range []string{
 		"/runtime/pyodide/1.0.0/pyodide.mjs", "/runtime/pyodide/1.0.0/pyodide.asm.wasm",
 		"/runtime/micropython/2.0.0/micropython.mjs", "/runtime/pyscript/3.0.0/core.js",
-		"/assets/preview-GHI.js", "/assets/preview-JKL.css",
+		"/assets/preview-GHI.js", "/assets/preview-JKL.css", "/assets/pyscript-bench-MNO.js",
 	} {
 		rec := doHost(t, h, "GET", target, "play.test:8081", "Accept-Encoding", "br")
 		if rec.Code != 200 {
@@ -274,12 +278,16 @@ func TestPyScriptSnippetHTMLReachesThePage(t *testing.T) {
 	req.Host = "play.test:8080"
 	c := s.echo.NewContext(req, httptest.NewRecorder())
 	cfg := s.pyscriptConfig(c, sn)
-	if cfg.HTML != sn.HTML || cfg.Preview != "http://play.test:8081/preview" {
+	if cfg.HTML != sn.HTML || cfg.Preview != "http://play.test:8081/preview" || cfg.Interpreter != "pyodide" {
 		t.Fatalf("%+v", cfg)
 	}
-	sn.Runtime = snippets.Pyodide
-	if s.pyscriptConfig(c, sn).HTML != "" {
-		t.Error("a Pyodide snippet has no page body")
+	sn.Interpreter = snippets.InterpreterMicroPython
+	if got := s.pyscriptConfig(c, sn).Interpreter; got != "micropython" {
+		t.Errorf("MicroPython page: interpreter %q", got)
+	}
+	sn.Runtime, sn.Interpreter = snippets.Pyodide, ""
+	if cfg := s.pyscriptConfig(c, sn); cfg.HTML != "" || cfg.Interpreter != "" {
+		t.Errorf("a Pyodide snippet has no page body and no interpreter: %+v", cfg)
 	}
 }
 

@@ -219,7 +219,12 @@ func (a *snippetAPI) get(c echo.Context) error {
 	if a.notModified(c, sn.ID) {
 		return nil
 	}
-	return c.JSON(http.StatusOK, sn)
+	// A PyScript snippet names its interpreter, the default included, so
+	// that clients need not know which one is the default; other
+	// snippets have none.
+	out := *sn
+	out.Interpreter = sn.EffectiveInterpreter()
+	return c.JSON(http.StatusOK, &out)
 }
 
 // page answers GET /s/{id} (the editor on the snippet) and /s/{id}.py

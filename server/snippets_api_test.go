@@ -134,6 +134,8 @@ func TestCreateSnippetErrors(t *testing.T) {
 		{name: "repeated field", body: `{"code": "print(1)", "code": "print(2)"}`, status: 400, code: "invalid", message: "more than once"},
 		{name: "trailing data", body: `{"code": "print(1)"} {}`, status: 400, code: "invalid", message: "after the JSON object"},
 		{name: "html without pyscript", body: `{"code": "print(1)", "html": "<p>"}`, status: 400, code: "invalid", message: "only allowed with runtime pyscript"},
+		{name: "interpreter without pyscript", body: `{"code": "print(1)", "interpreter": "micropython"}`, status: 400, code: "invalid", message: "interpreter is only allowed with runtime pyscript"},
+		{name: "unknown interpreter", body: `{"code": "print(1)", "runtime": "pyscript", "interpreter": "brython"}`, status: 400, code: "invalid", message: `unknown interpreter "brython"; use pyodide or micropython`},
 		{name: "code over the limit", body: jsonOf(map[string]any{"code": big}), status: 413, code: "too_large", message: "code is 65537 bytes; the limit is 65536 bytes"},
 		{name: "body over the limit", body: jsonOf(map[string]any{"code": huge}), status: 413, code: "too_large", message: "request body is"},
 		{name: "chunked body over the limit", body: jsonOf(map[string]any{"code": huge}), chunked: true, status: 413, code: "too_large", message: "request body is larger than"},
@@ -307,10 +309,29 @@ func TestGetSnippet(t *testing.T) {
 		"Content-Type":  "application/json",
 	})
 
+	if _, ok := got["interpreter"]; ok {
+		t.Error("interpreter present on a Pyodide snippet")
+	}
+
 	rec = serveAPI(t, h, apiRequest{target: "/api/snippets/" + psID})
+	got = nil
 	json.Unmarshal(rec.Body.Bytes(), &got)
-	if got["html"] != "<div id=out></div>" {
-		t.Errorf("pyscript snippet: html %v", got["html"])
+	if got["html"] != "<div id=out></div>" || got["interpreter"] != "pyodide" {
+		t.Errorf("pyscript snippet: html %v, interpreter %v", got["html"], got["interpreter"])
+	}
+	// Naming the default is the same snippet; MicroPython is another one.
+	if again := shareSnippet(t, h, map[string]any{"code": "print(1)", "runtime": "pyscript", "html": "<div id=out></div>", "interpreter": "pyodide"}); again != psID {
+		t.Errorf("an explicit pyodide gave ID %s, want %s", again, psID)
+	}
+	mpyID := shareSnippet(t, h, map[string]any{"code": "print(1)", "runtime": "pyscript", "html": "<div id=out></div>", "interpreter": "micropython"})
+	if mpyID == psID {
+		t.Error("the MicroPython page has the Pyodide page's ID")
+	}
+	rec = serveAPI(t, h, apiRequest{target: "/api/snippets/" + mpyID})
+	got = nil
+	json.Unmarshal(rec.Body.Bytes(), &got)
+	if got["interpreter"] != "micropython" || got["runtime"] != "pyscript" {
+		t.Errorf("MicroPython page: %v", got)
 	}
 
 	for _, inm := range []string{etag, "W/" + etag, `"abc", ` + etag, "*"} {

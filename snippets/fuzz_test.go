@@ -13,6 +13,9 @@ var decodeSeeds = []string{
 	`{"code":"print(1)"}`,
 	`{"code":"print('hi')","runtime":"micropython","title":"Hi"}`,
 	`{"code":"from pyscript import display\ndisplay(1)","runtime":"pyscript","html":"<div id=\"out\"></div>"}`,
+	`{"code":"from pyscript import display\ndisplay(1)","runtime":"pyscript","interpreter":"micropython"}`,
+	`{"code":"x","runtime":"pyscript","interpreter":"pyodide","html":"<p>"}`,
+	`{"code":"x","runtime":"pyodide","interpreter":"micropython"}`,
 	`{"code":"x","code":"y"}`,
 	`{"code":"\u0000"}`,
 	`{"code":"x"} trailing`,
@@ -46,7 +49,16 @@ func FuzzDecode(f *testing.F) {
 		if !ValidID(s.ID) || s.ID != s.ContentID() {
 			t.Fatalf("Decode(%q): ID %q, ContentID %q", body, s.ID, s.ContentID())
 		}
-		again, err := json.Marshal(map[string]string{"code": s.Code, "runtime": string(s.Runtime), "title": s.Title, "html": s.HTML})
+		if err := s.CheckStorable(); err != nil {
+			t.Fatalf("Decode(%q) accepted %+v, which a store refuses: %v", body, s, err)
+		}
+		// Sent again with the interpreter named (pyodide for a PyScript page
+		// that named none): the same snippet.
+		fields := map[string]string{"code": s.Code, "runtime": string(s.Runtime), "title": s.Title, "html": s.HTML}
+		if i := s.EffectiveInterpreter(); i != "" {
+			fields["interpreter"] = string(i)
+		}
+		again, err := json.Marshal(fields)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,6 +80,8 @@ var sealSeeds = []Snippet{
 	{Runtime: MicroPython, Code: "print(1)"},
 	{Runtime: Pyodide, Code: "print(1)", Title: "one"},
 	{Runtime: PyScript, Code: "print(1)", HTML: "<p></p>"},
+	{Runtime: PyScript, Code: "print(1)", HTML: "<p></p>", Interpreter: InterpreterMicroPython},
+	{Runtime: PyScript, Code: "print(1)", Interpreter: InterpreterMicroPython},
 	{Runtime: Pyodide, Code: "print(1)\n"},
 	{Runtime: Pyodide, Code: "print(26)"},
 	{Runtime: Pyodide, Code: "é😀"},
@@ -78,30 +92,44 @@ var sealSeeds = []Snippet{
 // content only, and sensitive to every field and to field boundaries.
 func FuzzSeal(f *testing.F) {
 	for _, s := range sealSeeds {
-		f.Add(string(s.Runtime), s.Title, s.Code, s.HTML)
+		f.Add(string(s.Runtime), s.Title, s.Code, s.HTML, string(s.Interpreter))
 	}
-	f.Fuzz(func(t *testing.T, runtime, title, code, html string) {
-		s := Snippet{Runtime: Runtime(runtime), Title: title, Code: code, HTML: html}
+	f.Fuzz(func(t *testing.T, runtime, title, code, html, interp string) {
+		in := Interpreter(interp)
+		s := Snippet{Runtime: Runtime(runtime), Title: title, Code: code, HTML: html, Interpreter: in}
 		s.Seal()
 		if !ValidID(s.ID) {
 			t.Fatalf("Seal gave invalid ID %q", s.ID)
 		}
-		same := Snippet{Runtime: Runtime(runtime), Title: strings.Clone(title), Code: strings.Clone(code), HTML: html, ID: "x"}
+		same := Snippet{Runtime: Runtime(runtime), Title: strings.Clone(title), Code: strings.Clone(code), HTML: html, Interpreter: in, ID: "x"}
 		same.Seal()
 		if same.ID != s.ID {
 			t.Fatalf("same content, IDs %q and %q", s.ID, same.ID)
 		}
-		if strings.ContainsRune(runtime+title+code+html, 0) {
+		// Normalising never changes the ID: the explicit default is the
+		// snippet without one.
+		norm := s
+		norm.Normalize()
+		if norm.ContentID() != s.ID {
+			t.Fatalf("Normalize changed the ID of %+v", s)
+		}
+		if strings.ContainsRune(runtime+title+code+html+interp, 0) {
 			return // NUL is rejected by validation; the boundaries below assume it absent
 		}
 		changed := []Snippet{
-			{Runtime: Runtime(runtime + "x"), Title: title, Code: code, HTML: html},
-			{Runtime: Runtime(runtime), Title: title + "x", Code: code, HTML: html},
-			{Runtime: Runtime(runtime), Title: title, Code: code + "x", HTML: html},
-			{Runtime: Runtime(runtime), Title: title, Code: code, HTML: html + "x"},
+			{Runtime: Runtime(runtime + "x"), Title: title, Code: code, HTML: html, Interpreter: in},
+			{Runtime: Runtime(runtime), Title: title + "x", Code: code, HTML: html, Interpreter: in},
+			{Runtime: Runtime(runtime), Title: title, Code: code + "x", HTML: html, Interpreter: in},
+			{Runtime: Runtime(runtime), Title: title, Code: code, HTML: html + "x", Interpreter: in},
+			{Runtime: Runtime(runtime), Title: title, Code: code, HTML: html, Interpreter: in + "x"},
 		}
 		if title != "" { // move the title's last byte into the code
-			changed = append(changed, Snippet{Runtime: Runtime(runtime), Title: title[:len(title)-1], Code: title[len(title)-1:] + code, HTML: html})
+			changed = append(changed, Snippet{Runtime: Runtime(runtime), Title: title[:len(title)-1], Code: title[len(title)-1:] + code, HTML: html, Interpreter: in})
+		}
+		if in != "" && in != InterpreterPyodide { // drop the interpreter, or move it into the page body
+			changed = append(changed,
+				Snippet{Runtime: Runtime(runtime), Title: title, Code: code, HTML: html},
+				Snippet{Runtime: Runtime(runtime), Title: title, Code: code, HTML: html + interp})
 		}
 		for _, c := range changed {
 			if c.ContentID() == s.ID {

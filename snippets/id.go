@@ -20,11 +20,18 @@ const (
 // ContentID returns the ID that s's content gets, without changing s.
 //
 // The ID is SHA-256 over idSalt and the canonical snippet
-// runtime NUL title NUL code NUL html (NUL is forbidden in every field, so
-// the concatenation is unambiguous), base64url without padding, cut to 11
+// runtime NUL title NUL code NUL html, followed by NUL interpreter only when
+// the interpreter is not the default (empty, or an explicit "pyodide",
+// which is the same snippet), base64url without padding, cut to 11
 // characters and grown by one while it ends in '-' or '_': links that end in
 // punctuation are mangled by chat clients and mail programs, which take the
 // trailing character for the end of a sentence.
+//
+// The concatenation is unambiguous because NUL is forbidden in every field:
+// the NULs are exactly the separators, so the form with three of them (every
+// snippet shared before the interpreter field existed, whose IDs therefore
+// stay the same) can never equal one with four, and within each form the
+// fields are cut at the same places.
 func (s *Snippet) ContentID() string {
 	h := sha256.New()
 	h.Write([]byte(idSalt))
@@ -35,6 +42,10 @@ func (s *Snippet) ContentID() string {
 	h.Write([]byte(s.Code))
 	h.Write([]byte{0})
 	h.Write([]byte(s.HTML))
+	if s.Interpreter != "" && s.Interpreter != InterpreterPyodide {
+		h.Write([]byte{0})
+		h.Write([]byte(s.Interpreter))
+	}
 	full := base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 	n := minIDLen
 	// The last character of a 43-character encoding carries only 4 bits
@@ -87,8 +98,9 @@ func isBase64URL(c byte) bool {
 
 // CheckStorable reports whether a store may keep s (an *Error with code
 // Invalid if not): s.ID is the ID of s's content, so nothing is ever stored
-// under another snippet's address, the runtime is known, and every field is
-// UTF-8 without NUL. It does not apply Limits, which are the server's
+// under another snippet's address, the runtime is known, the interpreter is
+// valid and in its stored form (Normalize), and every field is UTF-8
+// without NUL. It does not apply Limits, which are the server's
 // policy: an operator may import snippets made under larger limits.
 func (s *Snippet) CheckStorable() error {
 	if s == nil {
@@ -99,6 +111,13 @@ func (s *Snippet) CheckStorable() error {
 	}
 	if !ValidRuntime(s.Runtime) {
 		return Errorf(Invalid, "unknown runtime %q; use pyodide, micropython or pyscript", s.Runtime)
+	}
+	if err := checkInterpreter(s); err != nil {
+		return err
+	}
+	if s.Interpreter == InterpreterPyodide {
+		// One stored form per snippet: the ID cannot tell the two apart.
+		return Errorf(Invalid, "interpreter %q is the default and is stored as empty; normalize the snippet before sealing it", s.Interpreter)
 	}
 	for _, f := range []struct{ name, value string }{
 		{"code", s.Code}, {"title", s.Title}, {"html", s.HTML},

@@ -57,6 +57,14 @@ func TestContentIDFieldsAreSeparated(t *testing.T) {
 		{Runtime: PyScript, Title: "", Code: "abcd", HTML: "ef"},
 		{Runtime: Pyodide, Title: "ab", Code: "cd", HTML: "ef"},
 	}
+	// The interpreter is a fourth separated field: text cannot move into it
+	// from the page body without changing the ID. (A page body holding
+	// "\x00micropython" would collide, which is why every field refuses NUL.)
+	variants = append(variants,
+		Snippet{Runtime: PyScript, Title: "ab", Code: "cd", HTML: "ef", Interpreter: InterpreterMicroPython},
+		Snippet{Runtime: PyScript, Title: "ab", Code: "cd", HTML: "efmicropython"},
+		Snippet{Runtime: PyScript, Title: "ab", Code: "cd", HTML: "", Interpreter: InterpreterMicroPython},
+	)
 	seen := map[string]Snippet{base.ContentID(): base}
 	for _, v := range variants {
 		id := v.ContentID()
@@ -64,6 +72,58 @@ func TestContentIDFieldsAreSeparated(t *testing.T) {
 			t.Errorf("%+v and %+v share ID %s", prev, v, id)
 		}
 		seen[id] = v
+	}
+}
+
+// TestContentIDInterpreter pins how the interpreter enters the ID: not at
+// all when it is the default (so PyScript snippets shared before the field
+// existed keep their links, and naming Pyodide changes nothing), as
+// NUL + name after the page body otherwise.
+func TestContentIDInterpreter(t *testing.T) {
+	old := Snippet{Runtime: PyScript, Title: "Clock", Code: "print(1)", HTML: "<p></p>"}
+	named := old
+	named.Interpreter = InterpreterPyodide
+	if old.ContentID() != named.ContentID() {
+		t.Errorf("an explicit pyodide changed the ID: %s vs %s", old.ContentID(), named.ContentID())
+	}
+	mpy := old
+	mpy.Interpreter = InterpreterMicroPython
+	if mpy.ContentID() == old.ContentID() {
+		t.Error("the MicroPython page has the Pyodide page's ID")
+	}
+	// Checked independently with
+	// printf 'pyplay snippet v1\0pyscript\0\0print(1)\0\0micropython' | sha256sum | xxd -r -p | basenc --base64url
+	known := Snippet{Runtime: PyScript, Code: "print(1)", Interpreter: InterpreterMicroPython}
+	if got, want := known.ContentID(), "8usF0b02nGP"; got != want {
+		t.Errorf("ContentID(%+v) = %q, want %q", known, got, want)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for _, tt := range []struct{ in, want Interpreter }{
+		{"", ""}, {InterpreterPyodide, ""}, {InterpreterMicroPython, InterpreterMicroPython}, {"other", "other"},
+	} {
+		s := Snippet{Runtime: PyScript, Code: "x", Interpreter: tt.in}
+		s.Normalize()
+		if s.Interpreter != tt.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tt.in, s.Interpreter, tt.want)
+		}
+	}
+}
+
+func TestEffectiveInterpreter(t *testing.T) {
+	for _, tt := range []struct {
+		s    Snippet
+		want Interpreter
+	}{
+		{Snippet{Runtime: PyScript}, InterpreterPyodide},
+		{Snippet{Runtime: PyScript, Interpreter: InterpreterMicroPython}, InterpreterMicroPython},
+		{Snippet{Runtime: Pyodide}, ""},
+		{Snippet{Runtime: MicroPython}, ""},
+	} {
+		if got := tt.s.EffectiveInterpreter(); got != tt.want {
+			t.Errorf("EffectiveInterpreter(%+v) = %q, want %q", tt.s, got, tt.want)
+		}
 	}
 }
 
@@ -113,6 +173,10 @@ func TestCheckStorable(t *testing.T) {
 		{"changed after sealing", func() *Snippet { s := sealed(Snippet{Runtime: Pyodide, Code: "x"}); s.Code = "y"; return s }(), Invalid, "seal the snippet"},
 		{"unknown runtime", sealed(Snippet{Runtime: "cpython", Code: "x"}), Invalid, "unknown runtime"},
 		{"NUL", sealed(Snippet{Runtime: Pyodide, Code: "x\x00"}), Invalid, "NUL"},
+		{"micropython page", sealed(Snippet{Runtime: PyScript, Code: "x", Interpreter: InterpreterMicroPython}), "", ""},
+		{"explicit default interpreter", sealed(Snippet{Runtime: PyScript, Code: "x", Interpreter: InterpreterPyodide}), Invalid, "normalize the snippet"},
+		{"unknown interpreter", sealed(Snippet{Runtime: PyScript, Code: "x", Interpreter: "brython"}), Invalid, "unknown interpreter"},
+		{"interpreter without pyscript", sealed(Snippet{Runtime: MicroPython, Code: "x", Interpreter: InterpreterMicroPython}), Invalid, "only allowed with runtime pyscript"},
 		{"invalid UTF-8", sealed(Snippet{Runtime: Pyodide, Code: "x", Title: "\xff"}), Invalid, "title is not valid UTF-8"},
 	}
 	for _, tt := range tests {

@@ -22,15 +22,55 @@ const (
 	PyScript    Runtime = "pyscript"
 )
 
+// Interpreter names the interpreter a PyScript snippet's page runs on.
+type Interpreter string
+
+// The interpreters a PyScript page can run on. Pyodide is the default: a
+// snippet stores it as the empty Interpreter, so that the snippets shared
+// before the field existed keep their IDs and an explicit "pyodide" is the
+// same snippet as an omitted one (Decode and Normalize turn the one into
+// the other).
+const (
+	InterpreterPyodide     Interpreter = "pyodide"
+	InterpreterMicroPython Interpreter = "micropython"
+)
+
 // Snippet is one shared program. Every field except Created takes part in
 // the content address, so the same content always gets the same ID.
 type Snippet struct {
-	ID      string    `json:"id"`
-	Code    string    `json:"code"`
-	Runtime Runtime   `json:"runtime"`
-	Title   string    `json:"title"`
-	HTML    string    `json:"html,omitempty"` // optional page body for PyScript snippets
-	Created time.Time `json:"created"`
+	ID      string  `json:"id"`
+	Code    string  `json:"code"`
+	Runtime Runtime `json:"runtime"`
+	Title   string  `json:"title"`
+	HTML    string  `json:"html,omitempty"` // optional page body for PyScript snippets
+	// Interpreter is what a PyScript snippet's page runs on: "" for the
+	// default, Pyodide, or InterpreterMicroPython. Always "" for other
+	// runtimes.
+	Interpreter Interpreter `json:"interpreter,omitempty"`
+	Created     time.Time   `json:"created"`
+}
+
+// EffectiveInterpreter is the interpreter a PyScript snippet runs on
+// (InterpreterPyodide when the field is empty), or "" for other runtimes.
+func (s *Snippet) EffectiveInterpreter() Interpreter {
+	switch {
+	case s.Runtime != PyScript:
+		return ""
+	case s.Interpreter == "":
+		return InterpreterPyodide
+	default:
+		return s.Interpreter
+	}
+}
+
+// Normalize turns an explicit default interpreter into the stored form, the
+// empty Interpreter; a PyScript snippet that names Pyodide and one that
+// names nothing are the same snippet. Call it before Seal on snippets from
+// outside (Decode does).
+func (s *Snippet) Normalize() {
+	if s.Interpreter == InterpreterPyodide {
+		s.Interpreter = ""
+	}
 }
 
 // Store keeps snippets and the benchmark runs measured on them. Every

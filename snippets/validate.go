@@ -29,6 +29,36 @@ var DefaultLimits = Limits{
 	MaxHTML:  64 << 10,
 }
 
+// The interpreters a PyScript snippet may name, in the order error messages
+// list them.
+var interpreters = []Interpreter{InterpreterPyodide, InterpreterMicroPython}
+
+// ValidInterpreter reports whether i names an interpreter a PyScript page
+// can run on (the empty default is not a name).
+func ValidInterpreter(i Interpreter) bool {
+	for _, x := range interpreters {
+		if i == x {
+			return true
+		}
+	}
+	return false
+}
+
+// checkInterpreter enforces that only PyScript snippets name an interpreter,
+// and only a known one. An explicit default passes: Normalize stores it.
+func checkInterpreter(s *Snippet) error {
+	if s.Interpreter == "" {
+		return nil
+	}
+	if s.Runtime != PyScript {
+		return Errorf(Invalid, "interpreter is only allowed with runtime pyscript, not %s", s.Runtime)
+	}
+	if !ValidInterpreter(s.Interpreter) {
+		return Errorf(Invalid, "unknown interpreter %q; use pyodide or micropython", s.Interpreter)
+	}
+	return nil
+}
+
 // The runtimes a snippet may name, in the order error messages list them.
 var runtimes = []Runtime{Pyodide, MicroPython, PyScript}
 
@@ -98,7 +128,7 @@ func (l Limits) Validate(s *Snippet) error {
 	if s.HTML != "" && s.Runtime != PyScript {
 		return Errorf(Invalid, "html is only allowed with runtime pyscript, not %s", s.Runtime)
 	}
-	return nil
+	return checkInterpreter(s)
 }
 
 // checkText enforces what every text field needs: valid UTF-8 (PostgreSQL
@@ -121,10 +151,14 @@ const bodySlack = 4096
 
 // Decode reads one snippet from r, the body of POST /api/snippets:
 //
-//	{"code": "...", "runtime": "pyodide"|"micropython"|"pyscript", "title": "...", "html": "..."}
+//	{"code": "...", "runtime": "pyodide"|"micropython"|"pyscript", "title": "...", "html": "...",
+//	 "interpreter": "pyodide"|"micropython"}
 //
 // Only code is required; runtime defaults to pyodide; a null field counts
-// as omitted. Decoding is strict, because a lenient decoder would give two
+// as omitted. interpreter is only allowed with runtime pyscript (even when
+// it names the default) and defaults to pyodide; Decode normalises an
+// explicit "pyodide" to the stored form, the empty Interpreter, so that
+// naming the default and omitting it give the same snippet and ID. Decoding is strict, because a lenient decoder would give two
 // spellings of one request two meanings: unknown or repeated fields, field
 // names in another case, wrong types, trailing data and invalid UTF-8 are
 // all Invalid, malformed JSON with its line and column. The snippet is then
@@ -169,14 +203,25 @@ func Decode(r io.Reader, limits Limits) (*Snippet, error) {
 	if f.html != nil {
 		s.HTML = *f.html
 	}
+	if f.interpreter != nil {
+		s.Interpreter = Interpreter(*f.interpreter)
+	}
 	if err := limits.Validate(s); err != nil {
 		return nil, err
 	}
+	if f.interpreter != nil && s.Interpreter == "" {
+		// Validate cannot tell an empty value from an omitted one.
+		if s.Runtime != PyScript {
+			return nil, Errorf(Invalid, "interpreter is only allowed with runtime pyscript, not %s", s.Runtime)
+		}
+		return nil, Errorf(Invalid, `unknown interpreter ""; use pyodide or micropython`)
+	}
+	s.Normalize()
 	s.Seal()
 	return s, nil
 }
 
-type fields struct{ code, runtime, title, html *string }
+type fields struct{ code, runtime, title, html, interpreter *string }
 
 // decodeFields walks the object token by token instead of unmarshalling
 // into a struct, because encoding/json matches field names
@@ -211,8 +256,10 @@ func decodeFields(body []byte) (*fields, error) {
 			dst = &f.title
 		case "html":
 			dst = &f.html
+		case "interpreter":
+			dst = &f.interpreter
 		default:
-			return nil, Errorf(Invalid, "unknown field %q; the fields are code, runtime, title and html", key)
+			return nil, Errorf(Invalid, "unknown field %q; the fields are code, runtime, title, html and interpreter", key)
 		}
 		if seen[key] {
 			return nil, Errorf(Invalid, "field %q appears more than once", key)

@@ -9,12 +9,31 @@
 // phases it records are a real, comparable start and the editor's own
 // interpreter is left alone. The harness inside the worker (harness.ts)
 // does the timing; this module only decides what to measure next.
+//
+// In PyScript mode the choices are PyScript's interpreters instead: each
+// gets a preview frame of its own (pyscript-lane.ts) whose PyScript worker
+// runs the page and then the same harness, with the page body reset before
+// every iteration; the runs are streamed as runtime "pyscript" with the
+// interpreter in their env.
 
 import "./bench.css";
 import { ProducerStream, newRunID, wsURL, type RunInfo, type ServerError } from "./benchstream";
 import type { BenchEnv, BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "./protocol";
-import { Runner, type ReadyInfo } from "./runner";
+import { Runner } from "./runner";
+import { PyScriptBenchRunner } from "./pyscript-lane";
+import type { Interpreter } from "./pyscript-protocol";
 import { formatNs, formatRatio, summarize } from "./stats";
+
+/** What Benchmark can measure: a console runtime, or PyScript on one of its interpreters. */
+export type BenchChoice = RuntimeName | "pyscript/pyodide" | "pyscript/micropython";
+
+/** A program as a snippet stores it (bench.ts stores the code before measuring it). */
+export interface SnippetContent {
+  code: string;
+  runtime: string;
+  html?: string;
+  interpreter?: string;
+}
 
 export interface BenchPanelOptions {
   worker: string;
@@ -25,38 +44,76 @@ export interface BenchPanelOptions {
   code(): string;
   /** The editor's runtime (stored with a new snippet). */
   runtime(): string;
+  /** PyScript mode: the page body and interpreter, the preview origin, the pane for the pages. */
+  pyscript?: {
+    preview: string; // the preview document's URL; "" when previews are off
+    pane(): HTMLElement | null;
+    html(): string;
+    interpreter(): Interpreter;
+    /** The page body of the snippet the page was opened on. */
+    openedHTML: string;
+  };
   setStatus(state: string, text: string): void;
   /** A benchmark started (true) or ended (false): Run off, Stop on. */
   busy(on: boolean): void;
 }
 
 export interface BenchSettings {
-  runtimes: RuntimeName[];
+  /** Chosen in either mode; each mode measures its own (console runtimes, PyScript interpreters). */
+  runtimes: BenchChoice[];
   samples: number;
   warmupMs: number;
   budgetMs: number;
 }
 
 export const DEFAULT_SETTINGS: BenchSettings = {
-  runtimes: ["pyodide", "micropython"],
+  runtimes: ["pyodide", "micropython", "pyscript/pyodide", "pyscript/micropython"],
   samples: 30,
   warmupMs: 1000,
   budgetMs: 20000,
 };
 
-const LABELS: Record<RuntimeName, string> = { pyodide: "Pyodide", micropython: "MicroPython" };
+const LABELS: Record<BenchChoice, string> = {
+  pyodide: "Pyodide",
+  micropython: "MicroPython",
+  "pyscript/pyodide": "PyScript · Pyodide",
+  "pyscript/micropython": "PyScript · MicroPython",
+};
+const CONSOLE_CHOICES: BenchChoice[] = ["pyodide", "micropython"];
+const PYSCRIPT_CHOICES: BenchChoice[] = ["pyscript/pyodide", "pyscript/micropython"];
+
+/** The interpreters' own start-up, as PyScript runs record it (phases of run.start). */
+interface PyScriptPhases {
+  loadMs: number;
+  pageRunMs: number;
+}
 const SETTINGS_KEY = "pyplay.bench";
 
 type LaneState = "waiting" | "starting" | "warming up" | "sampling" | "done" | "failed" | "stopped";
 
-/** One runtime within a benchmark. */
+/** What a lane needs of its interpreter: a console Runner or a PyScript page. */
+interface LaneRunner {
+  bench(request: BenchRequest, onEvent: (e: BenchEvent) => void): boolean;
+  stop(): void;
+  dispose(): void;
+}
+
+/** One runtime (or PyScript interpreter) within a benchmark. */
 interface Lane {
-  runtime: RuntimeName;
-  runner: Runner;
+  choice: BenchChoice;
+  /** As the run is stored: pyodide, micropython or pyscript. */
+  runtime: RuntimeName | "pyscript";
+  /** PyScript lanes: the interpreter the page runs on. */
+  interpreter?: Interpreter;
+  runner: LaneRunner;
+  /** Starts the interpreter (or loads the page); ready or fatal follows. */
+  begin(): void;
   runID: string;
   state: LaneState;
   announced: boolean;
-  ready?: ReadyInfo;
+  /** Versions: runtimeVersion as stored, and what the panel shows. */
+  ready?: { version: string; shown: string };
+  pyscript?: PyScriptPhases;
   env?: BenchEnv;
   warmup: number;
   measured: number[];
@@ -129,9 +186,10 @@ export class BenchPanel {
   }
 
   /** The last benchmark's runs, as this page measured and sent them (tests, diagnostics). */
-  results(): { runtime: RuntimeName; run: string; state: LaneState; warmup: number; measured: number; stored: number }[] {
+  results(): { runtime: string; interpreter?: string; run: string; state: LaneState; warmup: number; measured: number; stored: number }[] {
     return this.lanes.map((l) => ({
       runtime: l.runtime,
+      interpreter: l.interpreter,
       run: l.runID,
       state: l.state,
       warmup: l.warmup,
@@ -141,6 +199,7 @@ export class BenchPanel {
   }
 
   toggle(open = this.panel.hidden): void {
+    if (open) this.showChoices();
     this.panel.hidden = !open;
     this.button.setAttribute("aria-expanded", String(open));
     this.button.classList.toggle("active", open);
@@ -151,7 +210,7 @@ export class BenchPanel {
 
   private build(): void {
     const s = this.settings;
-    const check = (rt: RuntimeName) =>
+    const check = (rt: BenchChoice) =>
       el("label", { className: "check" }, el("input", { type: "checkbox", name: "runtime", value: rt, checked: s.runtimes.includes(rt) }), " ", LABELS[rt]);
     const num = (label: string, name: string, value: number, min: number, max: number, step = 1) =>
       el("label", { className: "num" }, label, " ", el("input", { type: "number", name, value: String(value), min: String(min), max: String(max), step: String(step), required: true }));
@@ -159,7 +218,7 @@ export class BenchPanel {
     this.form = el(
       "form",
       { className: "bench-form" },
-      el("fieldset", {}, el("legend", {}, "Runtimes"), check("pyodide"), check("micropython")),
+      el("fieldset", {}, el("legend", {}, "Runtimes"), ...[...CONSOLE_CHOICES, ...PYSCRIPT_CHOICES].map(check)),
       num("Samples", "samples", s.samples, 3, 1000),
       num("Warmup (s)", "warmup", s.warmupMs / 1000, 0, 60, 0.1),
       num("Time budget (s)", "budget", s.budgetMs / 1000, 1, 600),
@@ -195,23 +254,45 @@ export class BenchPanel {
     this.render();
   }
 
+  private get pyscriptMode(): boolean {
+    return this.opts.runtime() === "pyscript";
+  }
+
+  /** The editor's mode decides what can be measured: console runtimes, or PyScript's interpreters. */
+  private showChoices(): void {
+    const mine = this.pyscriptMode ? PYSCRIPT_CHOICES : CONSOLE_CHOICES;
+    for (const box of this.form.querySelectorAll<HTMLInputElement>('input[name="runtime"]')) {
+      (box.closest("label") as HTMLElement).hidden = !mine.includes(box.value as BenchChoice);
+    }
+  }
+
   private readSettings(): BenchSettings | string {
     const data = new FormData(this.form);
-    const runtimes = data.getAll("runtime").map(String) as RuntimeName[];
-    if (runtimes.length === 0) return "Choose at least one runtime.";
+    const chosen = data.getAll("runtime").map(String) as BenchChoice[];
+    const mine = this.pyscriptMode ? PYSCRIPT_CHOICES : CONSOLE_CHOICES;
+    const runtimes = chosen.filter((c) => mine.includes(c));
+    if (runtimes.length === 0) return this.pyscriptMode ? "Choose at least one PyScript interpreter." : "Choose at least one runtime.";
+    if (this.pyscriptMode && !this.opts.pyscript?.preview) return "PyScript previews are off on this server, so PyScript pages cannot be benchmarked.";
     const samples = Math.round(Number(data.get("samples")));
     const warmup = Number(data.get("warmup"));
     const budget = Number(data.get("budget"));
     if (!(samples >= 3 && samples <= 1000)) return "Samples must be between 3 and 1000.";
     if (!(warmup >= 0 && warmup <= 60)) return "Warmup must be between 0 and 60 seconds.";
     if (!(budget >= 1 && budget <= 600)) return "The time budget must be between 1 and 600 seconds.";
-    return { runtimes, samples, warmupMs: Math.round(warmup * 1000), budgetMs: Math.round(budget * 1000) };
+    // The other mode's choices are kept for when the editor switches back.
+    const kept = this.settings.runtimes.filter((c) => !mine.includes(c));
+    return { runtimes: [...kept, ...runtimes], samples, warmupMs: Math.round(warmup * 1000), budgetMs: Math.round(budget * 1000) };
   }
 
   private loadSettings(): BenchSettings {
     try {
       const s = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? "null") as Partial<BenchSettings> | null;
-      if (s && typeof s === "object") return { ...DEFAULT_SETTINGS, ...s };
+      if (s && typeof s === "object") {
+        const settings = { ...DEFAULT_SETTINGS, ...s };
+        // Settings saved before PyScript could be benchmarked choose its interpreters by default.
+        if (!settings.runtimes.some((c) => PYSCRIPT_CHOICES.includes(c))) settings.runtimes = [...settings.runtimes, ...PYSCRIPT_CHOICES];
+        return settings;
+      }
     } catch {
       /* defaults */
     }
@@ -243,7 +324,7 @@ export class BenchPanel {
       const s = summarize(l.measured);
       const stored = this.stream?.storedSamples(l.runID) ?? 0;
       const cells = [
-        LABELS[l.runtime] + (l.ready ? ` ${l.runtime === "pyodide" ? l.ready.version : l.ready.pythonVersion}` : ""),
+        LABELS[l.choice] + (l.ready ? ` ${l.ready.shown}` : ""),
         l.state + (l.note ? ` (${l.note})` : ""),
         `${l.measured.length} / ${this.settings.samples}` + (l.warmup ? ` + ${l.warmup} warmup` : ""),
         s.n ? formatNs(s.median) : "–",
@@ -252,7 +333,7 @@ export class BenchPanel {
         l.announced ? String(stored) : "–",
       ];
       const tr = el("tr", {}, el("th", { scope: "row" }, cells[0]), ...cells.slice(1).map((c) => el("td", {}, c)));
-      tr.dataset.runtime = l.runtime;
+      tr.dataset.runtime = l.choice;
       tr.dataset.state = l.state;
       return tr;
     });
@@ -269,7 +350,7 @@ export class BenchPanel {
       const ma = summarize(a.measured).median;
       const mb = summarize(b.measured).median;
       const [slow, fast, r] = ma > mb ? [a, b, ma / mb] : [b, a, mb / ma];
-      this.ratioNote = `${LABELS[slow.runtime]} takes ${formatRatio(r)} as long as ${LABELS[fast.runtime]} (ratio of medians).`;
+      this.ratioNote = `${LABELS[slow.choice]} takes ${formatRatio(r)} as long as ${LABELS[fast.choice]} (ratio of medians).`;
     }
     this.ratioLine.textContent = this.ratioNote;
   }
@@ -281,24 +362,48 @@ export class BenchPanel {
 
   // ---- the benchmark ----------------------------------------------------------
 
-  /** Stores the code as a snippet unless it is one; returns its ID. */
-  async snippetFor(code: string): Promise<string> {
-    const known = this.saved.get(code);
-    if (known) return known;
-    if (this.opts.snippet && code === this.original) return this.opts.snippet.id;
+  /** The editor's program as a snippet would store it. */
+  private content(): SnippetContent {
     let runtime = this.opts.runtime();
     if (!["pyodide", "micropython", "pyscript"].includes(runtime)) runtime = "pyodide";
+    const c: SnippetContent = { code: this.opts.code(), runtime };
+    const ps = this.opts.pyscript;
+    if (runtime === "pyscript" && ps) {
+      if (ps.html()) c.html = ps.html();
+      c.interpreter = ps.interpreter();
+    }
+    return c;
+  }
+
+  /**
+   * Whether the program is the snippet the page was opened on, as far as a
+   * benchmark is concerned: the same code (and for PyScript the same page
+   * body; the interpreters are the benchmark's choice).
+   */
+  private isOpened(c: SnippetContent): boolean {
+    const s = this.opts.snippet;
+    if (!s || c.code !== this.original) return false;
+    if (c.runtime !== "pyscript") return true;
+    return s.runtime === "pyscript" && (c.html ?? "") === (this.opts.pyscript?.openedHTML ?? "");
+  }
+
+  /** Stores the program as a snippet unless it is one; returns its ID. */
+  async snippetFor(content: SnippetContent): Promise<string> {
+    const key = JSON.stringify(content);
+    const known = this.saved.get(key);
+    if (known) return known;
+    if (this.isOpened(content)) return this.opts.snippet!.id;
     const res = await fetch("/api/snippets", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ code, runtime }),
+      body: JSON.stringify(content),
     });
     const body = (await res.json().catch(() => null)) as { id?: string; error?: { message?: string } } | null;
     if (!res.ok || !body?.id) {
       const why = body?.error?.message ?? `HTTP ${res.status}`;
       throw new Error(`the code could not be stored as a snippet: ${why}`);
     }
-    this.saved.set(code, body.id);
+    this.saved.set(key, body.id);
     return body.id;
   }
 
@@ -327,18 +432,21 @@ export class BenchPanel {
     this.opts.busy(true);
     this.opts.setStatus("running", "Benchmarking…");
     this.render();
-    const code = this.opts.code();
+    const content = this.content();
+    const code = content.code;
     let outcome = "";
     try {
       this.say("Storing the code as a snippet…");
-      const id = await this.snippetFor(code);
+      const id = await this.snippetFor(content);
       this.snippetID = id;
       this.showLink(id);
       this.stream ??= new ProducerStream(wsURL(), {
         stored: () => this.queueRender(),
         refused: (_run, err) => this.refused(err),
       });
-      this.lanes = settings.runtimes.map((rt) => this.newLane(rt));
+      this.lanes = settings.runtimes
+        .filter((c) => (content.runtime === "pyscript" ? PYSCRIPT_CHOICES : CONSOLE_CHOICES).includes(c))
+        .map((c) => this.newLane(c, content));
       this.render();
       outcome = await this.measure(id, code, settings);
     } catch (err) {
@@ -373,9 +481,13 @@ export class BenchPanel {
     }
   }
 
-  private newLane(runtime: RuntimeName): Lane {
+  private newLane(choice: BenchChoice, content: SnippetContent): Lane {
+    if (choice === "pyscript/pyodide" || choice === "pyscript/micropython") return this.newPyScriptLane(choice, content);
+    const runtime = choice;
     const lane: Lane = {
+      choice,
       runtime,
+      begin: () => (lane.runner as Runner).start(runtime),
       runID: newRunID(),
       state: "waiting",
       announced: false,
@@ -390,7 +502,7 @@ export class BenchPanel {
         if (lane.state === "starting") this.say(`Starting ${LABELS[runtime]}: ${phase === "download" ? "downloading" : "compiling and initialising"}…`);
       },
       ready: (info) => {
-        lane.ready = info;
+        lane.ready = { version: info.version, shown: info.runtime === "pyodide" ? info.version : info.pythonVersion };
         if (lane.state === "starting") lane.settle?.("ok");
       },
       output: () => {},
@@ -402,8 +514,51 @@ export class BenchPanel {
       },
     });
     // A clean, comparable start every time: no spare, no memory snapshot.
-    lane.runner.spareEnabled = false;
-    lane.runner.snapshotEnabled = false;
+    const runner = lane.runner as Runner;
+    runner.spareEnabled = false;
+    runner.snapshotEnabled = false;
+    return lane;
+  }
+
+  /** A PyScript page on one interpreter, in a preview frame of its own. */
+  private newPyScriptLane(choice: "pyscript/pyodide" | "pyscript/micropython", content: SnippetContent): Lane {
+    const interpreter: Interpreter = choice === "pyscript/micropython" ? "micropython" : "pyodide";
+    const ps = this.opts.pyscript!;
+    const pane = ps.pane() ?? this.panel;
+    const lane: Lane = {
+      choice,
+      runtime: "pyscript",
+      interpreter,
+      begin: () => (lane.runner as PyScriptBenchRunner).start(),
+      runID: newRunID(),
+      state: "waiting",
+      announced: false,
+      warmup: 0,
+      measured: [],
+      spentMs: 0,
+      settle: null,
+      runner: null as unknown as LaneRunner,
+    };
+    lane.runner = new PyScriptBenchRunner(
+      new URL(ps.preview, location.href),
+      pane,
+      { interpreter, code: content.code, html: content.html ?? "", label: LABELS[choice] },
+      {
+        progress: (text) => {
+          if (lane.state === "starting") this.say(`Starting ${LABELS[choice]}: ${text}…`);
+        },
+        ready: (info) => {
+          lane.ready = { version: this.opts.runtimes["pyscript"]?.version ?? "", shown: this.opts.runtimes[interpreter]?.version ?? info.pythonVersion };
+          lane.pyscript = { loadMs: info.loadMs, pageRunMs: info.pageRunMs };
+          if (lane.state === "starting") lane.settle?.("ok");
+        },
+        done: (status) => lane.settle?.(status),
+        fatal: (message) => {
+          lane.error = message;
+          lane.settle?.("fatal");
+        },
+      },
+    );
     return lane;
   }
 
@@ -432,20 +587,29 @@ export class BenchPanel {
 
   private onEvent(lane: Lane, e: BenchEvent, snippet: string, settings: BenchSettings, hidden: () => boolean): void {
     switch (e.kind) {
-      case "calibrated":
+      case "calibrated": {
         lane.env = { ...e.env, hidden: document.hidden };
+        const env: Record<string, unknown> = { ...lane.env };
+        let phases: Record<string, unknown> = { ...e.phases };
+        if (lane.interpreter) {
+          env.interpreter = lane.interpreter;
+          env.interpreterVersion = this.opts.runtimes[lane.interpreter]?.version ?? "";
+          phases = pyscriptPhases(lane.pyscript, e.phases.firstRun);
+        }
         this.announce(lane, snippet, {
-          env: lane.env as unknown as Record<string, unknown>,
-          phases: e.phases as unknown as Record<string, unknown>,
+          env,
+          phases,
           config: {
             ...e.config,
+            ...(lane.interpreter ? { reset: "page body before every iteration" } : {}),
             samples: settings.samples,
             budgetMs: settings.budgetMs,
             interleaved: this.lanes.length > 1,
-            runtimes: this.lanes.map((l) => l.runtime).join(","),
+            runtimes: this.lanes.map((l) => l.choice).join(","),
           },
         });
         break;
+      }
       case "samples": {
         const h = hidden();
         const samples: BenchSample[] = e.samples.map((s) => (h ? { ...s, hidden: true } : s));
@@ -481,7 +645,7 @@ export class BenchPanel {
     lane.state = state;
     lane.note = note;
     if (state === "failed" && lane.error) {
-      this.error = `${LABELS[lane.runtime]}: ${lane.error}`;
+      this.error = `${LABELS[lane.choice]}: ${lane.error}`;
     }
     if (this.snippetID && (lane.announced || state === "failed")) {
       // A run that failed before it was calibrated is still recorded, with its error.
@@ -501,10 +665,10 @@ export class BenchPanel {
     for (const lane of this.lanes) {
       if (this.stopping) break;
       lane.state = "starting";
-      this.say(`Starting ${LABELS[lane.runtime]}…`);
+      this.say(`Starting ${LABELS[lane.choice]}…`);
       this.queueRender();
       const st = await this.wait(lane, () => {
-        lane.runner.start(lane.runtime);
+        lane.begin();
         return true;
       });
       if (st !== "ok") {
@@ -524,7 +688,7 @@ export class BenchPanel {
     for (const lane of this.lanes) {
       if (this.stopping || lane.state !== "waiting") continue;
       lane.state = "warming up";
-      this.say(`${LABELS[lane.runtime]}: first run and warmup…`);
+      this.say(`${LABELS[lane.choice]}: first run and warmup…`);
       this.queueRender();
       const st = await this.step(lane, { op: "prepare", code, options }, id, settings);
       if (st === "ok") lane.state = "sampling";
@@ -556,4 +720,28 @@ export class BenchPanel {
     if (this.lanes.every((l) => l.state === "failed")) return "The benchmark failed.";
     return "Finished.";
   }
+}
+
+/**
+ * A PyScript run's start-up on the playground's clock, from Run (0): the
+ * page's load until py:ready (the frame, PyScript and its interpreter,
+ * which starts in PyScript's worker) as "init", and the page's own first run
+ * as "firstRun", so that the dashboard's waterfall shows them like the
+ * console runtimes' phases; harnessFirstRun is the harness's compile + one
+ * run in a fresh namespace.
+ */
+function pyscriptPhases(p: PyScriptPhases | undefined, harnessFirstRun: number): Record<string, unknown> {
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const load = round(p?.loadMs ?? 0);
+  const page = round(p?.pageRunMs ?? 0);
+  return {
+    init: load,
+    firstRun: page,
+    total: load,
+    start: { init: 0, firstRun: load },
+    load,
+    pageRun: page,
+    harnessFirstRun: round(harnessFirstRun),
+    path: "pyscript",
+  };
 }

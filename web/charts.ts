@@ -9,12 +9,22 @@ import "uplot/dist/uPlot.min.css";
 import type { BenchSample } from "./protocol";
 import { formatNs, summarize } from "./stats";
 
-const RUNTIME_HUES: Record<string, number> = { pyodide: 210, micropython: 25, "cpython-native": 135, pyscript: 285 };
+const RUNTIME_HUES: Record<string, number> = {
+  pyodide: 210,
+  micropython: 25,
+  "cpython-native": 135,
+  pyscript: 285,
+  "pyscript/pyodide": 265,
+  "pyscript/micropython": 330,
+};
+/** Runtimes as runs are compared (server/bench_groups.go): PyScript per interpreter. */
 export const RUNTIME_LABELS: Record<string, string> = {
   pyodide: "Pyodide",
   micropython: "MicroPython",
   "cpython-native": "CPython (native)",
   pyscript: "PyScript",
+  "pyscript/pyodide": "PyScript · Pyodide",
+  "pyscript/micropython": "PyScript · MicroPython",
 };
 
 /** A run's colour: its runtime's hue, lighter or darker for the k-th run of that runtime. */

@@ -113,6 +113,12 @@ async function getJSON<T>(url: string): Promise<T> {
 
 const runtimeLabel = (rt: string) => RUNTIME_LABELS[rt] ?? rt;
 
+/** The runtime a run is compared as (server/bench_groups.go): PyScript runs per interpreter. */
+function seriesRuntime(r: RunView): string {
+  const i = r.env?.interpreter;
+  return r.runtime === "pyscript" && (i === "pyodide" || i === "micropython") ? `pyscript/${i}` : r.runtime;
+}
+
 function major(v: unknown): string {
   return /\d+/.exec(String(v ?? ""))?.[0] ?? "";
 }
@@ -126,7 +132,15 @@ function localGroup(r: RunView): Group {
   const cores = Number(env.cores) || 0;
   const machine =
     platform && cores ? `${platform}, ${cores} ${cores === 1 ? "core" : "cores"}` : platform || (cores ? `${cores} cores` : "unknown machine");
-  return { key: `${r.runtime}|${browser}|${machine}`, runtime: r.runtime, browser, machine, label: `${r.runtime} · ${browser} · ${machine}` };
+  const rt = seriesRuntime(r);
+  return { key: `${rt}|${browser}|${machine}`, runtime: rt, browser, machine, label: `${rt} · ${browser} · ${machine}` };
+}
+
+/** " 0.7.31 (MicroPython 1.27.0)": the runtime's version, and a PyScript run's interpreter's. */
+function versionOf(r: RunView): string {
+  const v = r.runtimeVersion ? ` ${r.runtimeVersion}` : "";
+  const iv = r.env?.interpreterVersion;
+  return typeof iv === "string" && iv && r.runtime === "pyscript" ? `${v} (${runtimeLabel(String(r.env?.interpreter))} ${iv})` : v;
 }
 
 function timeOf(iso?: string): string {
@@ -530,7 +544,7 @@ class SnippetDashboard {
   private label(r: RunState): string {
     const g = r.group ?? localGroup(r);
     const when = shortTime(r.created);
-    return `${runtimeLabel(r.runtime)} · ${g.browser}${when ? ` · ${when}` : ""}`;
+    return `${runtimeLabel(seriesRuntime(r))} · ${g.browser}${when ? ` · ${when}` : ""}`;
   }
 
   render(): void {
@@ -549,7 +563,7 @@ class SnippetDashboard {
     this.renderCompare();
     this.renderRuns(runs);
     const chartRuns = runs.slice(0, DETAIL_RUNS).reverse();
-    this.series.update(chartRuns.map((r) => ({ id: r.id, label: this.label(r), runtime: r.runtime, samples: r.samples })));
+    this.series.update(chartRuns.map((r) => ({ id: r.id, label: this.label(r), runtime: seriesRuntime(r), samples: r.samples })));
     const groups = new Map<string, { key: string; label: string; runtime: string; values: number[] }>();
     for (const r of chartRuns) {
       if (r.status === "failed") continue;
@@ -563,7 +577,7 @@ class SnippetDashboard {
       runs
         .filter((r) => r.phases && typeof r.phases === "object")
         .slice(0, 12)
-        .map((r) => ({ label: this.label(r), runtime: r.runtime, phases: r.phases! })),
+        .map((r) => ({ label: this.label(r), runtime: seriesRuntime(r), phases: r.phases! })),
     );
   }
 
@@ -652,7 +666,7 @@ class SnippetDashboard {
           "tr",
           {},
           el("th", { scope: "row" }, el("code", { title: r.id }, r.id.slice(0, 8))),
-          el("td", {}, runtimeLabel(r.runtime), el("span", { className: "ver" }, r.runtimeVersion ? ` ${r.runtimeVersion}` : "")),
+          el("td", {}, runtimeLabel(seriesRuntime(r)), el("span", { className: "ver" }, versionOf(r))),
           el("td", { className: "nw" }, g.browser),
           el("td", { className: "nw" }, g.machine),
           status,
@@ -664,7 +678,7 @@ class SnippetDashboard {
           el("td", { className: "warn-cell" }, warningList(ws)),
         );
         tr.dataset.run = r.id;
-        tr.dataset.runtime = r.runtime;
+        tr.dataset.runtime = seriesRuntime(r);
         tr.dataset.status = r.status;
         tr.dataset.samples = String(measured.length);
         tr.dataset.live = String(r.live);
@@ -691,7 +705,7 @@ interface OverviewBody {
   computed?: string;
 }
 
-const BASELINES = ["cpython-native", "pyodide", "micropython"];
+const BASELINES = ["cpython-native", "pyodide", "micropython", "pyscript/pyodide", "pyscript/micropython"];
 
 class Overview {
   private readonly status: HTMLElement;

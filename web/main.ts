@@ -42,6 +42,8 @@ const runtimeLabels: Record<string, string> = { pyodide: "Pyodide", micropython:
 
 class Page {
   readonly cfg = readConfig();
+  /** The page body the server rendered (a restored draft may replace cfg's). */
+  private readonly openedHTML = this.cfg.pyscript?.html ?? "";
   /** Milestones in ms since navigation (benchmarks read these). */
   readonly marks: {
     ready?: number;
@@ -68,13 +70,18 @@ class Page {
 
   constructor() {
     // Before the editor: a draft of unsaved work goes into the textarea it starts from.
-    this.share = new Share(this.cfg.snippet, this.cfg.pyscript?.html ?? "", {
+    this.share = new Share(this.cfg.snippet, this.cfg.pyscript?.html ?? "", this.cfg.pyscript?.interpreter ?? "", {
       code: () => this.editor.code,
       setCode: (code) => (this.editor.code = code),
       html: () => this.pyscript?.html.value ?? null,
       setHTML: (html) => {
         if (this.pyscript) this.pyscript.html.value = html;
         else if (this.cfg.pyscript) this.cfg.pyscript.html = html;
+      },
+      interpreter: () => this.pyscript?.interpreter ?? null,
+      setInterpreter: (interpreter) => {
+        if (this.pyscript) this.pyscript.interpreter = interpreter;
+        else if (this.cfg.pyscript) this.cfg.pyscript.interpreter = interpreter;
       },
       shared: (snippet) => (this.cfg.snippet = snippet),
     });
@@ -108,6 +115,8 @@ class Page {
       code: () => this.editor.code,
       // A shared link never runs code by itself (design.md), PyScript pages included.
       autorun: false,
+      askInput: (prompt) => this.askInput(prompt),
+      endInput: () => (this.inputForm.hidden = true),
     });
     this.bench = new BenchPanel({
       worker: this.cfg.worker,
@@ -116,9 +125,21 @@ class Page {
       snippet: this.cfg.snippet,
       code: () => this.editor.code,
       runtime: () => this.runtimeSel.value,
+      pyscript: {
+        preview: this.cfg.pyscript?.preview ?? "",
+        pane: () => document.getElementById("preview-pane"),
+        html: () => this.pyscript.html.value,
+        interpreter: () => this.pyscript.interpreter,
+        openedHTML: this.openedHTML,
+      },
       setStatus: (state, text) => this.setStatus(state, text),
       busy: (on) => {
         this.runner.holdSpare(on);
+        // A PyScript benchmark loads its pages in the preview pane.
+        if (this.selectedRuntime() === "pyscript") {
+          if (on) this.pyscript.stop();
+          else this.pyscript.activate();
+        }
         this.runBtn.disabled = on;
         this.stopBtn.disabled = !on;
       },
@@ -157,7 +178,8 @@ class Page {
       this.inputField.value = "";
       this.inputForm.hidden = true;
       this.output.append("stdin", line + "\n");
-      this.runner.answer(line);
+      if (this.pyscript.waitingForInput) this.pyscript.answer(line);
+      else this.runner.answer(line);
       this.editor.focus();
     });
     document.addEventListener("keydown", (e) => {

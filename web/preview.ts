@@ -14,13 +14,17 @@
 // isolated), so display(), `from pyscript import document` and @when work.
 
 import "./preview.css";
-import type { FromPreview, Interpreter, ToPreview } from "./pyscript-protocol";
+import type { BenchRequest, RunStatus } from "./protocol";
+import type { PyScriptBenchSetup } from "./pyscript-bench";
+import type { BenchStep, FromPreview, InputAnswer, Interpreter, ToPreview } from "./pyscript-protocol";
 
 interface PreviewConfig {
   parent: string; // the playground's origin: the only one this page talks to
   core: string; // @pyscript/core's core.js
   version: string;
   interpreters: Record<Interpreter, string>; // → URL of pyodide.mjs / micropython.mjs
+  versions: Record<Interpreter, string>;
+  bench: string; // the harness bundle (pyscript-bench.ts) that PyScript's worker imports
 }
 
 interface PyScriptIO {
@@ -40,6 +44,7 @@ interface WorkerSide {
 }
 
 type WorkerHook = (wrap: { io: PyScriptIO }, xworker: WorkerSide) => void;
+type AsyncWorkerHook = (wrap: { interpreter: unknown }, xworker: WorkerSide) => Promise<void>;
 
 interface PyScriptCore {
   hooks: {
@@ -47,7 +52,13 @@ interface PyScriptCore {
       onReady: Set<(wrap: { io: PyScriptIO }, element: Element) => void>;
       onWorker: Set<(interpreter: unknown, xworker: XWorker) => void>;
     };
-    worker: { onReady: Set<WorkerHook>; codeBeforeRun: Set<string>; codeBeforeRunAsync: Set<string> };
+    worker: {
+      onReady: Set<WorkerHook>;
+      onBeforeRunAsync: Set<AsyncWorkerHook>;
+      onAfterRunAsync: Set<AsyncWorkerHook>;
+      codeBeforeRun: Set<string>;
+      codeBeforeRunAsync: Set<string>;
+    };
   };
 }
 
@@ -79,9 +90,25 @@ function out(stream: "stdout" | "stderr", text: string): void {
 }
 
 let started = false;
+/** A benchmark's harness waiting for its next step (pyplay_bench_next). */
+let nextStep: ((request: BenchRequest | null) => void) | null = null;
+/** An input() waiting for its line (pyplay_input). */
+let inputLine: ((line: string) => void) | null = null;
 addEventListener("message", (e: MessageEvent) => {
   if (e.origin !== cfg.parent || e.source !== window.parent) return;
-  const msg = e.data as ToPreview;
+  const msg = e.data as ToPreview | BenchStep | InputAnswer;
+  if (msg?.type === "input-answer") {
+    const resolve = inputLine;
+    inputLine = null;
+    resolve?.(String(msg.line));
+    return;
+  }
+  if (msg?.type === "bench-step") {
+    const resolve = nextStep;
+    nextStep = null;
+    resolve?.(msg.request);
+    return;
+  }
   if (msg?.type !== "run" || started) return;
   started = true;
   render(msg).catch((err: unknown) => post({ type: "fatal", message: String((err as Error)?.message ?? err) }));
@@ -190,6 +217,8 @@ const workerOnReady: WorkerHook = (wrap, xworker) => {
     if (Atomics.add(ctl, 1, need) === 0) postMessage({ pyplay: "output" });
   };
   const write = (stream: number, data: unknown) => {
+    // A benchmark drops the program's output while it samples (pyscript-bench.ts).
+    if ((globalThis as unknown as { pyplayMuted?: boolean }).pyplayMuted) return;
     if (data instanceof Error) {
       record(2, encoder.encode(data.message.slice(-65536)));
       return;
@@ -205,29 +234,68 @@ const workerOnReady: WorkerHook = (wrap, xworker) => {
 };
 
 /**
- * Python run in each PyScript worker before the code: input() asks through
- * the page's prompt() (PyScript leaves it failing in a worker: Pyodide raises
- * OSError, MicroPython waits forever) and echoes the exchange like a console.
+ * Python run in each PyScript worker before the code: input() asks the
+ * playground, which shows the prompt in the Output log and asks in the line
+ * under it, as for console programs (PyScript leaves input() failing in a
+ * worker: Pyodide raises OSError, MicroPython waits forever). The worker
+ * blocks on pyplay_input, a function of this frame that PyScript's sync
+ * channel lets it call synchronously; the frame answers once the playground
+ * sends the line. Stop unloads the frame, worker and all.
  */
 const workerInput = `
 def _pyplay_input():
     import builtins
-    from pyscript import window
+    from pyscript import sync
 
     def input(prompt=""):
-        prompt = str(prompt)
-        answer = window.prompt(prompt)
-        if not isinstance(answer, str):
-            print(prompt)
-            raise EOFError("input() was cancelled")
-        print(prompt + answer)
-        return answer
+        return str(sync.pyplay_input(str(prompt)))
 
     builtins.input = input
 
 _pyplay_input()
 del _pyplay_input
 `;
+
+// ---- benchmarks ------------------------------------------------------------------
+// With `bench`, the page runs as usual; then PyScript's worker imports the
+// harness (pyscript-bench.ts) in its onAfterRunAsync hook and runs the
+// playground's steps on the page's interpreter, calling this frame through
+// `xworker.sync` for each step, each report and each page reset.
+
+/** Runs in PyScript's worker (stringified, so self-contained): when the page's code starts. */
+const workerRunStart: AsyncWorkerHook = async () => {
+  (globalThis as unknown as { pyplayRunStart?: number }).pyplayRunStart ??= performance.now();
+};
+
+/** Runs in PyScript's worker (stringified, so self-contained): after the page's code ran. */
+const workerBench: AsyncWorkerHook = async (wrap, xworker) => {
+  const g = globalThis as unknown as { pyplayBench?: boolean; pyplayRunStart?: number };
+  if (g.pyplayBench) return;
+  const setup = xworker.sync.pyplay_bench_setup?.() as ({ module: string } & Record<string, unknown>) | null;
+  if (!setup) return; // another worker script in the page body
+  g.pyplayBench = true;
+  const harness = (await import(setup.module)) as { runBench(...args: unknown[]): void };
+  harness.runBench(wrap, xworker, { ...setup, runStart: g.pyplayRunStart ?? performance.now() });
+};
+
+/**
+ * Puts the page body back as the code first found it: the page's HTML (its
+ * scripts left out, so nothing runs twice) before pyplay's script, and
+ * PyScript's display() targets emptied but kept (display() finds them by ID).
+ */
+function bodyResetter(html: string, script: HTMLScriptElement, tag: string): () => void {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  for (const s of template.content.querySelectorAll("script")) s.remove();
+  return () => {
+    for (const node of [...document.body.childNodes]) {
+      if (node === script) continue;
+      if (node instanceof Element && node.localName === `script-${tag}`) node.replaceChildren();
+      else node.remove();
+    }
+    document.body.prepend(template.content.cloneNode(true));
+  };
+}
 
 /** This side of one worker's ring. */
 class Ring {
@@ -303,6 +371,7 @@ async function render(msg: ToPreview): Promise<void> {
   script.setAttribute("worker", "");
   script.textContent = msg.code;
   document.body.append(script);
+  const resetBody = msg.bench ? bodyResetter(msg.html, script, tag) : null;
 
   const rings: Ring[] = []; // one per PyScript worker
   let readyAt = 0;
@@ -352,6 +421,10 @@ async function render(msg: ToPreview): Promise<void> {
   core.hooks.worker.onReady.add(workerOnReady);
   core.hooks.worker.codeBeforeRun.add(workerInput);
   core.hooks.worker.codeBeforeRunAsync.add(workerInput);
+  if (resetBody) {
+    core.hooks.worker.onBeforeRunAsync.add(workerRunStart);
+    core.hooks.worker.onAfterRunAsync.add(workerBench);
+  }
   core.hooks.main.onWorker.add((_, xworker) => {
     let ring: Ring | undefined;
     xworker.sync.pyplay_ring = (sab: SharedArrayBuffer) => {
@@ -366,6 +439,34 @@ async function render(msg: ToPreview): Promise<void> {
     });
     // The worker could not load its interpreter, or PyScript failed in it.
     xworker.onerror = ({ error }) => uncaught(error);
+    xworker.sync.pyplay_input = (prompt: string) => {
+      // What the program printed before asking comes first.
+      for (const ring of rings) ring.drain();
+      post({ type: "input", prompt: String(prompt) });
+      return new Promise<string>((resolve) => (inputLine = resolve));
+    };
+    if (resetBody) {
+      xworker.sync.pyplay_bench_setup = (): PyScriptBenchSetup & { module: string } | null => {
+        // Only pyplay's script is benchmarked, not worker scripts of the page body.
+        if ((script as { xworker?: unknown }).xworker !== xworker) return null;
+        const url = new URL(cfg.interpreters[msg.interpreter], location.href);
+        return {
+          module: new URL(cfg.bench, location.href).href,
+          interpreter: msg.interpreter,
+          version: cfg.versions[msg.interpreter] ?? "",
+          base: url.pathname.replace(/[^/]*$/, ""),
+          runStart: 0, // the worker knows
+        };
+      };
+      xworker.sync.pyplay_bench_next = (status: RunStatus | null, ready?: { pageRunMs: number; pythonVersion: string }) => {
+        for (const ring of rings) ring.drain();
+        if (ready) post({ type: "bench-ready", ...ready });
+        if (status) post({ type: "bench-done", status });
+        return new Promise<BenchRequest | null>((resolve) => (nextStep = resolve));
+      };
+      xworker.sync.pyplay_bench_event = (event: unknown) => post({ type: "bench-event", event } as FromPreview);
+      xworker.sync.pyplay_bench_reset = () => resetBody();
+    }
   });
   // Main-thread <script type="py"> in the page body share one interpreter:
   // wrap its io once.

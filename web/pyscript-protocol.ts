@@ -2,6 +2,8 @@
 // document (preview.ts), which live on different origins and talk only by
 // postMessage, each checking the other's origin.
 
+import type { BenchEvent, BenchRequest, RunStatus } from "./protocol";
+
 /** The interpreter PyScript runs the page's code with. */
 export type Interpreter = "pyodide" | "micropython";
 
@@ -11,6 +13,23 @@ export interface ToPreview {
   interpreter: Interpreter;
   code: string; // becomes <script type="py" worker> (or "mpy") at the end of the body
   html: string; // the page body, written before the code runs
+  /**
+   * Benchmark the page (bench.ts): after the code's own run, the harness
+   * (pyscript-bench.ts) takes over PyScript's worker and waits for steps.
+   */
+  bench?: boolean;
+}
+
+/** Playground → preview: the line typed for a pending input(). */
+export interface InputAnswer {
+  type: "input-answer";
+  line: string;
+}
+
+/** Playground → preview, benchmarks only: the harness's next step. */
+export interface BenchStep {
+  type: "bench-step";
+  request: BenchRequest;
 }
 
 /** Preview → playground. Times are milliseconds on the preview's clock. */
@@ -21,4 +40,11 @@ export type FromPreview =
   | { type: "out"; stream: "stdout" | "stderr"; text: string }
   | { type: "done"; runMs: number; error: boolean } // py:done
   | { type: "uncaught"; text: string } // an error after py:done (event handlers, tasks)
-  | { type: "fatal"; message: string }; // PyScript could not start at all
+  | { type: "input"; prompt: string } // input() waits for an InputAnswer (its output so far came first)
+  | { type: "fatal"; message: string } // PyScript could not start at all
+  // Benchmarks: the page ran (pageRunMs, in its worker) and the harness waits for a step,
+  | { type: "bench-ready"; pageRunMs: number; pythonVersion: string }
+  // the harness reports (samples, calibration, errors),
+  | { type: "bench-event"; event: BenchEvent }
+  // and a step ended; the harness waits for the next.
+  | { type: "bench-done"; status: RunStatus };

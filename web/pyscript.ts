@@ -9,12 +9,13 @@
 import "./pyscript.css";
 import type { Output } from "./output";
 import type { RuntimeInfo } from "./protocol";
-import type { FromPreview, Interpreter, ToPreview } from "./pyscript-protocol";
+import type { FromPreview, InputAnswer, Interpreter, ToPreview } from "./pyscript-protocol";
 
 /** The PyScript part of the page config (server/preview.go). */
 export interface PyScriptPageConfig {
   preview: string; // the preview document's URL; "" when previews are off
   html: string; // the snippet's page body
+  interpreter: string; // the snippet's interpreter; "" for a new program
 }
 
 /** What PyScript mode needs from the editor page. */
@@ -28,6 +29,10 @@ export interface PyScriptHost {
   code(): string;
   /** Render the page as soon as PyScript mode first shows (shared snippets). */
   autorun: boolean;
+  /** input() waits: ask in the line under the Output log. */
+  askInput(prompt: string): void;
+  /** The page no longer waits for input (it was unloaded). */
+  endInput(): void;
 }
 
 const interpreterLabels: Record<Interpreter, string> = { pyodide: "Pyodide", micropython: "MicroPython" };
@@ -67,6 +72,7 @@ export class PyScriptMode {
   private loadMs = 0;
   private running = false;
   private active = false;
+  private waiting = false;
 
   constructor(
     cfg: PyScriptPageConfig | undefined,
@@ -79,6 +85,7 @@ export class PyScriptMode {
       { id: "interpreter", name: "interpreter" },
       ...(["pyodide", "micropython"] as const).map((v) => el("option", { value: v }, interpreterLabels[v])),
     );
+    if (cfg?.interpreter === "micropython") this.interpreterSelect.value = "micropython";
     this.interpreterField = el("label", { className: "field", id: "interpreter-field", hidden: true }, "Interpreter ", this.interpreterSelect);
     host.runtimeSelect.closest("label")?.after(this.interpreterField);
     this.interpreterSelect.addEventListener("change", () => this.activate());
@@ -114,6 +121,27 @@ export class PyScriptMode {
 
   get interpreter(): Interpreter {
     return this.interpreterSelect.value === "micropython" ? "micropython" : "pyodide";
+  }
+
+  /** Chooses the interpreter (a restored draft, Revert to shared). */
+  set interpreter(i: string) {
+    const value = i === "micropython" ? "micropython" : "pyodide";
+    if (this.interpreterSelect.value === value) return;
+    this.interpreterSelect.value = value;
+    if (this.active) this.activate(); // the status names the interpreter
+  }
+
+  /** Whether the page's input() waits for a line (answer() sends it). */
+  get waitingForInput(): boolean {
+    return this.waiting;
+  }
+
+  /** Sends the line typed for the page's pending input(). */
+  answer(line: string): void {
+    if (!this.waiting || !this.frame) return;
+    this.waiting = false;
+    this.frame.contentWindow?.postMessage({ type: "input-answer", line } satisfies InputAnswer, this.previewOrigin);
+    if (this.running) this.host.setStatus("running", "Running…");
   }
 
   /** Whether a page is loading or its top-level code is running. */
@@ -211,6 +239,8 @@ export class PyScriptMode {
   }
 
   private unload(): void {
+    if (this.waiting) this.host.endInput();
+    this.waiting = false;
     this.frame?.remove();
     this.frame = null;
     this.page = null;
@@ -251,6 +281,12 @@ export class PyScriptMode {
         else this.host.setStatus("done", `Finished in ${run} (${load})`);
         break;
       }
+      case "input":
+        // The prompt goes to the log, as a console program's does; the line under it asks.
+        out.append("stdout", String(msg.prompt));
+        this.waiting = true;
+        this.host.askInput(String(msg.prompt));
+        break;
       case "uncaught":
         out.append("stderr", String(msg.text));
         if (this.loadMs) this.host.setStatus("error", "Error in the page: see the traceback");

@@ -20,6 +20,9 @@ export interface ShareHost {
   /** The PyScript page body, or null when PyScript mode is not set up yet. */
   html(): string | null;
   setHTML(html: string): void;
+  /** The PyScript interpreter, or null when PyScript mode is not set up yet. */
+  interpreter(): string | null;
+  setInterpreter(interpreter: string): void;
   /** The page has become the snippet it just shared. */
   shared(snippet: SnippetRef): void;
 }
@@ -29,6 +32,7 @@ interface State {
   code: string;
   runtime: string;
   html: string;
+  interpreter: string; // PyScript's: "pyodide" or "micropython"
 }
 
 interface Draft extends State {
@@ -88,8 +92,12 @@ const store = {
 };
 
 function sameState(a: State, b: State): boolean {
-  // The page body only matters to PyScript snippets.
-  return a.code === b.code && a.runtime === b.runtime && (a.runtime !== "pyscript" || a.html === b.html);
+  // The page body and the interpreter only matter to PyScript snippets.
+  return (
+    a.code === b.code &&
+    a.runtime === b.runtime &&
+    (a.runtime !== "pyscript" || (a.html === b.html && a.interpreter === b.interpreter))
+  );
 }
 
 export function snippetTitle(s: SnippetRef | undefined): string {
@@ -124,24 +132,34 @@ export class Share {
    * Builds sharing for the page opened on snippet (undefined: the scratch
    * page). Call it before the editor replaces the server-rendered
    * textarea: a draft is restored into the textarea, so the editor starts
-   * on it. initialHTML is the PyScript page body the server rendered.
+   * on it. initialHTML and initialInterpreter are the PyScript page body and
+   * interpreter the server rendered.
    */
   constructor(
     snippet: SnippetRef | undefined,
     initialHTML: string,
+    initialInterpreter: string,
     private readonly host: ShareHost,
   ) {
     this.snippet = snippet;
-    this.baseline = { code: this.source?.value ?? "", runtime: this.runtimeSel.value, html: initialHTML };
+    this.baseline = {
+      code: this.source?.value ?? "",
+      runtime: this.runtimeSel.value,
+      html: initialHTML,
+      interpreter: initialInterpreter || "pyodide",
+    };
     this.toast.setAttribute("role", "alert");
     document.body.append(this.toast);
     this.dirty?.after(this.note, this.revert, this.download);
     this.revert.addEventListener("click", () => this.revertToBaseline());
     this.button?.addEventListener("click", () => void this.share());
     this.runtimeSel.addEventListener("change", () => this.edited());
-    // The PyScript page body is edited in its own textarea (pyscript.ts).
+    // The PyScript page body and interpreter have their own controls (pyscript.ts).
     document.addEventListener("input", (e) => {
       if ((e.target as HTMLElement | null)?.id === "page-html") this.edited();
+    });
+    document.addEventListener("change", (e) => {
+      if ((e.target as HTMLElement | null)?.id === "interpreter") this.edited();
     });
     window.addEventListener("pagehide", () => this.saveNow());
     document.addEventListener("visibilitychange", () => {
@@ -172,6 +190,7 @@ export class Share {
       code: this.source?.isConnected ? this.source.value : this.host.code(),
       runtime: this.runtimeSel.value,
       html: this.host.html() ?? this.baseline.html,
+      interpreter: this.host.interpreter() ?? this.baseline.interpreter,
     };
   }
 
@@ -228,7 +247,14 @@ export class Share {
     try {
       const d = JSON.parse(raw) as Partial<Draft>;
       if (typeof d.code !== "string" || typeof d.runtime !== "string") return null;
-      return { code: d.code, runtime: d.runtime, html: typeof d.html === "string" ? d.html : "", saved: Number(d.saved) || 0 };
+      return {
+        code: d.code,
+        runtime: d.runtime,
+        html: typeof d.html === "string" ? d.html : "",
+        // Drafts from before the interpreter was kept ran on the default.
+        interpreter: d.interpreter === "micropython" ? "micropython" : "pyodide",
+        saved: Number(d.saved) || 0,
+      };
     } catch {
       return null;
     }
@@ -252,6 +278,7 @@ export class Share {
     const asked = !this.snippet && new URLSearchParams(location.search).has("runtime");
     if (!asked && [...this.runtimeSel.options].some((o) => o.value === d.runtime)) this.runtimeSel.value = d.runtime;
     if (d.html !== this.baseline.html) this.host.setHTML(d.html);
+    if (d.interpreter !== this.baseline.interpreter) this.host.setInterpreter(d.interpreter);
     this.note.textContent = `Unsaved edits restored (${timeAgo(d.saved)})`;
     this.note.title = `Your edits from ${new Date(d.saved).toLocaleString()} were kept in this browser.`;
     this.note.hidden = false;
@@ -264,6 +291,7 @@ export class Share {
     const b = this.baseline;
     this.host.setCode(b.code);
     this.host.setHTML(b.html);
+    this.host.setInterpreter(b.interpreter);
     if (this.runtimeSel.value !== b.runtime) {
       this.runtimeSel.value = b.runtime;
       this.runtimeSel.dispatchEvent(new Event("change")); // the page starts that runtime
@@ -300,6 +328,7 @@ export class Share {
     const body: Record<string, string> = { code: st.code, runtime: st.runtime };
     if (this.snippet?.title) body.title = this.snippet.title;
     if (st.runtime === "pyscript" && st.html) body.html = st.html;
+    if (st.runtime === "pyscript") body.interpreter = st.interpreter;
     const link = this.post(body);
     // Copying starts now, inside the click: browsers may refuse a
     // clipboard write once the user activation has passed, which a slow

@@ -334,7 +334,9 @@ func exportToFile(ctx context.Context, st snippets.Store, path string, stdout, s
 }
 
 // exportSnippets writes every snippet to w as one JSON object a line, in
-// creation order: {"id","code","runtime","title","html"?,"created"}.
+// creation order: {"id","code","runtime","title","html"?,"interpreter"?,"created"}
+// (interpreter only when a PyScript page runs on MicroPython: the default
+// is not written).
 func exportSnippets(ctx context.Context, st snippets.Store, w io.Writer) (int, error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
@@ -359,12 +361,15 @@ const maxImportLine = 64 << 20
 
 // importRecord is one exported snippet; pointers tell missing from empty.
 type importRecord struct {
-	ID      *string    `json:"id"`
-	Code    *string    `json:"code"`
-	Runtime *string    `json:"runtime"`
-	Title   string     `json:"title"`
-	HTML    string     `json:"html"`
-	Created *time.Time `json:"created"`
+	ID      *string `json:"id"`
+	Code    *string `json:"code"`
+	Runtime *string `json:"runtime"`
+	Title   string  `json:"title"`
+	HTML    string  `json:"html"`
+	// Interpreter may name the default, "pyodide" (a hand-written line):
+	// it is the same snippet as one without.
+	Interpreter string     `json:"interpreter"`
+	Created     *time.Time `json:"created"`
 }
 
 // importSnippets stores each line of r. Every ID must be the address of its
@@ -449,7 +454,9 @@ func parseImportLine(data []byte) (*snippets.Snippet, error) {
 	case rec.Runtime == nil:
 		return nil, errors.New(`"runtime" is missing`)
 	}
-	sn := &snippets.Snippet{ID: *rec.ID, Code: *rec.Code, Runtime: snippets.Runtime(*rec.Runtime), Title: rec.Title, HTML: rec.HTML}
+	sn := &snippets.Snippet{ID: *rec.ID, Code: *rec.Code, Runtime: snippets.Runtime(*rec.Runtime), Title: rec.Title, HTML: rec.HTML,
+		Interpreter: snippets.Interpreter(rec.Interpreter)}
+	sn.Normalize()
 	if rec.Created != nil {
 		sn.Created = rec.Created.UTC()
 	}

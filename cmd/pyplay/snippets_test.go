@@ -129,6 +129,8 @@ func seedStore(t *testing.T) (string, []*snippets.Snippet) {
 		{Code: "import sys\nprint(sys.implementation.name)\n", Runtime: snippets.MicroPython},
 		{Code: "from pyscript import display\ndisplay('hi')\n", Runtime: snippets.PyScript, HTML: "<div id=\"out\">\u2603 </script></div>"},
 		{Code: "s = 'naïve \\u2028 \"quoted\"'\nprint(s)\n", Runtime: snippets.Pyodide, Title: "Ünïcode"},
+		{Code: "from pyscript import display\ndisplay('hi')\n", Runtime: snippets.PyScript, HTML: "<div id=\"out\">\u2603 </script></div>",
+			Interpreter: snippets.InterpreterMicroPython},
 	} {
 		sn.Seal()
 		if _, err := st.Put(context.Background(), &sn); err != nil {
@@ -162,7 +164,7 @@ func TestSnippetsExportImport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("export: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "exported 4 snippets to "+file) {
+	if !strings.Contains(stderr, "exported 5 snippets to "+file) {
 		t.Errorf("export said %q", stderr)
 	}
 	data, err := os.ReadFile(file)
@@ -179,6 +181,9 @@ func TestSnippetsExportImport(t *testing.T) {
 		if _, ok := first[k]; !ok {
 			t.Errorf("exported line lacks %q: %s", k, lines[0])
 		}
+	}
+	if n := strings.Count(string(data), `"interpreter":`); n != 1 || !strings.Contains(lines[4], `"interpreter":"micropython"`) {
+		t.Errorf("%d lines name an interpreter, want only the MicroPython page's:\n%s", n, data)
 	}
 	if !strings.Contains(string(data), "</script>") {
 		t.Error("export escapes HTML: a backup is not a web page")
@@ -206,7 +211,7 @@ func TestSnippetsExportImport(t *testing.T) {
 			if err != nil {
 				t.Fatalf("import: %v\n%s", err, stderr)
 			}
-			if !strings.Contains(stderr, "imported 4 snippets from "+file+": 4 new, 0 already present") {
+			if !strings.Contains(stderr, "imported 5 snippets from "+file+": 5 new, 0 already present") {
 				t.Errorf("import said %q", stderr)
 			}
 			got := allSnippets(t, dst)
@@ -220,7 +225,7 @@ func TestSnippetsExportImport(t *testing.T) {
 			}
 			// Again, from stdin: nothing changes.
 			_, stderr, err = pyplay(t, bytes.NewReader(data), "snippets", "import", "-db", dst, "-")
-			if err != nil || !strings.Contains(stderr, "0 new, 4 already present") {
+			if err != nil || !strings.Contains(stderr, "0 new, 5 already present") {
 				t.Errorf("second import: %v, %q", err, stderr)
 			}
 			if got := allSnippets(t, dst); !reflect.DeepEqual(got, want) {
@@ -228,6 +233,11 @@ func TestSnippetsExportImport(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sealedID(s snippets.Snippet) string {
+	s.Seal()
+	return s.ID
 }
 
 func TestSnippetsImportRefuses(t *testing.T) {
@@ -239,6 +249,11 @@ func TestSnippetsImportRefuses(t *testing.T) {
 		{"missing id", `{"code":"print(1)","runtime":"pyodide"}`, `"id" is missing`},
 		{"missing runtime", `{"id":"` + good.ID + `","code":"print(1)"}`, `"runtime" is missing`},
 		{"unknown field", `{"id":"` + good.ID + `","code":"print(1)","runtime":"pyodide","lang":"py"}`, "unknown field"},
+		// IDs that match the content: the content itself is refused.
+		{"interpreter without pyscript", `{"id":"` + sealedID(snippets.Snippet{Code: "print(1)", Runtime: snippets.Pyodide, Interpreter: snippets.InterpreterMicroPython}) +
+			`","code":"print(1)","runtime":"pyodide","interpreter":"micropython"}`, "only allowed with runtime pyscript"},
+		{"unknown interpreter", `{"id":"` + sealedID(snippets.Snippet{Code: "print(1)", Runtime: snippets.PyScript, Interpreter: "brython"}) +
+			`","code":"print(1)","runtime":"pyscript","interpreter":"brython"}`, "unknown interpreter"},
 		{"not JSON", `id,code`, "not a snippet"},
 		{"two values", string(goodLine) + " {}", "more than one JSON value"},
 	}
@@ -257,6 +272,22 @@ func TestSnippetsImportRefuses(t *testing.T) {
 	}
 }
 
+// TestSnippetsImportDefaultInterpreter: a line naming the default
+// interpreter is the snippet without one, under the same ID.
+func TestSnippetsImportDefaultInterpreter(t *testing.T) {
+	sn := &snippets.Snippet{Code: "print(1)", Runtime: snippets.PyScript}
+	sn.Seal()
+	line := `{"id":"` + sn.ID + `","code":"print(1)","runtime":"pyscript","title":"","interpreter":"pyodide"}` + "\n"
+	dst := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	if _, stderr, err := pyplay(t, strings.NewReader(line), "snippets", "import", "-db", dst); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	got := allSnippets(t, dst)
+	if len(got) != 1 || got[0].ID != sn.ID || got[0].Interpreter != "" {
+		t.Errorf("imported %+v, want %s with the default (empty) interpreter", got, sn.ID)
+	}
+}
+
 func TestSnippetsDelete(t *testing.T) {
 	dsn, stored := seedStore(t)
 	stdout, stderr, err := pyplay(t, nil, "snippets", "delete", "-db", dsn, stored[0].ID, stored[2].ID)
@@ -267,14 +298,14 @@ func TestSnippetsDelete(t *testing.T) {
 		t.Errorf("delete said %q, %q", stdout, stderr)
 	}
 	got := allSnippets(t, dsn)
-	if len(got) != 2 || got[0].ID != stored[1].ID || got[1].ID != stored[3].ID {
+	if len(got) != 3 || got[0].ID != stored[1].ID || got[1].ID != stored[3].ID || got[2].ID != stored[4].ID {
 		t.Errorf("left %v", got)
 	}
 	_, stderr, err = pyplay(t, nil, "snippets", "delete", "-db", dsn, stored[0].ID, stored[1].ID)
 	if err == nil || !strings.Contains(stderr, "no snippet with ID "+stored[0].ID) {
 		t.Errorf("deleting a deleted snippet: %v, %q", err, stderr)
 	}
-	if got := allSnippets(t, dsn); len(got) != 1 {
+	if got := allSnippets(t, dsn); len(got) != 2 {
 		t.Errorf("the existing ID beside an unknown one was not deleted: %d left", len(got))
 	}
 	if _, _, err := pyplay(t, nil, "snippets", "delete", "-db", dsn, "../etc"); err == nil || !strings.Contains(err.Error(), "not a snippet ID") {

@@ -192,6 +192,9 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 	if info.Env, perr = r.jsonObject("env"); perr != nil {
 		return nil, perr
 	}
+	if perr := checkInterpreter(info); perr != nil {
+		return nil, perr
+	}
 	if info.Config, perr = r.jsonObject("config"); perr != nil {
 		return nil, perr
 	}
@@ -199,6 +202,28 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 		return nil, perr
 	}
 	return &RunStart{Run: info}, nil
+}
+
+// checkInterpreter: a PyScript run's env.interpreter says which interpreter
+// the page ran on, and the dashboards compare the two separately, so when
+// it is there it must name one of them.
+func checkInterpreter(info RunInfo) *ProtoError {
+	if info.Runtime != string(snippets.PyScript) || info.Env == nil {
+		return nil
+	}
+	var env map[string]json.RawMessage
+	if json.Unmarshal(info.Env, &env) != nil {
+		return nil // jsonObject checked it is an object
+	}
+	v, ok := env["interpreter"]
+	if !ok {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil || !snippets.ValidInterpreter(snippets.Interpreter(s)) {
+		return errorf(CodeBadField, "payload.run.env.interpreter must be \"pyodide\" or \"micropython\" for runtime pyscript, got %s", shorten(string(v)))
+	}
+	return nil
 }
 
 func decodeSamples(p *object, l Limits) (*SampleBatch, *ProtoError) {

@@ -43,6 +43,11 @@ func TestDecodeGood(t *testing.T) {
 		}}}},
 		{"run-start-native.json", &Message{V: 1, Type: TypeRunStart, Seq: 2, Payload: &RunStart{Run: RunInfo{
 			ID: "native_01", Snippet: snip, Runtime: "cpython-native", RuntimeVersion: "3.12.1"}}}},
+		{"run-start-pyscript.json", &Message{V: 1, Type: TypeRunStart, Seq: 2, Payload: &RunStart{Run: RunInfo{
+			ID: "ps-1", Snippet: snip, Runtime: "pyscript", RuntimeVersion: "0.7.31",
+			Env:    json.RawMessage(`{"interpreter":"micropython","interpreterVersion":"1.27.0","cores":2,"crossOriginIsolated":true,"timerResolutionNs":5000}`),
+			Phases: json.RawMessage(`{"load":310.5,"pageRun":12.25,"firstRun":3.5}`),
+		}}}},
 		{"samples.json", &Message{V: 1, Type: TypeSamples, Seq: 3, Payload: &SampleBatch{Run: run, Batch: 0, Samples: []snippets.Sample{
 			{Seq: 0, Warmup: true, NsPerIter: 15200000, Iterations: 1},
 			{Seq: 1, NsPerIter: 11950000.5, Iterations: 4},
@@ -160,6 +165,8 @@ func TestDecodeBad(t *testing.T) {
 		{"run.start no snippet", msg("run.start", `{"run":{"id":"r1","runtime":"pyodide"}}`), CodeBadField, 7, "payload.run.snippet is missing"},
 		{"run.start duplicate runtime", runStartMsg(`,"runtime":"cpython"`), CodeBadField, 7, "twice"},
 		{"run.start unknown runtime", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"brython"}}`), CodeBadField, 7, `runtime "brython" is unknown; use one of pyodide, micropython, pyscript, cpython-native`},
+		{"run.start pyscript unknown interpreter", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyscript","env":{"interpreter":"brython"}}}`), CodeBadField, 7, `payload.run.env.interpreter must be "pyodide" or "micropython" for runtime pyscript, got "brython"`},
+		{"run.start pyscript interpreter not a string", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyscript","env":{"interpreter":1}}}`), CodeBadField, 7, "payload.run.env.interpreter must be"},
 		{"run.start env array", runStartMsg(`,"env":[1]`), CodeBadField, 7, "payload.run.env must be a JSON object"},
 		{"run.start env null", runStartMsg(`,"env":null`), CodeBadField, 7, "omit it"},
 		{"run.start config string", runStartMsg(`,"config":"{}"`), CodeBadField, 7, "payload.run.config must be a JSON object"},

@@ -25,9 +25,9 @@ func (s *Store) Put(ctx context.Context, sn *snippets.Snippet) (created bool, er
 	// the next statement can. The loop covers a Delete in between.
 	for range 3 {
 		var stored time.Time
-		err := s.pool.QueryRow(ctx, `INSERT INTO snippets (id, runtime, title, code, html, created)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING created`,
-			sn.ID, string(sn.Runtime), sn.Title, sn.Code, sn.HTML, t).Scan(&stored)
+		err := s.pool.QueryRow(ctx, `INSERT INTO snippets (id, runtime, title, code, html, interpreter, created)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING created`,
+			sn.ID, string(sn.Runtime), sn.Title, sn.Code, sn.HTML, string(sn.Interpreter), t).Scan(&stored)
 		if err == nil {
 			sn.Created = stored.UTC()
 			return true, nil
@@ -52,8 +52,8 @@ func (s *Store) Get(ctx context.Context, id string) (*snippets.Snippet, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	var sn snippets.Snippet
-	err := s.pool.QueryRow(ctx, `SELECT id, runtime, title, code, html, created FROM snippets WHERE id = $1`, id).
-		Scan(&sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &sn.Created)
+	err := s.pool.QueryRow(ctx, `SELECT id, runtime, title, code, html, interpreter, created FROM snippets WHERE id = $1`, id).
+		Scan(&sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &sn.Interpreter, &sn.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: get %s: %w", id, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", id))
 	}
@@ -106,7 +106,7 @@ func (s *Store) Each(ctx context.Context, fn func(*snippets.Snippet) error) erro
 func (s *Store) eachPage(ctx context.Context, after int64) (page []*snippets.Snippet, last int64, err error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT seq, id, runtime, title, code, html, created
+	rows, err := s.pool.Query(ctx, `SELECT seq, id, runtime, title, code, html, interpreter, created
 		FROM snippets WHERE seq > $1 ORDER BY seq LIMIT $2`, after, eachPage)
 	if err != nil {
 		return nil, 0, err
@@ -114,7 +114,7 @@ func (s *Store) eachPage(ctx context.Context, after int64) (page []*snippets.Sni
 	defer rows.Close()
 	for rows.Next() {
 		var sn snippets.Snippet
-		if err := rows.Scan(&last, &sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &sn.Created); err != nil {
+		if err := rows.Scan(&last, &sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &sn.Interpreter, &sn.Created); err != nil {
 			return nil, 0, err
 		}
 		sn.Created = sn.Created.UTC()

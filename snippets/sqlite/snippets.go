@@ -20,9 +20,9 @@ func (s *Store) Put(ctx context.Context, sn *snippets.Snippet) (created bool, er
 	var n int64
 	err = s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		t = now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO snippets (id, runtime, title, code, html, created)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			sn.ID, string(sn.Runtime), sn.Title, sn.Code, sn.HTML, toMillis(t))
+		res, err := tx.ExecContext(ctx, `INSERT INTO snippets (id, runtime, title, code, html, interpreter, created)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			sn.ID, string(sn.Runtime), sn.Title, sn.Code, sn.HTML, string(sn.Interpreter), toMillis(t))
 		if err != nil {
 			return mapError(err)
 		}
@@ -47,7 +47,7 @@ func (s *Store) Put(ctx context.Context, sn *snippets.Snippet) (created bool, er
 
 // Get returns the snippet with the given ID, or NotFound.
 func (s *Store) Get(ctx context.Context, id string) (*snippets.Snippet, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT id, runtime, title, code, html, created FROM snippets WHERE id = ?`, id)
+	row := s.read.QueryRowContext(ctx, `SELECT id, runtime, title, code, html, interpreter, created FROM snippets WHERE id = ?`, id)
 	sn, err := scanSnippet(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: get %s: %w", id, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", id))
@@ -63,7 +63,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanSnippet(row scanner) (*snippets.Snippet, error) {
 	var sn snippets.Snippet
 	var ms int64
-	if err := row.Scan(&sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &ms); err != nil {
+	if err := row.Scan(&sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &sn.Interpreter, &ms); err != nil {
 		return nil, err
 	}
 	sn.Created = fromMillis(ms)
@@ -116,7 +116,7 @@ func (s *Store) Each(ctx context.Context, fn func(*snippets.Snippet) error) erro
 }
 
 func (s *Store) eachPage(ctx context.Context, after int64) (page []*snippets.Snippet, last int64, err error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT seq, id, runtime, title, code, html, created
+	rows, err := s.read.QueryContext(ctx, `SELECT seq, id, runtime, title, code, html, interpreter, created
 		FROM snippets WHERE seq > ? ORDER BY seq LIMIT ?`, after, eachPage)
 	if err != nil {
 		return nil, 0, err
@@ -125,7 +125,7 @@ func (s *Store) eachPage(ctx context.Context, after int64) (page []*snippets.Sni
 	for rows.Next() {
 		var sn snippets.Snippet
 		var ms int64
-		if err := rows.Scan(&last, &sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &ms); err != nil {
+		if err := rows.Scan(&last, &sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &sn.Interpreter, &ms); err != nil {
 			return nil, 0, err
 		}
 		sn.Created = fromMillis(ms)

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) snippets.Store) {
 		{"PutGet", testPutGet},
 		{"PutTwice", testPutTwice},
 		{"PutRejectsUnsealed", testPutRejectsUnsealed},
+		{"Interpreter", testInterpreter},
 		{"GetUnknown", testGetUnknown},
 		{"Delete", testDelete},
 		{"Each", testEach},
@@ -158,6 +159,53 @@ func testPutRejectsUnsealed(t *testing.T, s snippets.Store) {
 	withNUL := sealed(snippets.Snippet{Runtime: snippets.Pyodide, Code: "x\x00"})
 	_, err = s.Put(ctx(t), withNUL)
 	wantCode(t, "Put with NUL", err, snippets.Invalid)
+}
+
+// testInterpreter: a PyScript page's interpreter is kept, the MicroPython
+// and Pyodide versions of one page are two snippets, and only the stored
+// form of the default (empty) is accepted.
+func testInterpreter(t *testing.T, s snippets.Store) {
+	page := snippets.Snippet{Runtime: snippets.PyScript, Code: "import sys\nprint(sys.implementation.name)\n", HTML: "<p></p>"}
+	pyodide := sealed(page)
+	mpy := page
+	mpy.Interpreter = snippets.InterpreterMicroPython
+	micropython := sealed(mpy)
+	put(t, s, pyodide)
+	put(t, s, micropython)
+	if pyodide.ID == micropython.ID {
+		t.Fatalf("the Pyodide and MicroPython pages share ID %s", pyodide.ID)
+	}
+	for _, want := range []*snippets.Snippet{pyodide, micropython} {
+		got, err := s.Get(ctx(t), want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Created = want.Created
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Get = %+v, want %+v", got, want)
+		}
+	}
+	var each []snippets.Interpreter
+	if err := s.Each(ctx(t), func(sn *snippets.Snippet) error { each = append(each, sn.Interpreter); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []snippets.Interpreter{"", snippets.InterpreterMicroPython}; !reflect.DeepEqual(each, want) {
+		t.Errorf("Each gave interpreters %q, want %q", each, want)
+	}
+
+	named := page
+	named.Interpreter = snippets.InterpreterPyodide
+	_, err := s.Put(ctx(t), sealed(named))
+	wantCode(t, "Put with the default interpreter named", err, snippets.Invalid)
+	wrong := mpy
+	wrong.Runtime = snippets.MicroPython
+	wrong.HTML = ""
+	_, err = s.Put(ctx(t), sealed(wrong))
+	wantCode(t, "Put with an interpreter for runtime micropython", err, snippets.Invalid)
+	unknown := page
+	unknown.Interpreter = "brython"
+	_, err = s.Put(ctx(t), sealed(unknown))
+	wantCode(t, "Put with an unknown interpreter", err, snippets.Invalid)
 }
 
 func testGetUnknown(t *testing.T, s snippets.Store) {

@@ -162,12 +162,49 @@ describe("PyScript mode", () => {
     assert.deepEqual(stderr, ["to stderr\n"]);
   });
 
-  test("input() asks through the page's prompt dialog (MicroPython)", async () => {
-    const answer = (d) => d.accept("Ada");
-    page.once("dialog", answer);
-    const code = 'name = input("Your name? ")\nprint("Hello,", name)\n';
-    assert.equal(await render({ code, interpreter: "MicroPython" }), "done");
-    assert.equal(await output(page).textContent(), "Your name? Ada\nHello, Ada\n");
+  test("input() asks in the line under the Output log, as for console programs (both interpreters)", async () => {
+    let dialogs = 0;
+    const dismiss = (d) => {
+      dialogs++;
+      void d.dismiss();
+    };
+    page.on("dialog", dismiss);
+    try {
+      for (const interpreter of ["MicroPython", "Pyodide"]) {
+        await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: interpreter });
+        await setCode(page, 'print("before")\nname = input("Your name? ")\nprint("Hello,", name)\n');
+        await setHTML("");
+        await page.getByRole("button", { name: "Run", exact: true }).click();
+        const field = page.getByRole("textbox", { name: "Your name?" });
+        await field.waitFor({ timeout: 60000 });
+        assert.equal(await page.getByRole("status").getAttribute("data-state"), "input");
+        assert.equal(await output(page).textContent(), "before\nYour name? ", `${interpreter}: the output so far, then the prompt`);
+        await field.fill("Ada");
+        await field.press("Enter");
+        assert.equal(await waitState(page, ["done", "error"], 60000), "done");
+        assert.equal(await output(page).textContent(), "before\nYour name? Ada\nHello, Ada\n", interpreter);
+        assert.equal(await field.isHidden(), true);
+      }
+    } finally {
+      page.off("dialog", dismiss);
+    }
+    assert.equal(dialogs, 0, "no prompt() dialog");
+  });
+
+  test("Stop works while the page waits for input()", async () => {
+    await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "MicroPython" });
+    await setCode(page, "input('wait: ')\nprint('not reached')\n");
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const field = page.getByRole("textbox", { name: "wait:" });
+    await field.waitFor({ timeout: 60000 });
+    await page.getByRole("button", { name: "Stop" }).click();
+    assert.equal(await waitState(page, ["stopped"], 5000), "stopped");
+    assert.equal(await field.isHidden(), true);
+    assert.equal(await page.locator('iframe[title="PyScript preview"]').count(), 0);
+    assert.doesNotMatch(await output(page).textContent(), /not reached/);
+    // The next page runs normally.
+    assert.equal(await render({ code: "print('after')\n", interpreter: "MicroPython" }), "done");
+    assert.equal(await output(page).textContent(), "after\n");
   });
 
   test("the playground's main thread does not wait while Pyodide loads in the preview", async (t) => {
@@ -320,6 +357,50 @@ describe("isolation", () => {
     const wasm = await fetch(server.previewUrl + "/runtime/pyodide/314.0.7/pyodide.asm.wasm", { method: "HEAD" });
     assert.equal(wasm.status, 200);
     assert.equal(wasm.headers.get("content-type"), "application/wasm");
+  });
+});
+
+describe("sharing a PyScript page", () => {
+  test("a shared MicroPython page opens on MicroPython and runs on it; changing the interpreter is an edit", async () => {
+    const code = "import sys\nprint(sys.implementation.name)\n";
+    await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "MicroPython" });
+    await setCode(page, code);
+    await setHTML("<p>Which Python?</p>");
+    const before = page.url();
+    await page.getByRole("button", { name: "Share", exact: true }).click();
+    await page.waitForURL((u) => u.href !== before && /^\/s\/[\w-]{11,}$/.test(u.pathname));
+    const id = new URL(page.url()).pathname.slice(3);
+    const stored = await (await fetch(`${server.url}/api/snippets/${id}`)).json();
+    assert.equal(stored.runtime, "pyscript");
+    assert.equal(stored.interpreter, "micropython");
+    assert.equal(stored.html, "<p>Which Python?</p>");
+
+    // A fresh page on the link: MicroPython is chosen, and Run runs on it.
+    const { page: shared, errors: sharedErrors } = await openPage(context, `${server.url}/s/${id}`);
+    try {
+      const interpreter = shared.getByRole("combobox", { name: "Interpreter" });
+      await interpreter.waitFor();
+      assert.equal(await interpreter.inputValue(), "micropython");
+      await waitReady(shared);
+      assert.match(await shared.getByRole("status").textContent(), /with MicroPython/);
+      const badge = shared.getByText("edited since shared");
+      assert.equal(await badge.isHidden(), true);
+      await shared.getByRole("button", { name: "Run", exact: true }).click();
+      assert.equal(await waitState(shared, ["done", "error"], 60000), "done");
+      assert.equal(await output(shared).textContent(), "micropython\n");
+      // The interpreter is part of the snippet: choosing another one is an edit.
+      await interpreter.selectOption({ label: "Pyodide" });
+      await badge.waitFor();
+      await interpreter.selectOption({ label: "MicroPython" });
+      await badge.waitFor({ state: "hidden" });
+      await interpreter.selectOption({ label: "Pyodide" });
+      await shared.getByRole("button", { name: "Revert to shared" }).click();
+      assert.equal(await interpreter.inputValue(), "micropython");
+      await badge.waitFor({ state: "hidden" });
+      assert.deepEqual(sharedErrors, []);
+    } finally {
+      await shared.close();
+    }
   });
 });
 

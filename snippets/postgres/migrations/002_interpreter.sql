@@ -1,0 +1,7 @@
+-- The interpreter a PyScript snippet's page runs on: '' for the default
+-- (Pyodide), 'micropython' otherwise (snippets.Snippet.Interpreter). Rows
+-- stored before this migration get the default, which is what they ran on,
+-- and keep their IDs: the default does not take part in the content address.
+-- (A constant default adds the column without rewriting the table.)
+
+ALTER TABLE snippets ADD COLUMN interpreter text NOT NULL DEFAULT '';

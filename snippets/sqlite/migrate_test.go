@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/pyplay/pyplay/snippets"
+	"github.com/pyplay/pyplay/snippets/internal/migrations"
+)
+
+// TestMigrateKeepsOldSnippets opens a database made by a pyplay that knew
+// only the first migration: its snippets keep working, with the default
+// interpreter and the IDs they had, and new PyScript pages can name theirs.
+func TestMigrateKeepsOldSnippets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := &snippets.Snippet{Runtime: snippets.PyScript, Title: "Old page", Code: "print(1)", HTML: "<p>old</p>"}
+	old.Seal()
+
+	ms, err := migrations.Load(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		ms[0].SQL,
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL) STRICT`,
+		`INSERT INTO schema_migrations VALUES (1, '` + ms[0].Name + `', 0)`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO snippets (id, runtime, title, code, html, created) VALUES (?, ?, ?, ?, ?, 1700000000000)`,
+		old.ID, string(old.Runtime), old.Title, old.Code, old.HTML); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var version int
+	if err := s.read.QueryRowContext(t.Context(), `SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(ms) {
+		t.Fatalf("schema version %d, %v; want %d", version, err, len(ms))
+	}
+	got, err := s.Get(t.Context(), old.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Interpreter != "" || got.EffectiveInterpreter() != snippets.InterpreterPyodide || got.ContentID() != old.ID || got.HTML != old.HTML {
+		t.Errorf("old snippet after migrating: %+v (ContentID %s), want %+v", got, got.ContentID(), old)
+	}
+	mpy := *old
+	mpy.Interpreter = snippets.InterpreterMicroPython
+	mpy.Seal()
+	if created, err := s.Put(t.Context(), &mpy); err != nil || !created {
+		t.Fatalf("Put(MicroPython page) = %v, %v", created, err)
+	}
+	if got, err := s.Get(t.Context(), mpy.ID); err != nil || got.Interpreter != snippets.InterpreterMicroPython {
+		t.Errorf("Get(MicroPython page) = %+v, %v", got, err)
+	}
+}

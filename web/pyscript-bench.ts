@@ -1,0 +1,71 @@
+// The benchmark harness inside PyScript's worker, on the preview origin.
+// The preview (preview.ts) imports this bundle from its onAfterRunAsync
+// worker hook once the page's code has run, and hands it the page's own
+// interpreter: the harness (harness.ts, the same rules as the console's)
+// then waits for steps from the playground and runs them. Every call to the
+// frame is a synchronous call through PyScript's `sync` channel: the worker
+// blocks on it (coincident's Atomics.wait) until the frame answers, which for
+// the next step means until the playground sends one.
+
+import { handleBench, type BenchHost } from "./harness";
+import type { BenchEvent, BenchRequest, RunStatus, RuntimeName } from "./protocol";
+
+/** What the preview tells the harness about the page's interpreter. */
+export interface PyScriptBenchSetup {
+  interpreter: RuntimeName;
+  version: string; // the interpreter's version
+  base: string; // URL path of its files, ending in "/"
+  /** When the page's code started, on the worker's clock (the onBeforeRunAsync hook). */
+  runStart: number;
+}
+
+/** The frame's functions, as PyScript's worker sees them. */
+interface FrameSync {
+  /** The last step's status (null before the first); resolves with the next step, or null to end. */
+  pyplay_bench_next(status: RunStatus | null, ready?: { pageRunMs: number; pythonVersion: string }): BenchRequest | null;
+  pyplay_bench_event(event: BenchEvent): void;
+  /** Puts the page body back as it was before the code's first run. */
+  pyplay_bench_reset(): void;
+}
+
+interface Interpreter {
+  runPython(code: string): unknown;
+  globals: { get(name: string): unknown };
+}
+
+/** Runs the harness until the playground ends the benchmark (or unloads the frame). */
+export function runBench(wrap: { interpreter: Interpreter }, xworker: { sync: FrameSync }, setup: PyScriptBenchSetup): void {
+  const pageRunMs = performance.now() - setup.runStart;
+  const py = wrap.interpreter;
+  py.runPython(
+    setup.interpreter === "micropython"
+      ? "import sys\n_pyplay_version = '.'.join(str(p) for p in sys.implementation.version[:3])"
+      : "import sys\n_pyplay_version = sys.version.split()[0]",
+  );
+  const pythonVersion = String(py.globals.get("_pyplay_version"));
+  const g = globalThis as { pyplayMuted?: boolean };
+  const sync = xworker.sync;
+  const host: BenchHost = {
+    runtime: setup.interpreter,
+    pythonVersion,
+    startPath: "pyscript",
+    info: { version: setup.version, base: setup.base, files: {} },
+    readyAt: performance.now(),
+    runPython: (code) => py.runPython(code),
+    global: (name) => py.globals.get(name),
+    // The preview's output ring drops what the program writes meanwhile.
+    mute: (on) => {
+      g.pyplayMuted = on;
+    },
+    // Stop unloads the frame, which ends this worker mid-step.
+    interrupted: () => false,
+    clearInterrupt: () => {},
+    send: (event) => sync.pyplay_bench_event(event),
+    beforeIteration: () => sync.pyplay_bench_reset(),
+  };
+  let request = sync.pyplay_bench_next(null, { pageRunMs, pythonVersion });
+  while (request) {
+    const status = handleBench(request, host);
+    request = sync.pyplay_bench_next(status);
+  }
+}
