@@ -193,8 +193,10 @@ describe("benchmark with a live dashboard", () => {
   });
 
   test("samples taken while the tab is hidden are flagged", async () => {
-    const { page } = await editor(context, server.url, FIB("hidden").replace("fib(15)", "fib(18)"));
-    await configure(page, { samples: 12, runtimes: ["MicroPython"] });
+    // Enough samples that the run cannot end between hiding the tab and
+    // seeing two more samples arrive, however fast this machine is.
+    const { page } = await editor(context, server.url, FIB("hidden").replace("fib(15)", "fib(20)"));
+    await configure(page, { samples: 50, runtimes: ["MicroPython"] });
     await startButton(page).click();
     await page.waitForFunction(() => window.pyplay.bench.results().some((r) => r.measured >= 3), null, { timeout: 60000 });
     // Headless pages are never hidden: say so the way a browser does.
@@ -256,7 +258,8 @@ describe("a server killed during a benchmark", () => {
     await first.stop("SIGKILL");
     assert.equal(await page.evaluate(() => window.pyplay.bench.isRunning), true, "killed during the run");
     const { port } = new URL(first.url);
-    second = await startServer(["-addr", `127.0.0.1:${port}`, "-db", `sqlite:${join(first.dir, "db.sqlite")}`]);
+    // The same address (the page reconnects to it); previews on any free port, not port + 1, which may be taken.
+    second = await startServer(["-addr", `127.0.0.1:${port}`, "-preview-addr", "127.0.0.1:0", "-db", `sqlite:${join(first.dir, "db.sqlite")}`]);
     await finished(page);
     const [r] = await results(page);
     assert.equal(r.state, "done");
