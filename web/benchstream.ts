@@ -120,23 +120,17 @@ abstract class Connection {
     this.welcomed = false;
     ws.onopen = () => this.sendRaw("hello", this.hello());
     ws.onmessage = (e) => {
-      let m: Envelope;
+      let data: unknown;
       try {
-        m = JSON.parse(String(e.data)) as Envelope;
+        data = JSON.parse(String(e.data));
       } catch {
         return;
       }
-      if (m?.v !== PROTOCOL_VERSION || typeof m.type !== "string") return;
-      if (m.type === "welcome") {
-        const limits = (m.payload?.limits ?? {}) as Partial<Limits>;
-        this.limits = { ...DEFAULT_LIMITS, ...limits };
-        this.welcomed = true;
-        this.attempt = 0;
-        this.onState("open");
-        this.welcome();
-        return;
+      // A frame is one message, or (after hello's coalesce) an array of them.
+      for (const m of Array.isArray(data) ? data : [data]) {
+        if (this.ws !== ws) return; // a handler closed the socket
+        this.receive(m as Envelope);
       }
-      this.message(m);
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
@@ -149,6 +143,20 @@ abstract class Connection {
     ws.onerror = () => {
       // onclose follows and reconnects.
     };
+  }
+
+  private receive(m: Envelope): void {
+    if (m?.v !== PROTOCOL_VERSION || typeof m.type !== "string") return;
+    if (m.type === "welcome") {
+      const limits = (m.payload?.limits ?? {}) as Partial<Limits>;
+      this.limits = { ...DEFAULT_LIMITS, ...limits };
+      this.welcomed = true;
+      this.attempt = 0;
+      this.onState("open");
+      this.welcome();
+      return;
+    }
+    this.message(m);
   }
 
   private scheduleReconnect(_why?: string): void {
@@ -480,7 +488,9 @@ export class ViewerStream extends Connection {
   }
 
   protected hello() {
-    const h: Record<string, unknown> = { role: "viewer", client: CLIENT.replace("web", "dashboard") };
+    // coalesce: a dashboard following busy runs gets bursts of hundreds of
+    // messages; as arrays they cost one message event each, not hundreds.
+    const h: Record<string, unknown> = { role: "viewer", client: CLIENT.replace("web", "dashboard"), coalesce: true };
     if (this.snippet) h.snippet = this.snippet;
     return h;
   }

@@ -53,6 +53,7 @@ type options struct {
 	interval  time.Duration
 	duration  time.Duration
 	drain     time.Duration
+	coalesce  bool
 }
 
 func main() {
@@ -67,6 +68,7 @@ func main() {
 	flag.DurationVar(&o.interval, "interval", 100*time.Millisecond, "time between a producer's batches")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long producers stream")
 	flag.DurationVar(&o.drain, "drain", 60*time.Second, "how long to wait for the last acknowledgements")
+	flag.BoolVar(&o.coalesce, "coalesce", true, "viewers ask for coalesced frames, as the dashboard does; -coalesce=false for a server older than hello's \"coalesce\"")
 	flag.Parse()
 	log.SetFlags(0)
 	if err := run(o); err != nil {
@@ -260,7 +262,7 @@ func run(o options) error {
 		for j := 0; j < o.follow; j++ {
 			follows[i] = append(follows[i], ids[(i+j)%len(ids)])
 		}
-		v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: srv.url, Client: "wsload-viewer/1"}, follows[i]...)
+		v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: srv.url, Client: "wsload-viewer/1", Coalesce: o.coalesce}, follows[i]...)
 		if err != nil {
 			return fmt.Errorf("viewer %d: %w", i, err)
 		}
@@ -269,7 +271,7 @@ func run(o options) error {
 			defer viewersWG.Done()
 			defer v.Close()
 			for {
-				m, err := v.Next(ctx)
+				data, err := v.NextRaw(ctx)
 				if err != nil {
 					if ctx.Err() == nil {
 						viewerErrs[i] = err
@@ -277,8 +279,27 @@ func run(o options) error {
 					}
 					return
 				}
-				if p, ok := m.Payload.(*benchproto.RunSamples); ok {
-					lat.received(p.Run, p.Batch)
+				// Only what is counted: decoding every sample with
+				// encoding/json would make the load generator, not the
+				// server, the bottleneck (BENCHMARKS.md).
+				var m struct {
+					Type    string `json:"type"`
+					Payload struct {
+						Run   json.RawMessage `json:"run"` // an object in run.started
+						Batch int             `json:"batch"`
+					} `json:"payload"`
+				}
+				var run string
+				err = json.Unmarshal(data, &m)
+				if err == nil && m.Type == benchproto.TypeSamples {
+					err = json.Unmarshal(m.Payload.Run, &run)
+				}
+				if err != nil {
+					viewerErrs[i] = fmt.Errorf("decode %.100s: %w", data, err)
+					return
+				}
+				if m.Type == benchproto.TypeSamples {
+					lat.received(run, m.Payload.Batch)
 					viewerBatches[i].Add(1)
 				}
 			}
