@@ -34,6 +34,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pyplay/pyplay/cmd/internal/serveproc"
 	"github.com/pyplay/pyplay/snippets/postgres/pgtest"
 )
 
@@ -202,18 +203,13 @@ func benchStore(o options, store, dsn, script string) ([]result, error) {
 	cmd := exec.Command(o.bin, "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-preview-addr", "127.0.0.1:0",
 		"-db", dsn, "-rate", "0", "-log-level", "warn")
 	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
+	proc, err := serveproc.Start(cmd)
+	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		if err := proc.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: server shutdown: %v\n%s", store, err, log.String())
 		}
 	}()
 	if err := waitUp(base+"/api/ping", 30*time.Second); err != nil {

@@ -36,6 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pyplay/pyplay/cmd/internal/serveproc"
 	"github.com/pyplay/pyplay/server/benchclient"
 	"github.com/pyplay/pyplay/server/benchproto"
 	"github.com/pyplay/pyplay/snippets"
@@ -78,8 +79,8 @@ func main() {
 
 // server is the pyplay process under load.
 type server struct {
-	cmd *exec.Cmd
-	url string
+	proc *serveproc.Process
+	url  string
 }
 
 func startServer(o options) (*server, func(), error) {
@@ -107,21 +108,16 @@ func startServer(o options) (*server, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	proc, err := serveproc.Start(cmd)
+	if err != nil {
 		if pg != nil {
 			pg.Close()
 		}
-		return nil, nil, fmt.Errorf("start %s: %w (run make build first)", o.bin, err)
+		return nil, nil, err
 	}
 	cleanup := func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		if err := proc.Stop(); err != nil {
+			log.Printf("server shutdown: %v", err)
 		}
 		os.RemoveAll(dir)
 		if pg != nil {
@@ -144,7 +140,7 @@ func startServer(o options) (*server, func(), error) {
 	}()
 	select {
 	case u := <-urls:
-		return &server{cmd: cmd, url: u}, cleanup, nil
+		return &server{proc: proc, url: u}, cleanup, nil
 	case <-time.After(30 * time.Second):
 		cleanup()
 		return nil, nil, errors.New("the server did not start within 30 s")
@@ -153,7 +149,7 @@ func startServer(o options) (*server, func(), error) {
 
 // rss returns the server's resident and peak resident memory in bytes.
 func (s *server) rss() (cur, peak int64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.proc.Pid()))
 	if err != nil {
 		return 0, 0
 	}
