@@ -54,7 +54,7 @@ func newBenchEnvStore(t testing.TB, ws WSConfig, store snippets.Store) *benchEnv
 func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net.Listener) *benchEnv {
 	t.Helper()
 	st := testStatic(t)
-	for _, name := range []string{"dashboard.html", "bench.html"} {
+	for _, name := range []string{"dashboard.html", "bench.html", "bench-head.html"} {
 		b, err := os.ReadFile("../static/templates/" + name)
 		if err != nil {
 			t.Fatal(err)
