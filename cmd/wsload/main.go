@@ -167,6 +167,28 @@ func (s *server) rss() (cur, peak int64) {
 	return cur, peak
 }
 
+// cpu returns the CPU time the server has used so far (user + system),
+// from /proc/PID/stat: a cost figure that, unlike throughput and latency,
+// does not depend much on how busy the rest of the machine is.
+func (s *server) cpu() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.proc.Pid()))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): state is
+	// the first, utime and stime the 12th and 13th, in clock ticks.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	var user, sys int64
+	fmt.Sscan(f[11], &user)
+	fmt.Sscan(f[12], &sys)
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(user+sys) * time.Second / ticksPerSecond
+}
+
 func createSnippets(base string, n int) ([]string, error) {
 	ids := make([]string, n)
 	for i := range ids {
@@ -242,6 +264,7 @@ func run(o options) error {
 		return err
 	}
 	rssBefore, _ := srv.rss()
+	cpuBefore := srv.cpu()
 
 	lat := &latencies{sent: map[string]time.Time{}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -254,6 +277,7 @@ func run(o options) error {
 	follows := make([][]string, o.viewers)
 	viewerErrs := make([]error, o.viewers)
 	var dropped atomic.Int64
+	var frames, messages atomic.Int64 // read by the viewers while streaming
 	for i := 0; i < o.viewers; i++ {
 		for j := 0; j < o.follow; j++ {
 			follows[i] = append(follows[i], ids[(i+j)%len(ids)])
@@ -266,6 +290,8 @@ func run(o options) error {
 		go func() {
 			defer viewersWG.Done()
 			defer v.Close()
+			start := v.Frames()
+			defer func() { frames.Add(int64(v.Frames() - start)) }()
 			for {
 				data, err := v.NextRaw(ctx)
 				if err != nil {
@@ -294,6 +320,7 @@ func run(o options) error {
 					viewerErrs[i] = fmt.Errorf("decode %.100s: %w", data, err)
 					return
 				}
+				messages.Add(1)
 				if m.Type == benchproto.TypeSamples {
 					lat.received(run, m.Payload.Batch)
 					viewerBatches[i].Add(1)
@@ -365,6 +392,7 @@ func run(o options) error {
 	elapsed := time.Since(start)
 	ticker.Stop()
 	rssNow, rssPeak := srv.rss()
+	cpuUsed := srv.cpu() - cpuBefore
 	heap := serverHeap(srv.url)
 
 	// Give the viewers the last fan-out, then stop them.
@@ -429,8 +457,11 @@ func run(o options) error {
 		len(lat.d), pct(0.50), pct(0.99), pct(1))
 	fmt.Printf("viewers: %d following %d snippet(s) each: %d received every batch of their snippets (%d deliveries due); dropped as too slow: %d\n",
 		o.viewers, o.follow, complete, deliveries, dropped.Load())
+	fmt.Printf("viewers read %d messages in %d WebSocket frames (coalesced frames: %v)\n", messages.Load(), frames.Load(), o.coalesce)
 	fmt.Printf("server memory: RSS %s before, %s at the end, peak %s (VmHWM; %s sampled while streaming); Go heap in use at the end %s\n",
 		mib(rssBefore), mib(rssNow), mib(rssPeak), mib(sampledRSS.Load()), mib(heap))
+	fmt.Printf("server CPU while streaming and draining: %.2f s, %.0f µs per stored batch with its fan-out\n",
+		cpuUsed.Seconds(), float64(cpuUsed.Microseconds())/float64(max(batches, 1)))
 	fmt.Printf("producers: %d reconnects, %d batches resent, %d duplicates\n", st.Reconnects, st.Resent, st.Duplicates)
 	if lost > 0 || stored != sent || len(waitErrs) > 0 {
 		return fmt.Errorf("SAMPLES LOST: %d runs incomplete, %d of %d stored; %v", lost, stored, sent, errors.Join(waitErrs...))

@@ -18,6 +18,7 @@ type Viewer struct {
 	conn    *websocket.Conn
 	seq     int64
 	pending [][]byte // messages of the last frame not returned yet
+	frames  int
 	Welcome *benchproto.Welcome
 }
 
@@ -110,6 +111,7 @@ func (v *Viewer) NextRaw(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		v.frames++
 		if v.pending, err = benchproto.SplitFrame(frame); err != nil {
 			return nil, err
 		}
@@ -131,6 +133,10 @@ func (v *Viewer) readFrame(ctx context.Context) ([]byte, error) {
 	_, data, err := v.conn.ReadMessage()
 	return data, err
 }
+
+// Frames is how many WebSocket frames the viewer has read, welcome and
+// acks included: with Config.Coalesce, fewer than the messages.
+func (v *Viewer) Frames() int { return v.frames }
 
 // Conn is the underlying connection, for tests that misbehave on purpose.
 func (v *Viewer) Conn() *websocket.Conn { return v.conn }
