@@ -89,7 +89,7 @@ func (o Options) withDefaults() Options {
 // in a browser, one message event and one JSON.parse for a burst, instead
 // of one per message. A dashboard following busy benchmarks receives
 // bursts of hundreds of messages whenever the store commits a group of
-// batches; coalescing is what lets it keep up.
+// batches; coalesced, one that fell behind catches up in a few frames.
 type Client struct {
 	hub      *Hub
 	conn     *websocket.Conn
