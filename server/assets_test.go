@@ -82,6 +82,8 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 			"Cross-Origin-Embedder-Policy": "require-corp",
 			"Cross-Origin-Resource-Policy": "same-origin",
 			"X-Content-Type-Options":       "nosniff",
+			"Referrer-Policy":              "same-origin",
+			"X-Frame-Options":              "DENY",
 		}
 		for k, v := range want {
 			if got := rec.Header().Get(k); got != v {

@@ -328,7 +328,11 @@ func TestBenchPages(t *testing.T) {
 	e := newBenchEnv(t, WSConfig{})
 	for _, tc := range []struct{ path, want string }{
 		{"/bench", `id="pyplay-config"`},
+		{"/bench", "<head>\n<meta charset=\"utf-8\">"},
+		{"/bench", "<title>Benchmarks · pyplay</title>\n<link rel=\"icon\""},
 		{"/bench/" + e.snippet, `"snippet":{"id":"` + e.snippet + `","title":"sum"`},
+		{"/bench/" + e.snippet, "<title>Benchmarks of sum · pyplay</title>"},
+		{"/bench/" + e.snippet, "<meta name=\"robots\" content=\"noindex\">\n</head>"},
 	} {
 		res, err := http.Get(e.http.URL + tc.path)
 		if err != nil {

@@ -16,20 +16,34 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsaf
 	"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; " +
 	"worker-src 'self' blob:; frame-src %s; base-uri 'none'; form-action 'self'; object-src 'none'"
 
+// originHeaders are the header values in which the playground's origin and
+// the preview origin differ on purpose.
+type originHeaders struct {
+	// ResourcePolicy (Cross-Origin-Resource-Policy): who may embed the
+	// origin's responses. The playground: itself only; the preview: the same
+	// site, so that the playground can frame it.
+	ResourcePolicy string
+	// ReferrerPolicy: the playground names itself to itself; previews,
+	// which run user pages, name nobody.
+	ReferrerPolicy string
+	// CSP returns the Content-Security-Policy of a response.
+	CSP func(echo.Context) string
+}
+
 // securityHeaders sets the cross-origin isolation headers (without them
 // there is no SharedArrayBuffer: no Stop, no blocking input(), coarse
-// timers) and the usual hardening on every response.
-func securityHeaders(csp func(echo.Context) string) echo.MiddlewareFunc {
+// timers) and the usual hardening on every response of an origin.
+func securityHeaders(o originHeaders) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
 			h.Set("Cross-Origin-Embedder-Policy", "require-corp")
-			h.Set("Cross-Origin-Resource-Policy", "same-origin")
+			h.Set("Cross-Origin-Resource-Policy", o.ResourcePolicy)
 			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Referrer-Policy", o.ReferrerPolicy)
 			h.Set("X-Frame-Options", "DENY")
-			h.Set("Content-Security-Policy", csp(c))
+			h.Set("Content-Security-Policy", o.CSP(c))
 			return next(c)
 		}
 	}

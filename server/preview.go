@@ -227,7 +227,7 @@ func (s *Server) previewRoutes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(s.log)
-	e.Use(requestID(), accessLog(s.log), middleware.Recover(), previewHeaders)
+	e.Use(requestID(), accessLog(s.log), middleware.Recover(), securityHeaders(previewHeaders))
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
 	get("/preview", s.previewDocument)
 	get("/assets/:file", func(c echo.Context) error {
@@ -250,19 +250,14 @@ func (s *Server) previewRoutes() *echo.Echo {
 // previewHeaders isolate the preview like the playground (COOP/COEP, so the
 // frame is cross-origin isolated too) and let only the same site embed its
 // responses. The document replaces the CSP with one naming its parent.
-func previewHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Embedder-Policy", "require-corp")
-		h.Set("Cross-Origin-Resource-Policy", "same-site")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", fmt.Sprintf(previewCSP, "'none'"))
-		return next(c)
-	}
+var previewHeaders = originHeaders{
+	ResourcePolicy: "same-site",
+	ReferrerPolicy: "no-referrer",
+	CSP:            func(echo.Context) string { return previewDefaultCSP },
 }
+
+// previewDefaultCSP is previewCSP with no parent allowed to frame it.
+var previewDefaultCSP = fmt.Sprintf(previewCSP, "'none'")
 
 // previewDocument renders the empty preview page for the playground named by
 // ?parent=; it waits for the code by postMessage from that origin only.

@@ -222,7 +222,10 @@ func TestPreviewServesRuntimeAndItsBundle(t *testing.T) {
 		}
 		want := map[string]string{
 			"Cross-Origin-Embedder-Policy": "require-corp",
+			"Cross-Origin-Opener-Policy":   "same-origin",
 			"Cross-Origin-Resource-Policy": "same-site",
+			"X-Content-Type-Options":       "nosniff",
+			"Referrer-Policy":              "no-referrer",
 			"X-Frame-Options":              "DENY",
 			"Cache-Control":                "public, max-age=31536000, immutable",
 		}

@@ -20,7 +20,7 @@ func (s *Server) routes() *echo.Echo {
 		accessLog(s.log),
 		s.metrics.middleware,
 		middleware.Recover(),
-		securityHeaders(s.playgroundCSP),
+		securityHeaders(originHeaders{ResourcePolicy: "same-origin", ReferrerPolicy: "same-origin", CSP: s.playgroundCSP}),
 	)
 
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }

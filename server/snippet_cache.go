@@ -12,16 +12,21 @@ import (
 )
 
 // Snippets never change, so what the server reads or renders for one can
-// be kept in memory: a link posted to a class is opened hundreds of times
-// within minutes, and every open would otherwise read the database and
-// render the page again. Only deletion (an operator's rare act, from
-// another process) makes an entry stale, so entries also expire.
+// be kept in memory: a popular link is opened many times a second, and
+// every open would otherwise read the database and render the page again.
+// Only deletion makes an entry stale, and it comes from another process
+// (`pyplay snippets delete`, or another server sharing a PostgreSQL
+// database) that has no way to tell this one, so entries expire soon.
 const (
 	// DefaultSnippetCacheBytes bounds the cache's memory.
 	DefaultSnippetCacheBytes = 32 << 20
 	// snippetCacheTTL is how long a deleted snippet may still be served
-	// from memory by a running server.
-	snippetCacheTTL = time.Minute
+	// from memory by a running server. Deletion is how an operator takes
+	// down a leaked secret, so it must take effect at once, not in a
+	// minute; two seconds still spare the database and the renderer all
+	// but one request in two seconds for a link that is in demand, which
+	// is where the cache pays.
+	snippetCacheTTL = 2 * time.Second
 	// entryOverhead approximates the bookkeeping of one entry.
 	entryOverhead = 256
 )

@@ -136,3 +136,33 @@ func TestSnippetPagesCached(t *testing.T) {
 		t.Errorf("without a cache the store was read %d times for two requests", counting.gets)
 	}
 }
+
+// TestDeletedSnippetLeavesTheCache deletes a snippet behind the server's
+// back, as `pyplay snippets delete` does from another process: the server
+// may serve it from memory for snippetCacheTTL, and not a moment longer.
+func TestDeletedSnippetLeavesTheCache(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	opt := SnippetOptions{clock: func() time.Time { return now }}
+	s, st := newSnippetServer(t, opt)
+	h := s.Handler()
+	id := shareSnippet(t, h, map[string]any{"code": "SECRET = 'hunter2'\n", "title": "Leaked"})
+	targets := []string{"/s/" + id, "/api/snippets/" + id, "/s/" + id + ".py"}
+	for _, target := range targets {
+		if rec := serveAPI(t, h, apiRequest{target: target}); rec.Code != 200 {
+			t.Fatalf("%s: %d before the deletion", target, rec.Code)
+		}
+	}
+	if err := st.Delete(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(snippetCacheTTL - time.Millisecond)
+	if rec := serveAPI(t, h, apiRequest{target: "/s/" + id}); rec.Code != 200 {
+		t.Fatalf("within the TTL: %d; the page should still come from memory (or this test proves nothing)", rec.Code)
+	}
+	now = now.Add(2 * time.Millisecond)
+	for _, target := range targets {
+		if rec := serveAPI(t, h, apiRequest{target: target}); rec.Code != http.StatusNotFound {
+			t.Errorf("%s: %d %s after the TTL, want 404", target, rec.Code, rec.Body)
+		}
+	}
+}

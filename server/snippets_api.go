@@ -41,6 +41,9 @@ type SnippetOptions struct {
 	// pages (see snippet_cache.go); 0 means DefaultSnippetCacheBytes,
 	// negative turns the cache off.
 	CacheBytes int64
+
+	// clock replaces time.Now for the cache, in tests.
+	clock func() time.Time
 }
 
 // DefaultStoreTimeout is SnippetOptions.StoreTimeout's default.
@@ -68,13 +71,17 @@ type snippetAPI struct {
 	timeout time.Duration
 	limiter *clientLimiter // nil: no rate limit
 	cache   *snippetCache  // nil: off
+	now     func() time.Time
 	created *prometheus.CounterVec
 }
 
 // snippetRoutes registers the snippet API and pages on e.
 func (s *Server) snippetRoutes(e *echo.Echo) {
 	opt := s.cfg.Snippets
-	a := &snippetAPI{s: s, store: s.cfg.Store, limits: withDefaultLimits(opt.Limits), timeout: opt.StoreTimeout}
+	a := &snippetAPI{s: s, store: s.cfg.Store, limits: withDefaultLimits(opt.Limits), timeout: opt.StoreTimeout, now: opt.clock}
+	if a.now == nil {
+		a.now = time.Now
+	}
 	if a.timeout <= 0 {
 		a.timeout = DefaultStoreTimeout
 	}
@@ -252,7 +259,7 @@ func (a *snippetAPI) renderPage(c echo.Context, sn *snippets.Snippet) error {
 	if a.cache == nil || a.s.cfg.Dev {
 		return a.s.renderEditor(c, sn)
 	}
-	now := time.Now()
+	now := a.now()
 	key := sn.ID + "|" + a.s.manifest.Load().Build + "|" + a.s.previewOrigin(c.Request())
 	p, ok := a.cache.page(key, now)
 	if !ok {
@@ -346,7 +353,7 @@ func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error
 	if err := a.storeReady(); err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := a.now()
 	if sn, ok := a.cache.snippet(id, now); ok {
 		return sn, nil
 	}

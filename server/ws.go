@@ -198,6 +198,11 @@ func (w *wsConn) dispatch(m *benchproto.Message) error {
 	switch p := m.Payload.(type) {
 	case *benchproto.Hello:
 		w.setRole(string(p.Role))
+		if p.Coalesce {
+			// Before welcome is queued: welcome and everything after it
+			// may share frames.
+			w.client.Coalesce()
+		}
 		if p.Snippet != "" {
 			w.client.Subscribe(benchproto.Topic(p.Snippet))
 		}

@@ -54,7 +54,7 @@ func newBenchEnvStore(t testing.TB, ws WSConfig, store snippets.Store) *benchEnv
 func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net.Listener) *benchEnv {
 	t.Helper()
 	st := testStatic(t)
-	for _, name := range []string{"dashboard.html", "bench.html"} {
+	for _, name := range []string{"dashboard.html", "bench.html", "bench-head.html"} {
 		b, err := os.ReadFile("../static/templates/" + name)
 		if err != nil {
 			t.Fatal(err)
@@ -281,6 +281,69 @@ func TestWSProducerAndTwoViewers(t *testing.T) {
 		if s.Seq != i {
 			t.Fatalf("sample %d has seq %d", i, s.Seq)
 		}
+	}
+}
+
+// A viewer that asks for coalesced frames gets every message, in order,
+// whether the server sent it alone or in an array; one that does not ask
+// gets one message per frame, even when messages queue up for it.
+func TestWSCoalescedViewer(t *testing.T) {
+	e, accepted := newNarrowEnv(t, WSConfig{Limits: benchproto.Limits{MaxBatchesPerSecond: 100000}})
+	viewers := map[bool]*rawClient{}
+	for _, coalesce := range []bool{false, true} {
+		// The server's writes block long before the run's ~40 KB of
+		// fan-out is written, and messages queue up.
+		viewers[coalesce] = e.narrowViewer(t, accepted, coalesce)
+	}
+	// The viewers read nothing until the run has ended, so that messages
+	// queue up for them (200 is below the send buffer: not dropped).
+	const batches = 200
+	p := dialRaw(t, e.url, nil)
+	p.hello("producer")
+	p.startRun("r1", e.snippet)
+	for b := range batches {
+		p.ack(p.send("samples", samplesPayload("r1", b, b*3, 3)))
+	}
+	p.ack(p.send("run.end", map[string]any{"run": "r1", "status": "done"}))
+
+	for coalesce, v := range viewers {
+		var types []string
+		frames, next := 0, 0
+		for len(types) == 0 || types[len(types)-1] != benchproto.TypeRunEnded {
+			v.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, data, err := v.conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("coalesce=%v: read after %d messages: %v", coalesce, len(types), err)
+			}
+			frames++
+			msgs, err := benchproto.SplitFrame(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !coalesce && (len(msgs) != 1 || data[0] != '{') {
+				t.Fatalf("a viewer that did not ask for coalescing got %.80s", data)
+			}
+			for _, raw := range msgs {
+				m, err := benchproto.DecodeServer(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				types = append(types, m.Type)
+				if s, ok := m.Payload.(*benchproto.RunSamples); ok {
+					if s.Batch != next || s.Run != "r1" || len(s.Samples) != 3 || s.Samples[0].Seq != next*3 {
+						t.Fatalf("coalesce=%v: batch %d (run %s, %d samples), want batch %d", coalesce, s.Batch, s.Run, len(s.Samples), next)
+					}
+					next++
+				}
+			}
+		}
+		if len(types) != batches+2 || types[0] != benchproto.TypeRunStarted || next != batches {
+			t.Fatalf("coalesce=%v: %d messages (%d batches), first %s; want run.started, %d batches, run.ended", coalesce, len(types), next, types[0], batches)
+		}
+		if coalesce && frames >= len(types) {
+			t.Errorf("coalesce=true: %d messages in %d frames; queued messages were not coalesced", len(types), frames)
+		}
+		t.Logf("coalesce=%v: %d messages in %d frames", coalesce, len(types), frames)
 	}
 }
 
@@ -555,7 +618,10 @@ func (l *conns) shrink(t *testing.T, addr net.Addr) {
 	}
 }
 
-func TestWSSlowViewerDropped(t *testing.T) {
+// newNarrowEnv is newBenchEnv on a listener that can shrink the socket
+// buffers of the connections it accepted (narrowViewer).
+func newNarrowEnv(t *testing.T, ws WSConfig) (*benchEnv, *conns) {
+	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pyplay.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -565,22 +631,49 @@ func TestWSSlowViewerDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	accepted := &conns{Listener: ln, byPeer: map[string]*net.TCPConn{}}
-	e := newBenchEnvListener(t, WSConfig{
-		Limits: benchproto.Limits{MaxBatchesPerSecond: 100000},
-		Client: hub.Options{SendBuffer: 8},
-	}, store, accepted)
-	fast := e.viewer(t)
-	slowConn, _, err := smallReceiveBuffer.Dial(e.url, nil)
+	return newBenchEnvListener(t, ws, store, accepted), accepted
+}
+
+// narrowViewer connects a viewer of the env's snippet whose socket
+// buffers, on both sides, hold only a few KB: when it does not read, the
+// server's writes to it block almost at once.
+func (e *benchEnv) narrowViewer(t *testing.T, accepted *conns, coalesce bool) *rawClient {
+	t.Helper()
+	conn, _, err := smallReceiveBuffer.Dial(e.url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer slowConn.Close()
-	accepted.shrink(t, slowConn.LocalAddr())
-	slow := &rawClient{t: t, conn: slowConn}
-	slow.send("hello", map[string]any{"role": "viewer", "client": "slow/1", "snippet": e.snippet})
-	if m := slow.next(); m.Type != benchproto.TypeWelcome {
-		t.Fatalf("slow viewer: %s", m.Type)
+	t.Cleanup(func() { conn.Close() })
+	accepted.shrink(t, conn.LocalAddr())
+	v := &rawClient{t: t, conn: conn}
+	v.send("hello", map[string]any{"role": "viewer", "client": "narrow/1", "snippet": e.snippet, "coalesce": coalesce})
+	if m := v.next(); m.Type != benchproto.TypeWelcome {
+		t.Fatalf("want welcome, got %s", m.Type)
 	}
+	return v
+}
+
+// A viewer that stops reading is dropped, never waited for, whether or not
+// it asked for coalesced frames; the other viewer gets every batch.
+func TestWSSlowViewerDropped(t *testing.T) {
+	for _, coalesce := range []bool{false, true} {
+		t.Run(fmt.Sprintf("coalesce=%v", coalesce), func(t *testing.T) { testSlowViewerDropped(t, coalesce) })
+	}
+}
+
+func testSlowViewerDropped(t *testing.T, coalesce bool) {
+	e, accepted := newNarrowEnv(t, WSConfig{
+		Limits: benchproto.Limits{MaxBatchesPerSecond: 100000},
+		Client: hub.Options{SendBuffer: 8},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fast, err := benchclient.DialViewer(ctx, benchclient.Config{URL: e.url, Coalesce: coalesce}, e.snippet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	slow := e.narrowViewer(t, accepted, coalesce)
 	// From now on the slow viewer reads nothing.
 
 	received := make(chan int, 1)

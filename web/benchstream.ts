@@ -120,23 +120,17 @@ abstract class Connection {
     this.welcomed = false;
     ws.onopen = () => this.sendRaw("hello", this.hello());
     ws.onmessage = (e) => {
-      let m: Envelope;
+      let data: unknown;
       try {
-        m = JSON.parse(String(e.data)) as Envelope;
+        data = JSON.parse(String(e.data));
       } catch {
         return;
       }
-      if (m?.v !== PROTOCOL_VERSION || typeof m.type !== "string") return;
-      if (m.type === "welcome") {
-        const limits = (m.payload?.limits ?? {}) as Partial<Limits>;
-        this.limits = { ...DEFAULT_LIMITS, ...limits };
-        this.welcomed = true;
-        this.attempt = 0;
-        this.onState("open");
-        this.welcome();
-        return;
+      // A frame is one message, or (after hello's coalesce) an array of them.
+      for (const m of Array.isArray(data) ? data : [data]) {
+        if (this.ws !== ws) return; // a handler closed the socket
+        this.receive(m as Envelope);
       }
-      this.message(m);
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
@@ -149,6 +143,20 @@ abstract class Connection {
     ws.onerror = () => {
       // onclose follows and reconnects.
     };
+  }
+
+  private receive(m: Envelope): void {
+    if (m?.v !== PROTOCOL_VERSION || typeof m.type !== "string") return;
+    if (m.type === "welcome") {
+      const limits = (m.payload?.limits ?? {}) as Partial<Limits>;
+      this.limits = { ...DEFAULT_LIMITS, ...limits };
+      this.welcomed = true;
+      this.attempt = 0;
+      this.onState("open");
+      this.welcome();
+      return;
+    }
+    this.message(m);
   }
 
   private scheduleReconnect(_why?: string): void {
@@ -231,8 +239,17 @@ export interface ProducerEvents {
 export class ProducerStream extends Connection {
   private runs = new Map<string, ProducerRun>();
   private inflight = new Map<number, Outgoing>();
-  /** Runs announced on the current connection. */
+  /** Runs whose run.start was sent on the current connection. */
   private announced = new Set<string>();
+  /**
+   * Runs whose run.start the server acknowledged on the current connection.
+   * Only then may their samples and run.end follow: before, the server
+   * refuses them (not_allowed), and after a run.start that was refused for
+   * now (rate_limited, unavailable) they would be lost.
+   */
+  private started = new Set<string>();
+  /** When a refused re-announcement (a run.start not in the queue) may go again. */
+  private reannounceAt = new Map<string, number>();
   private tokens = DEFAULT_LIMITS.maxBatchesPerSecond;
   private tokensAt = performance.now();
   private pumpTimer: number | undefined;
@@ -252,7 +269,7 @@ export class ProducerStream extends Connection {
   protected welcome(): void {
     this.tokens = this.limits.maxBatchesPerSecond;
     this.tokensAt = performance.now();
-    this.announced.clear();
+    this.forgetConnection();
     this.pump();
   }
 
@@ -260,7 +277,13 @@ export class ProducerStream extends Connection {
     // Nothing sent on the lost connection counts: resend all of it.
     for (const m of this.inflight.values()) m.seq = 0;
     this.inflight.clear();
+    this.forgetConnection();
+  }
+
+  private forgetConnection(): void {
     this.announced.clear();
+    this.started.clear();
+    this.reannounceAt.clear();
   }
 
   protected wanted(): boolean {
@@ -356,15 +379,22 @@ export class ProducerStream extends Connection {
     const now = performance.now();
     for (const run of this.runs.values()) {
       if (run.failed) continue;
+      const id = run.info.id;
       // A reconnect re-announces every unfinished run first (a no-op on the
       // server when it is stored), so that its batches are allowed.
-      if (!this.announced.has(run.info.id) && run.queue.length > 0 && run.queue[0].kind !== "start") {
+      if (!this.announced.has(id) && run.queue.length > 0 && run.queue[0].kind !== "start") {
+        const at = this.reannounceAt.get(id) ?? 0;
+        if (at > now) {
+          wakeIn = Math.min(wakeIn, at - now);
+          continue;
+        }
         const seq = this.sendRaw("run.start", { run: run.info });
         if (!seq) return;
-        this.inflight.set(seq, { ...this.out("start", run.info.id, { run: run.info }), seq });
-        this.announced.add(run.info.id);
+        this.inflight.set(seq, { ...this.out("start", id, { run: run.info }), seq });
+        this.announced.add(id);
       }
       for (const m of run.queue) {
+        if (m.kind !== "start" && !this.started.has(id)) break; // the run.start's ack pumps again
         if (m.seq) continue;
         if (m.notBefore > now) {
           wakeIn = Math.min(wakeIn, m.notBefore - now);
@@ -379,7 +409,7 @@ export class ProducerStream extends Connection {
         if (!seq) return;
         m.seq = seq;
         this.inflight.set(seq, m);
-        if (m.kind === "start") this.announced.add(run.info.id);
+        if (m.kind === "start") this.announced.add(id);
       }
     }
     if (wakeIn < Infinity) this.pumpTimer = window.setTimeout(() => this.pump(), Math.max(10, wakeIn));
@@ -392,6 +422,10 @@ export class ProducerStream extends Connection {
       if (!msg) return;
       this.inflight.delete(msg.seq);
       this.settle(msg);
+      if (msg.kind === "start") {
+        this.started.add(msg.run);
+        this.pump(); // its samples and run.end were waiting for this
+      }
       if (msg.kind === "samples") {
         const run = this.runs.get(msg.run);
         const n = (msg.payload.samples as unknown[]).length;
@@ -409,9 +443,13 @@ export class ProducerStream extends Connection {
       }
       this.inflight.delete(msg.seq);
       if (RETRYABLE.has(err.code)) {
+        // Dropped by the server for now: send it again later, not at once.
         msg.seq = 0;
         msg.notBefore = performance.now() + RETRY_MS;
-        if (msg.kind === "start") this.announced.delete(msg.run);
+        if (msg.kind === "start") {
+          this.announced.delete(msg.run);
+          this.reannounceAt.set(msg.run, msg.notBefore);
+        }
         this.pump();
         return;
       }
@@ -480,7 +518,9 @@ export class ViewerStream extends Connection {
   }
 
   protected hello() {
-    const h: Record<string, unknown> = { role: "viewer", client: CLIENT.replace("web", "dashboard") };
+    // coalesce: a dashboard following busy runs gets bursts of hundreds of
+    // messages; as arrays they cost one message event each, not hundreds.
+    const h: Record<string, unknown> = { role: "viewer", client: CLIENT.replace("web", "dashboard"), coalesce: true };
     if (this.snippet) h.snippet = this.snippet;
     return h;
   }

@@ -51,7 +51,9 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := m.snippetFlags.register(fs); err != nil {
 		return err
 	}
-	m.wsFlags.register(fs)
+	if err := m.wsFlags.register(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

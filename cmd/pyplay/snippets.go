@@ -289,7 +289,7 @@ func deleteSnippets(ctx context.Context, st snippets.Store, ids []string, stdout
 		}
 	}
 	if len(failed) < len(ids) {
-		fmt.Fprintln(stderr, "Note: the link answers 404 within a minute (running servers keep snippets in memory that long).\n"+
+		fmt.Fprintln(stderr, "Note: the link answers 404 within two seconds (running servers keep snippets in memory that long).\n"+
 			"Shared snippets are served as immutable, so browsers and proxies that fetched one may keep a copy for up to a year.")
 	}
 	if len(failed) > 0 {

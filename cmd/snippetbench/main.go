@@ -34,6 +34,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pyplay/pyplay/cmd/internal/serveproc"
 	"github.com/pyplay/pyplay/snippets/postgres/pgtest"
 )
 
@@ -202,18 +203,13 @@ func benchStore(o options, store, dsn, script string) ([]result, error) {
 	cmd := exec.Command(o.bin, "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-preview-addr", "127.0.0.1:0",
 		"-db", dsn, "-rate", "0", "-log-level", "warn")
 	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
+	proc, err := serveproc.Start(cmd)
+	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		if err := proc.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: server shutdown: %v\n%s", store, err, log.String())
 		}
 	}()
 	if err := waitUp(base+"/api/ping", 30*time.Second); err != nil {
@@ -472,8 +468,9 @@ func render(o options, stores []string, results map[string][]result) string {
 	b.WriteString("round's ratio to the baseline run just before it (so the columns need not divide exactly). The server\n")
 	b.WriteString("is one `pyplay serve -rate 0 -log-level warn` on 127.0.0.1; the baseline is `GET /api/ping`, a route\n")
 	b.WriteString("of the same server and middleware (request ID, access log, metrics, security headers) that writes a\n")
-	b.WriteString("constant without touching the store. GETs read one snippet again and again, so after the first request\n")
-	b.WriteString("they come from the server's in-memory snippet cache, as a popular link does; POST stores new code every time\n")
+	b.WriteString("constant without touching the store. GETs read one snippet again and again, so they come from the\n")
+	b.WriteString("server's in-memory snippet cache (read again every two seconds, when the entry expires), as a popular\n")
+	b.WriteString("link does; POST stores new code every time\n")
 	b.WriteString("(`201`), durably: SQLite in WAL mode with `synchronous=FULL`, PostgreSQL (a throwaway server like the\n")
 	b.WriteString("tests', with `fsync`, `synchronous_commit` and `full_page_writes` switched back on) on the same disk.\n")
 	fmt.Fprintf(&b, "wrk, pyplay and PostgreSQL share the machine's %d cores, so absolute figures are low; compare ratios.\n", runtime.NumCPU())

@@ -36,6 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pyplay/pyplay/cmd/internal/serveproc"
 	"github.com/pyplay/pyplay/server/benchclient"
 	"github.com/pyplay/pyplay/server/benchproto"
 	"github.com/pyplay/pyplay/snippets"
@@ -53,6 +54,7 @@ type options struct {
 	interval  time.Duration
 	duration  time.Duration
 	drain     time.Duration
+	coalesce  bool
 }
 
 func main() {
@@ -67,6 +69,7 @@ func main() {
 	flag.DurationVar(&o.interval, "interval", 100*time.Millisecond, "time between a producer's batches")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long producers stream")
 	flag.DurationVar(&o.drain, "drain", 60*time.Second, "how long to wait for the last acknowledgements")
+	flag.BoolVar(&o.coalesce, "coalesce", true, "viewers ask for coalesced frames, as the dashboard does; -coalesce=false for a server older than hello's \"coalesce\"")
 	flag.Parse()
 	log.SetFlags(0)
 	if err := run(o); err != nil {
@@ -76,8 +79,8 @@ func main() {
 
 // server is the pyplay process under load.
 type server struct {
-	cmd *exec.Cmd
-	url string
+	proc *serveproc.Process
+	url  string
 }
 
 func startServer(o options) (*server, func(), error) {
@@ -105,21 +108,16 @@ func startServer(o options) (*server, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	proc, err := serveproc.Start(cmd)
+	if err != nil {
 		if pg != nil {
 			pg.Close()
 		}
-		return nil, nil, fmt.Errorf("start %s: %w (run make build first)", o.bin, err)
+		return nil, nil, err
 	}
 	cleanup := func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		if err := proc.Stop(); err != nil {
+			log.Printf("server shutdown: %v", err)
 		}
 		os.RemoveAll(dir)
 		if pg != nil {
@@ -142,7 +140,7 @@ func startServer(o options) (*server, func(), error) {
 	}()
 	select {
 	case u := <-urls:
-		return &server{cmd: cmd, url: u}, cleanup, nil
+		return &server{proc: proc, url: u}, cleanup, nil
 	case <-time.After(30 * time.Second):
 		cleanup()
 		return nil, nil, errors.New("the server did not start within 30 s")
@@ -151,7 +149,7 @@ func startServer(o options) (*server, func(), error) {
 
 // rss returns the server's resident and peak resident memory in bytes.
 func (s *server) rss() (cur, peak int64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.proc.Pid()))
 	if err != nil {
 		return 0, 0
 	}
@@ -167,6 +165,28 @@ func (s *server) rss() (cur, peak int64) {
 		}
 	}
 	return cur, peak
+}
+
+// cpu returns the CPU time the server has used so far (user + system),
+// from /proc/PID/stat: a cost figure that, unlike throughput and latency,
+// does not depend much on how busy the rest of the machine is.
+func (s *server) cpu() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.proc.Pid()))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): state is
+	// the first, utime and stime the 12th and 13th, in clock ticks.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	var user, sys int64
+	fmt.Sscan(f[11], &user)
+	fmt.Sscan(f[12], &sys)
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(user+sys) * time.Second / ticksPerSecond
 }
 
 func createSnippets(base string, n int) ([]string, error) {
@@ -244,6 +264,7 @@ func run(o options) error {
 		return err
 	}
 	rssBefore, _ := srv.rss()
+	cpuBefore := srv.cpu()
 
 	lat := &latencies{sent: map[string]time.Time{}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -256,11 +277,12 @@ func run(o options) error {
 	follows := make([][]string, o.viewers)
 	viewerErrs := make([]error, o.viewers)
 	var dropped atomic.Int64
+	var frames, messages atomic.Int64 // read by the viewers while streaming
 	for i := 0; i < o.viewers; i++ {
 		for j := 0; j < o.follow; j++ {
 			follows[i] = append(follows[i], ids[(i+j)%len(ids)])
 		}
-		v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: srv.url, Client: "wsload-viewer/1"}, follows[i]...)
+		v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: srv.url, Client: "wsload-viewer/1", Coalesce: o.coalesce}, follows[i]...)
 		if err != nil {
 			return fmt.Errorf("viewer %d: %w", i, err)
 		}
@@ -268,8 +290,10 @@ func run(o options) error {
 		go func() {
 			defer viewersWG.Done()
 			defer v.Close()
+			start := v.Frames()
+			defer func() { frames.Add(int64(v.Frames() - start)) }()
 			for {
-				m, err := v.Next(ctx)
+				data, err := v.NextRaw(ctx)
 				if err != nil {
 					if ctx.Err() == nil {
 						viewerErrs[i] = err
@@ -277,8 +301,28 @@ func run(o options) error {
 					}
 					return
 				}
-				if p, ok := m.Payload.(*benchproto.RunSamples); ok {
-					lat.received(p.Run, p.Batch)
+				// Only what is counted: decoding every sample with
+				// encoding/json would make the load generator, not the
+				// server, the bottleneck (BENCHMARKS.md).
+				var m struct {
+					Type    string `json:"type"`
+					Payload struct {
+						Run   json.RawMessage `json:"run"` // an object in run.started
+						Batch int             `json:"batch"`
+					} `json:"payload"`
+				}
+				var run string
+				err = json.Unmarshal(data, &m)
+				if err == nil && m.Type == benchproto.TypeSamples {
+					err = json.Unmarshal(m.Payload.Run, &run)
+				}
+				if err != nil {
+					viewerErrs[i] = fmt.Errorf("decode %.100s: %w", data, err)
+					return
+				}
+				messages.Add(1)
+				if m.Type == benchproto.TypeSamples {
+					lat.received(run, m.Payload.Batch)
 					viewerBatches[i].Add(1)
 				}
 			}
@@ -348,6 +392,7 @@ func run(o options) error {
 	elapsed := time.Since(start)
 	ticker.Stop()
 	rssNow, rssPeak := srv.rss()
+	cpuUsed := srv.cpu() - cpuBefore
 	heap := serverHeap(srv.url)
 
 	// Give the viewers the last fan-out, then stop them.
@@ -412,8 +457,11 @@ func run(o options) error {
 		len(lat.d), pct(0.50), pct(0.99), pct(1))
 	fmt.Printf("viewers: %d following %d snippet(s) each: %d received every batch of their snippets (%d deliveries due); dropped as too slow: %d\n",
 		o.viewers, o.follow, complete, deliveries, dropped.Load())
+	fmt.Printf("viewers read %d messages in %d WebSocket frames (coalesced frames: %v)\n", messages.Load(), frames.Load(), o.coalesce)
 	fmt.Printf("server memory: RSS %s before, %s at the end, peak %s (VmHWM; %s sampled while streaming); Go heap in use at the end %s\n",
 		mib(rssBefore), mib(rssNow), mib(rssPeak), mib(sampledRSS.Load()), mib(heap))
+	fmt.Printf("server CPU while streaming and draining: %.2f s, %.0f µs per stored batch with its fan-out\n",
+		cpuUsed.Seconds(), float64(cpuUsed.Microseconds())/float64(max(batches, 1)))
 	fmt.Printf("producers: %d reconnects, %d batches resent, %d duplicates\n", st.Reconnects, st.Resent, st.Duplicates)
 	if lost > 0 || stored != sent || len(waitErrs) > 0 {
 		return fmt.Errorf("SAMPLES LOST: %d runs incomplete, %d of %d stored; %v", lost, stored, sent, errors.Join(waitErrs...))

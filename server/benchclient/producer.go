@@ -72,8 +72,14 @@ type Config struct {
 	OnSend func(run string, batch int)
 	// OnAck, if set, is called (on the producer's goroutine) when a batch
 	// is acknowledged.
-	OnAck  func(run string, batch int, duplicate bool)
-	Logger *slog.Logger
+	OnAck func(run string, batch int, duplicate bool)
+	// Coalesce makes a Viewer ask for coalesced frames (hello's
+	// "coalesce"): the server then sends the messages queued for it
+	// together, as one frame holding a JSON array. Servers older than the
+	// field refuse it (they decode hello strictly), so it is off unless
+	// set. Producers ignore it.
+	Coalesce bool
+	Logger   *slog.Logger
 }
 
 func (c Config) withDefaults() Config {

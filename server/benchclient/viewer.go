@@ -2,6 +2,7 @@ package benchclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 type Viewer struct {
 	conn    *websocket.Conn
 	seq     int64
+	pending [][]byte // messages of the last frame not returned yet
+	frames  int
 	Welcome *benchproto.Welcome
 }
 
@@ -35,7 +38,7 @@ func DialViewer(ctx context.Context, cfg Config, snippetIDs ...string) (*Viewer,
 		return nil, err
 	}
 	v := &Viewer{conn: conn}
-	hello := &benchproto.Hello{Role: benchproto.Viewer, Client: cfg.Client}
+	hello := &benchproto.Hello{Role: benchproto.Viewer, Client: cfg.Client, Coalesce: cfg.Coalesce}
 	if len(snippetIDs) > 0 {
 		hello.Snippet = snippetIDs[0]
 	}
@@ -81,6 +84,45 @@ func (v *Viewer) call(ctx context.Context, typ string, payload any) (*benchproto
 // when ctx is done or the connection ends (a *websocket.CloseError says
 // why: 1013 when the server dropped this viewer for being too slow).
 func (v *Viewer) Next(ctx context.Context) (*benchproto.Message, error) {
+	for {
+		data, err := v.NextRaw(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m, err := benchproto.DecodeServer(data)
+		var pe *benchproto.ProtoError
+		if errors.As(err, &pe) && pe.Code == benchproto.CodeUnknownType {
+			continue // a newer server's message type
+		}
+		return m, err
+	}
+}
+
+// NextRaw is Next without decoding: the next message's JSON, one message
+// even when the server coalesced several into a frame. It is for load
+// generators that read a field or two of each message, for which decoding
+// every sample would cost more than the server's work.
+func (v *Viewer) NextRaw(ctx context.Context) ([]byte, error) {
+	for len(v.pending) == 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		frame, err := v.readFrame(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v.frames++
+		if v.pending, err = benchproto.SplitFrame(frame); err != nil {
+			return nil, err
+		}
+	}
+	data := v.pending[0]
+	v.pending[0] = nil
+	v.pending = v.pending[1:]
+	return data, nil
+}
+
+func (v *Viewer) readFrame(ctx context.Context) ([]byte, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(readWait)
@@ -88,8 +130,13 @@ func (v *Viewer) Next(ctx context.Context) (*benchproto.Message, error) {
 	v.conn.SetReadDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { v.conn.SetReadDeadline(time.Now()) })
 	defer stop()
-	return readMessage(v.conn)
+	_, data, err := v.conn.ReadMessage()
+	return data, err
 }
+
+// Frames is how many WebSocket frames the viewer has read, welcome and
+// acks included: with Config.Coalesce, fewer than the messages.
+func (v *Viewer) Frames() int { return v.frames }
 
 // Conn is the underlying connection, for tests that misbehave on purpose.
 func (v *Viewer) Conn() *websocket.Conn { return v.conn }

@@ -129,7 +129,7 @@ func unknownType(t string) *ProtoError {
 }
 
 func decodeHello(p *object) (*Hello, *ProtoError) {
-	if perr := p.only("role", "client", "snippet"); perr != nil {
+	if perr := p.only("role", "client", "snippet", "coalesce"); perr != nil {
 		return nil, perr
 	}
 	h := &Hello{}
@@ -154,6 +154,9 @@ func decodeHello(p *object) (*Hello, *ProtoError) {
 		if h.Snippet, perr = snippetID(p, "snippet"); perr != nil {
 			return nil, perr
 		}
+	}
+	if h.Coalesce, perr = p.boolean("coalesce", false); perr != nil {
+		return nil, perr
 	}
 	return h, nil
 }

@@ -34,6 +34,8 @@ func TestDecodeGood(t *testing.T) {
 			Payload: &Hello{Role: Producer, Client: "pyplay-web/1.0 (Chromium 156)"}}},
 		{"hello-viewer.json", &Message{V: 1, Type: TypeHello, Seq: 1,
 			Payload: &Hello{Role: Viewer, Client: "pyplay-dashboard/1.0", Snippet: snip}}},
+		{"hello-coalesce.json", &Message{V: 1, Type: TypeHello, Seq: 1,
+			Payload: &Hello{Role: Viewer, Client: "pyplay-dashboard/1.1", Snippet: snip, Coalesce: true}}},
 		{"run-start.json", &Message{V: 1, Type: TypeRunStart, Seq: 2, Payload: &RunStart{Run: RunInfo{
 			ID: run, Snippet: snip, Runtime: "pyodide", RuntimeVersion: "0.28.0",
 			// Compacted, and "<" kept as is.
@@ -154,7 +156,8 @@ func TestDecodeBad(t *testing.T) {
 		{"hello producer snippet", msg("hello", `{"role":"producer","client":"x","snippet":"`+snip+`"}`), CodeBadField, 7, "for viewers"},
 		{"hello bad snippet", msg("hello", `{"role":"viewer","client":"x","snippet":"short"}`), CodeBadField, 7, "not a snippet ID"},
 		{"hello snippet ends in dash", msg("hello", `{"role":"viewer","client":"x","snippet":"abcDEF1234-"}`), CodeBadField, 7, "not a snippet ID"},
-		{"hello unknown field", msg("hello", `{"role":"viewer","client":"x","token":"y"}`), CodeBadField, 7, "unknown field payload.token (allowed: role, client, snippet)"},
+		{"hello unknown field", msg("hello", `{"role":"viewer","client":"x","token":"y"}`), CodeBadField, 7, "unknown field payload.token (allowed: role, client, snippet, coalesce)"},
+		{"hello coalesce string", msg("hello", `{"role":"viewer","client":"x","coalesce":"yes"}`), CodeBadField, 7, "payload.coalesce must be true or false"},
 
 		// run.start
 		{"run.start no run", msg("run.start", `{}`), CodeBadField, 7, "payload.run is missing"},

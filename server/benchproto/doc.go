@@ -2,9 +2,12 @@
 // benchmark producers (browser tabs, `pyplay bench-native`), dashboard
 // viewers and the server, specified in docs/protocol.md.
 //
-// Every WebSocket text frame holds one JSON envelope
+// Every message is one JSON envelope in a WebSocket text frame of its own
 //
 //	{"v":1,"type":"samples","seq":7,"payload":{...}}
+//
+// except that a client whose hello asked to coalesce may get several
+// server messages in one frame, as a JSON array (SplitFrame).
 //
 // The package owns the wire format and nothing else: it decodes and
 // strictly validates what clients send (Decode), tracks what a connection

@@ -105,3 +105,40 @@ func DecodeServer(data []byte) (*Message, error) {
 	}
 	return &Message{V: env.V, Type: env.Type, Seq: env.Seq, Payload: p}, nil
 }
+
+// SplitFrame returns the messages of one frame from the server, for
+// DecodeServer: the frame itself when it holds one message (a JSON
+// object), or the elements of the JSON array of messages that the server
+// sends to clients that asked for coalesced frames (Hello.Coalesce). The
+// messages share data's memory. It checks the array's punctuation only;
+// DecodeServer checks each message.
+func SplitFrame(data []byte) ([][]byte, error) {
+	sc := scanner{b: data}
+	sc.space()
+	if sc.peek() != '[' {
+		return [][]byte{data}, nil
+	}
+	sc.i++
+	var msgs [][]byte
+	for {
+		sc.space()
+		if sc.peek() != '{' {
+			return nil, errorf(CodeBadJSON, "server frame: element %d of the array is not a JSON object", len(msgs))
+		}
+		msgs = append(msgs, sc.value())
+		sc.space()
+		switch sc.peek() {
+		case ',':
+			sc.i++
+			continue
+		case ']':
+			sc.i++
+			sc.space()
+			if sc.i != len(data) {
+				return nil, errorf(CodeBadJSON, "server frame: data after the array of messages")
+			}
+			return msgs, nil
+		}
+		return nil, errorf(CodeBadJSON, "server frame: the array of messages is not closed")
+	}
+}

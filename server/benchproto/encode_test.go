@@ -1,6 +1,7 @@
 package benchproto
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -76,5 +77,43 @@ func TestDecodeServerTolerant(t *testing.T) {
 func TestTopic(t *testing.T) {
 	if Topic(snip) != "snippet:"+snip {
 		t.Error(Topic(snip))
+	}
+}
+
+func TestSplitFrame(t *testing.T) {
+	a, b := `{"v":1,"type":"ack","payload":{"ack":1}}`, `{"v":1,"type":"error","payload":{"code":"x","message":"a]b,\"}{"}}`
+	tests := []struct {
+		name, frame string
+		want        []string // nil: an error
+	}{
+		{"one message", a, []string{a}},
+		{"array of one", "[" + a + "]", []string{a}},
+		{"array", "[" + a + "," + b + "," + a + "]", []string{a, b, a}},
+		{"spaces", " [ " + a + " ,\n" + b + " ] ", []string{a, b}},
+		{"empty array", "[]", nil},
+		{"not objects", `[1,2]`, nil},
+		{"unclosed", "[" + a + "," + b, nil},
+		{"no comma", "[" + a + b + "]", nil},
+		{"trailing data", "[" + a + "]x", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SplitFrame([]byte(tt.frame))
+			if tt.want == nil {
+				var pe *ProtoError
+				if !errors.As(err, &pe) || pe.Code != CodeBadJSON {
+					t.Fatalf("SplitFrame(%s) = %q, %v; want a bad_json error", tt.frame, got, err)
+				}
+				return
+			}
+			if err != nil || len(got) != len(tt.want) {
+				t.Fatalf("SplitFrame(%s) = %q, %v; want %q", tt.frame, got, err, tt.want)
+			}
+			for i := range got {
+				if string(got[i]) != tt.want[i] {
+					t.Errorf("message %d: %s, want %s", i, got[i], tt.want[i])
+				}
+			}
+		})
 	}
 }

@@ -1,10 +1,13 @@
 package benchproto
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -47,6 +50,37 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(m, again) {
 			t.Fatalf("round trip changed the message:\n%#v\n%#v", m.Payload, again.Payload)
+		}
+	})
+}
+
+// FuzzSplitFrame checks that SplitFrame never panics on what a server (or
+// something pretending to be one) sends, and that an array of valid
+// messages, however spaced, splits back into those messages.
+func FuzzSplitFrame(f *testing.F) {
+	f.Add([]byte(`{"v":1,"type":"ack","payload":{"ack":1}}`), 2, " ")
+	f.Add([]byte(`{"v":1,"type":"error","payload":{"message":"]\"["}}`), 3, "\n")
+	f.Fuzz(func(t *testing.T, msg []byte, n int, space string) {
+		SplitFrame(msg) // must not panic
+		if !json.Valid(msg) || len(msg) == 0 || msg[0] != '{' || strings.Trim(space, " \t\r\n") != "" || n < 1 || n > 20 {
+			return
+		}
+		frame := []byte("[" + space)
+		for i := range n {
+			if i > 0 {
+				frame = append(frame, space+","+space...)
+			}
+			frame = append(frame, msg...)
+		}
+		frame = append(frame, space+"]"...)
+		got, err := SplitFrame(frame)
+		if err != nil || len(got) != n {
+			t.Fatalf("SplitFrame(%s) = %d messages, %v; want %d", frame, len(got), err, n)
+		}
+		for _, m := range got {
+			if !bytes.Equal(m, msg) {
+				t.Fatalf("got %s, want %s", m, msg)
+			}
 		}
 	})
 }

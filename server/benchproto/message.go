@@ -66,6 +66,10 @@ type Hello struct {
 	// Snippet, for viewers only, subscribes at once to that snippet's
 	// runs: the common case of a dashboard needs no separate subscribe.
 	Snippet string `json:"snippet,omitempty"`
+	// Coalesce says the client reads frames that hold a JSON array of
+	// messages (SplitFrame), so the server may send everything queued for
+	// the connection in one frame. Without it every frame is one message.
+	Coalesce bool `json:"coalesce,omitempty"`
 }
 
 // RunInfo describes a run as its producer starts it: snippets.Run without

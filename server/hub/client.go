@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -29,10 +30,18 @@ const (
 	// benchproto should pass its Limits.MaxMessageBytes instead.
 	MaxMessageSize = 64 << 10
 	// SendBuffer is the default number of messages queued for one
-	// connection before it counts as too slow and is dropped. A dashboard
-	// receives a few messages per running benchmark per second, so 256 is
-	// a minute of stalls, not a normal backlog.
+	// connection before it counts as too slow and is dropped. Each wake-up
+	// of the write pump takes everything queued (in one frame, when the
+	// connection coalesces), so the buffer only has to hold what arrives
+	// while one write is under way: a dashboard following one busy snippet
+	// gets a few hundred messages a second, in bursts when the store
+	// commits many producers' batches together.
 	SendBuffer = 256
+	// FrameBytes bounds a coalesced frame: once the messages gathered for
+	// one frame reach it, the rest wait for the next frame. A viewer that
+	// falls behind thus catches up in frames of a few hundred messages,
+	// not in one frame of its whole backlog.
+	FrameBytes = 256 << 10
 )
 
 // Options tunes a Client; a zero field means the default constant of the
@@ -43,6 +52,7 @@ type Options struct {
 	PingPeriod     time.Duration
 	MaxMessageSize int64
 	SendBuffer     int
+	FrameBytes     int
 }
 
 func (o Options) withDefaults() Options {
@@ -61,6 +71,9 @@ func (o Options) withDefaults() Options {
 	if o.SendBuffer <= 0 {
 		o.SendBuffer = SendBuffer
 	}
+	if o.FrameBytes <= 0 {
+		o.FrameBytes = FrameBytes
+	}
 	return o
 }
 
@@ -68,17 +81,21 @@ func (o Options) withDefaults() Options {
 // hands each incoming text message to a handler, and a write pump that is
 // the connection's only writer, sending what the hub queues plus pings.
 //
-// Each queued message goes out as its own WebSocket frame, never merged
-// into a JSON array: clients then need one JSON.parse per message event
-// and nothing else. What the write pump does coalesce is the work: when it
-// wakes up it writes everything already queued under one write deadline
-// before going back to select, so a burst costs one wake-up, not one per
-// message.
+// When the write pump wakes up it writes everything already queued under
+// one write deadline before going back to select. By default each message
+// is a WebSocket frame of its own. After Coalesce, the messages queued
+// together go out as one frame holding a JSON array of them (a lone message
+// still goes out as itself): one frame header, one write system call and,
+// in a browser, one message event and one JSON.parse for a burst, instead
+// of one per message. A dashboard following busy benchmarks receives
+// bursts of hundreds of messages whenever the store commits a group of
+// batches; coalesced, one that fell behind catches up in a few frames.
 type Client struct {
-	hub  *Hub
-	conn *websocket.Conn
-	sub  *Subscriber
-	opts Options
+	hub      *Hub
+	conn     *websocket.Conn
+	sub      *Subscriber
+	opts     Options
+	coalesce atomic.Bool
 
 	closeReq chan closeFrame // capacity 1: the first request wins
 
@@ -149,6 +166,13 @@ func (c *Client) setCause(err error) {
 // delivered in the order they are queued.
 func (c *Client) Send(msg []byte) { c.hub.Send(c.sub, msg) }
 
+// Coalesce makes the write pump send the messages queued together as one
+// frame holding a JSON array of them, from the next frame on. Call it only
+// when the peer has said it reads such frames, and only on a connection
+// whose every message is one JSON value. Safe from any goroutine; messages
+// queued after Coalesce returns are sent the new way.
+func (c *Client) Coalesce() { c.coalesce.Store(true) }
+
 // Subscribe makes this connection receive what is published to topic.
 func (c *Client) Subscribe(topic string) { c.hub.Subscribe(topic, c.sub) }
 
@@ -198,16 +222,19 @@ func (c *Client) writePump(ctx context.Context) {
 	// ends first (timeout, drop, shutdown).
 	defer c.conn.Close()
 	msgs := c.sub.Messages()
+	var frame [][]byte // reused: the messages of one frame
 	for {
 		select {
 		case msg, ok := <-msgs:
 			c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
 			for ok {
-				if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				frame, ok = c.gather(append(frame[:0], msg), msgs)
+				if err := c.writeFrame(frame); err != nil {
 					c.setCause(fmt.Errorf("hub: write: %w", err))
 					return
 				}
-				if len(msgs) == 0 {
+				clear(frame) // do not keep sent messages alive
+				if !ok || len(msgs) == 0 {
 					break
 				}
 				msg, ok = <-msgs
@@ -240,6 +267,44 @@ func (c *Client) writePump(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// gather adds to frame, which holds the first message, the messages queued
+// behind it, up to FrameBytes, when the connection coalesces. It reports
+// false when the channel was closed (the frame is still to be sent).
+func (c *Client) gather(frame [][]byte, msgs <-chan []byte) ([][]byte, bool) {
+	if !c.coalesce.Load() {
+		return frame, true
+	}
+	size := len(frame[0])
+	for size < c.opts.FrameBytes && len(msgs) > 0 {
+		msg, ok := <-msgs
+		if !ok {
+			return frame, false
+		}
+		frame = append(frame, msg)
+		size += len(msg) + 1
+	}
+	return frame, true
+}
+
+// writeFrame writes one message as itself, several as a JSON array.
+func (c *Client) writeFrame(msgs [][]byte) error {
+	if len(msgs) == 1 {
+		return c.conn.WriteMessage(websocket.TextMessage, msgs[0])
+	}
+	w, err := c.conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	sep := []byte{'['}
+	for _, m := range msgs {
+		w.Write(sep) // errors come back from Close
+		w.Write(m)
+		sep[0] = ','
+	}
+	w.Write([]byte{']'})
+	return w.Close()
 }
 
 // writeClose sends a close frame, ignoring errors: the connection is

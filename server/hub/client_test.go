@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -314,4 +315,66 @@ func TestClientCloseAndBinary(t *testing.T) {
 		t.Errorf("binary frame: close code %d, want 1003", code)
 	}
 	s.result(t, 5*time.Second)
+}
+
+// TestClientCoalesce queues messages before the write pump starts, so
+// that they are all waiting when it first wakes up, and checks how they go
+// out: one frame each by default; after Coalesce, JSON arrays of at most
+// FrameBytes (plus the message that crosses it), a lone message as itself.
+func TestClientCoalesce(t *testing.T) {
+	msgs := make([]string, 10)
+	for i := range msgs {
+		msgs[i] = fmt.Sprintf(`{"n":%d}`, i) // 7 bytes each
+	}
+	tests := []struct {
+		name       string
+		coalesce   bool
+		frameBytes int
+		want       []string
+	}{
+		{"single frames", false, 0, msgs},
+		{"one array", true, 0, []string{"[" + strings.Join(msgs, ",") + "]"}},
+		{"bounded arrays", true, 20, []string{ // 7, +8, +8 = 23 ≥ 20: three per frame
+			"[" + strings.Join(msgs[0:3], ",") + "]",
+			"[" + strings.Join(msgs[3:6], ",") + "]",
+			"[" + strings.Join(msgs[6:9], ",") + "]",
+			msgs[9],
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			noLeaks(t)
+			h, _ := startHub(t)
+			up := websocket.Upgrader{}
+			served := make(chan error, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				conn, err := up.Upgrade(w, r, nil)
+				if err != nil {
+					t.Errorf("upgrade: %v", err)
+					return
+				}
+				c := NewClient(h, conn, Options{FrameBytes: tt.frameBytes})
+				if tt.coalesce {
+					c.Coalesce()
+				}
+				c.Subscribe("t") // registers the subscriber: it can queue before Serve
+				for _, m := range msgs {
+					h.Publish("t", []byte(m))
+				}
+				h.Stats() // barrier: every message is queued
+				served <- c.Serve(context.Background(), func([]byte) {})
+			}))
+			defer srv.Close()
+			conn := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+			for i, want := range tt.want {
+				if got := read(t, conn); got != want {
+					t.Fatalf("frame %d: %s, want %s", i, got, want)
+				}
+			}
+			conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			if err := <-served; err != nil {
+				t.Errorf("Serve = %v", err)
+			}
+		})
+	}
 }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestWSFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		origins []string
+		rate    int
+		err     string // part of the error; "" for none
+	}{
+		{name: "defaults", rate: 10},
+		{name: "flags", args: []string{"-ws-rate", "2", "-ws-origins", "https://a.example, http://b.example:8080/"},
+			origins: []string{"https://a.example", "http://b.example:8080"}, rate: 2},
+		{name: "env", env: map[string]string{"PYPLAY_WS_RATE": "3"}, rate: 3},
+		{name: "flag beats env", args: []string{"-ws-rate", "4"}, env: map[string]string{"PYPLAY_WS_RATE": "3"}, rate: 4},
+		{name: "zero rate", args: []string{"-ws-rate", "0"}, err: "at least 1 message per second"},
+		{name: "bad env", env: map[string]string{"PYPLAY_WS_RATE": "fast"}, err: `PYPLAY_WS_RATE="fast"`},
+		{name: "bad origin", args: []string{"-ws-origins", "example.com"}, err: "is not an origin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PYPLAY_WS_RATE", "")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var f wsFlags
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			err := f.register(fs)
+			if err == nil {
+				err = fs.Parse(tt.args)
+			}
+			var cfg any
+			if err == nil {
+				c, cerr := f.config()
+				cfg, err = c, cerr
+				if err == nil && (!reflect.DeepEqual(c.Origins, tt.origins) || c.Limits.MaxBatchesPerSecond != tt.rate) {
+					t.Errorf("config: origins %q rate %d; want %q, %d", c.Origins, c.Limits.MaxBatchesPerSecond, tt.origins, tt.rate)
+				}
+			}
+			if tt.err == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("got %v (config %+v), want an error containing %q", err, cfg, tt.err)
+			}
+		})
+	}
+}
