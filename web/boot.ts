@@ -39,10 +39,11 @@ declare global {
   }
 }
 
-// This module is its own small bundle, loaded before the main one, so the
-// worker starts before the browser evaluates the editor's half a megabyte;
-// main.ts imports it too (for a page without the boot bundle), and
-// whichever runs first starts the worker.
+// This module is its own small bundle, loaded before the page's main one,
+// so the worker starts before the browser evaluates the page's script (the
+// CodeMirror bundle comes later still, see codebox.ts); main.ts imports it
+// too (for a page without the boot bundle), and whichever runs first starts
+// the worker.
 if (window.__pyplayBoot === undefined) window.__pyplayBoot = boot();
 
 /** The worker started at page load, for the Runner to adopt. */
