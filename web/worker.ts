@@ -393,47 +393,8 @@ function streamWriter(stream: Stream) {
   };
 }
 
-/**
- * Starts compiling pyodide.asm.wasm at once and makes Pyodide instantiate
- * that module instead of fetching and compiling its own copy. loadPyodide
- * asks for the module only after its scripts are loaded and the snapshot is
- * read; this way compiling (or, on a return visit, reading the browser's
- * cached compilation) overlaps with both. Pyodide takes no compiled module
- * as an option, so, in this worker only, its fetch of that URL gets a
- * stand-in response, and WebAssembly.instantiateStreaming, given the
- * stand-in, instantiates the compiled module (or, should compiling have
- * failed, fetches and compiles for real, reporting the error as before).
- */
-function precompileWasm(url: string): void {
-  const href = new URL(url, location.href).href;
-  const compiled = WebAssembly.compileStreaming(fetch(href));
-  compiled.catch(() => {}); // the fallback below reports it
-  const standIns = new WeakSet<Response>();
-  const fetchNext = globalThis.fetch;
-  globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const target = typeof input === "string" || input instanceof URL ? String(input) : input.url;
-    if (new URL(target, location.href).href !== href) return fetchNext(input, init);
-    const standIn = new Response(null);
-    standIns.add(standIn);
-    return Promise.resolve(standIn);
-  };
-  const instantiateNext = WebAssembly.instantiateStreaming.bind(WebAssembly);
-  WebAssembly.instantiateStreaming = async (source, imports) => {
-    const res = await source;
-    if (!standIns.has(res)) return instantiateNext(res, imports);
-    let module: WebAssembly.Module;
-    try {
-      module = await compiled;
-    } catch {
-      return instantiateNext(fetchNext(href), imports);
-    }
-    return { module, instance: await WebAssembly.instantiate(module, imports) };
-  };
-}
-
 async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: SnapshotMode): Promise<Runtime> {
   const downloads = trackDownloads(info, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
-  precompileWasm(info.base + "pyodide.asm.wasm");
   const modPromise = import(/* @vite-ignore */ info.base + "pyodide.mjs") as Promise<{
     loadPyodide(opts: object): Promise<PyodideAPI>;
   }>;
