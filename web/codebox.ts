@@ -4,14 +4,16 @@
 // CodeMirror is most of the page's JavaScript (about 450 KB). Evaluating it
 // while the runtime worker starts costs the worker a share of this machine's
 // cores and delays its start (a new worker needs the page's main thread), so
-// the editor bundle is loaded only once the runtime is ready, or when the
-// visitor reaches for the editor, or after UPGRADE_AT_MS at the latest. Until
-// then the textarea is the editor: it holds the code, takes typing, and Run,
-// Ctrl+Enter and Share work on what it holds.
+// the editor bundle is loaded only once the runtime is ready (or, on a slow
+// start, UPGRADE_AT_MS after navigation), but never while a run pressed
+// during start-up waits for its output; and at once when the visitor
+// reaches for the editor. Until then the textarea is the editor: it holds
+// the code, takes typing, and Run, Ctrl+Enter and Share work on what it
+// holds. (main.ts decides when; this module does the swap.)
 
 import type { Editor, EditorOptions } from "./editor";
 
-/** Milliseconds after navigation by which the editor is upgraded whatever the runtime does. */
+/** Milliseconds after navigation after which the editor is upgraded even if the runtime is still starting. */
 export const UPGRADE_AT_MS = 1000;
 
 type EditorModule = typeof import("./editor");
@@ -41,10 +43,9 @@ export class CodeBox {
         opts.onChange(textarea.value);
       }
     });
-    // Whoever reaches for the editor gets CodeMirror at once.
+    // Whoever reaches for the editor gets CodeMirror at once; otherwise
+    // the page calls upgrade() when the runtime leaves it the time.
     for (const ev of ["pointerdown", "focus"]) textarea.addEventListener(ev, () => void this.upgrade(), { once: true });
-    const wait = UPGRADE_AT_MS - performance.now();
-    window.setTimeout(() => void this.upgrade(), Math.max(0, wait));
   }
 
   get isCodeMirror(): boolean {

@@ -3,7 +3,7 @@
 
 import { bootSlot, FAST_START_KEY, fastStartEnabled } from "./boot"; // first: starts the worker at once
 import "./style.css";
-import { CodeBox } from "./codebox";
+import { CodeBox, UPGRADE_AT_MS } from "./codebox";
 import { Output } from "./output";
 import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
 import { Runner, type ReadyInfo } from "./runner";
@@ -147,6 +147,7 @@ class Page {
     this.bind();
     this.checkIsolation();
     this.startRuntime();
+    window.setTimeout(() => this.upgradeEditorWhenIdle(), Math.max(0, UPGRADE_AT_MS - performance.now()));
   }
 
   private bind(): void {
@@ -247,8 +248,10 @@ class Page {
   }
 
   /**
-   * Loads CodeMirror once the runtime has started and the main thread is
-   * idle; a run queued during start-up goes first (onDone comes back here).
+   * Loads CodeMirror when the main thread is idle, unless a program is
+   * running or waiting for the runtime: its output goes first (onDone comes
+   * back here). Called on ready, after runs and UPGRADE_AT_MS after
+   * navigation (codebox.ts).
    */
   private upgradeEditorWhenIdle(): void {
     if (this.editor.isCodeMirror || this.runner.isRunning || this.runner.hasQueuedRun) return;
