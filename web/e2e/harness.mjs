@@ -10,10 +10,10 @@ import { chromium } from "playwright-core";
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const BINARY = process.env.PYPLAY_BIN ?? join(ROOT, "bin", "pyplay");
 
-/** Starts `pyplay serve` on 127.0.0.1:0 and resolves once it listens. */
-export async function startServer(args = [], env = {}) {
+/** Starts `pyplay serve` (this tree's binary unless told) on 127.0.0.1:0 and resolves once it listens. */
+export async function startServer(args = [], env = {}, binary = BINARY) {
   const dir = mkdtempSync(join(tmpdir(), "pyplay-e2e-"));
-  const proc = spawn(BINARY, ["serve", "-addr", "127.0.0.1:0", "-db", `sqlite:${join(dir, "db.sqlite")}`, ...args], {
+  const proc = spawn(binary, ["serve", "-addr", "127.0.0.1:0", "-db", `sqlite:${join(dir, "db.sqlite")}`, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,0 +1,76 @@
+// Side-by-side start-up comparison of two (or more) pyplay binaries: the
+// return-visit time from navigation to the first output of a one-line
+// program, each binary on its own server, binaries alternated round by
+// round so they see the same machine. Used to decide whether a start-up
+// change pays (BENCHMARKS.md). Loopback only; bounded by N and R.
+//
+//   BINS=/tmp/pyplay-before,bin/pyplay N=6 R=2 node web/e2e/startup-ab.bench.mjs
+import { launchBrowser, startServer } from "./harness.mjs";
+
+const bins = (process.env.BINS ?? "").split(",").filter(Boolean);
+if (bins.length < 2) throw new Error("set BINS to two or more comma-separated pyplay binaries");
+const N = Number(process.env.N ?? 5); // rounds
+const R = Number(process.env.R ?? 2); // return visits per round and binary
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function firstOutput(context, url) {
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: "commit" });
+  await page.waitForFunction(() => window.pyplay, null, { polling: 5, timeout: 60000 });
+  await page.evaluate(() => {
+    window.pyplay.editor.code = "print('hello')\n";
+    window.pyplay.run(); // queued until the runtime is ready
+  });
+  const t = await page.waitForFunction(() => window.pyplay.marks.firstOutput, null, { polling: 10, timeout: 60000 });
+  const path = await page.getByRole("status").getAttribute("data-path");
+  return { page, ms: await t.jsonValue(), path };
+}
+
+async function snapshotSaved(page) {
+  for (let i = 0; i < 300; i++) {
+    const saved = await page.evaluate(async () => {
+      const keys = await (await caches.open("pyplay-snapshots")).keys();
+      return keys.some((r) => r.url.endsWith("/" + window.pyplay.cfg.build));
+    });
+    if (saved) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error("no snapshot saved within 30 s");
+}
+
+const servers = [];
+for (const bin of bins) servers.push(await startServer([], {}, bin));
+const browser = await launchBrowser();
+const results = bins.map(() => []);
+try {
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < bins.length; j++) {
+      const context = await browser.newContext();
+      const url = servers[j].url + "/";
+      const cold = await firstOutput(context, url);
+      await snapshotSaved(cold.page);
+      await cold.page.close();
+      for (let r = 0; r < R; r++) {
+        const warm = await firstOutput(context, url);
+        if (warm.path !== "snapshot") console.error(`${bins[j]}: return visit used path ${warm.path}`);
+        results[j].push(Math.round(warm.ms));
+        await warm.page.close();
+      }
+      await context.close();
+    }
+    console.error(`round ${i + 1}/${N} done`);
+  }
+} finally {
+  await browser.close();
+  for (const s of servers) {
+    await s.stop();
+    s.cleanup();
+  }
+}
+for (let j = 0; j < bins.length; j++) {
+  console.log(`${bins[j]}: median ${median(results[j])} ms, ratio to ${bins[0]} ${(median(results[j]) / median(results[0])).toFixed(2)}; samples ${JSON.stringify(results[j])}`);
+}
