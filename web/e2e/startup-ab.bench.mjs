@@ -6,42 +6,12 @@
 //
 //   BINS=/tmp/pyplay-before,bin/pyplay N=6 R=2 node web/e2e/startup-ab.bench.mjs
 import { launchBrowser, startServer } from "./harness.mjs";
+import { median, pyplayFirstOutput as firstOutput, snapshotSaved } from "./startup.mjs";
 
 const bins = (process.env.BINS ?? "").split(",").filter(Boolean);
 if (bins.length < 2) throw new Error("set BINS to two or more comma-separated pyplay binaries");
 const N = Number(process.env.N ?? 5); // rounds
 const R = Number(process.env.R ?? 2); // return visits per round and binary
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-async function firstOutput(context, url) {
-  const page = await context.newPage();
-  await page.goto(url, { waitUntil: "commit" });
-  await page.waitForFunction(() => window.pyplay, null, { polling: 5, timeout: 60000 });
-  await page.evaluate(() => {
-    window.pyplay.editor.code = "print('hello')\n";
-    window.pyplay.run(); // queued until the runtime is ready
-  });
-  const t = await page.waitForFunction(() => window.pyplay.marks.firstOutput, null, { polling: 10, timeout: 60000 });
-  const path = await page.getByRole("status").getAttribute("data-path");
-  return { page, ms: await t.jsonValue(), path };
-}
-
-async function snapshotSaved(page) {
-  for (let i = 0; i < 300; i++) {
-    const saved = await page.evaluate(async () => {
-      const keys = await (await caches.open("pyplay-snapshots")).keys();
-      return keys.some((r) => r.url.endsWith("/" + window.pyplay.cfg.build));
-    });
-    if (saved) return;
-    await page.waitForTimeout(100);
-  }
-  throw new Error("no snapshot saved within 30 s");
-}
-
 const servers = [];
 for (const bin of bins) servers.push(await startServer([], {}, bin));
 const browser = await launchBrowser();

@@ -6,48 +6,15 @@
 // Prints medians over ROUNDS runs and the ratio to the baseline, as
 // Markdown. Loopback only; bounded by ROUNDS.
 import { launchBrowser, startServer } from "./harness.mjs";
+import { median, pyplayFirstOutput, snapshotSaved } from "./startup.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const RETURNS = Number(process.env.RETURNS ?? 2); // return visits per round (each a new page in the same profile)
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-async function pyplayFirstOutput(context, url) {
-  const page = await context.newPage();
-  await page.goto(url, { waitUntil: "commit" });
-  await page.waitForFunction(() => window.pyplay, null, { polling: 5, timeout: 60000 });
-  await page.evaluate(() => {
-    window.pyplay.editor.code = "print('hello')\n";
-    window.pyplay.run(); // queued until the runtime is ready
-  });
-  const t = await page.waitForFunction(() => window.pyplay.marks.firstOutput, null, { polling: 10, timeout: 60000 });
-  const ms = await t.jsonValue();
-  const path = await page.getByRole("status").getAttribute("data-path");
-  return { page, ms, path };
-}
-
 async function baselineFirstOutput(context, url) {
   const page = await context.newPage();
   await page.goto(url, { waitUntil: "commit" });
   const t = await page.waitForFunction(() => window.baseline?.firstOutput, null, { polling: 10, timeout: 60000 });
   return { page, ms: await t.jsonValue() };
-}
-
-/** Waits (30 s at most) until the page's build has a snapshot in Cache Storage. */
-async function snapshotSaved(page) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < 30000) {
-    const saved = await page.evaluate(async () => {
-      const keys = await (await caches.open("pyplay-snapshots")).keys();
-      return keys.some((r) => r.url.endsWith("/" + window.pyplay.cfg.build));
-    });
-    if (saved) return Date.now() - t0;
-    await page.waitForTimeout(100);
-  }
-  throw new Error("no snapshot saved within 30 s");
 }
 
 async function stopLatency(page) {
