@@ -124,6 +124,11 @@ interface Lane {
   settle: ((status: RunStatus | "fatal") => void) | null;
 }
 
+/** A lane's bookkeeping before it starts: a new run, nothing measured. */
+function unstarted(): Pick<Lane, "runID" | "state" | "announced" | "warmup" | "measured" | "spentMs" | "settle"> {
+  return { runID: newRunID(), state: "waiting", announced: false, warmup: 0, measured: [], spentMs: 0, settle: null };
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...kids);
@@ -488,13 +493,7 @@ export class BenchPanel {
       choice,
       runtime,
       begin: () => (lane.runner as Runner).start(runtime),
-      runID: newRunID(),
-      state: "waiting",
-      announced: false,
-      warmup: 0,
-      measured: [],
-      spentMs: 0,
-      settle: null,
+      ...unstarted(),
       runner: null as unknown as Runner,
     };
     lane.runner = new Runner(this.opts.worker, this.opts.runtimes, this.opts.build, runtime, {
@@ -530,13 +529,7 @@ export class BenchPanel {
       runtime: "pyscript",
       interpreter,
       begin: () => (lane.runner as PyScriptBenchRunner).start(),
-      runID: newRunID(),
-      state: "waiting",
-      announced: false,
-      warmup: 0,
-      measured: [],
-      spentMs: 0,
-      settle: null,
+      ...unstarted(),
       runner: null as unknown as LaneRunner,
     };
     lane.runner = new PyScriptBenchRunner(
