@@ -32,20 +32,25 @@ export class CodeBox {
   ) {
     this.upgraded = new Promise((r) => (this.settle = r));
     textarea.addEventListener("input", () => opts.onChange(textarea.value));
+    // Tab indents, as in CodeMirror; Escape then Tab leaves the box, so a
+    // keyboard user is never trapped in it (CodeMirror's rule too).
+    let tabIndents = true;
     textarea.addEventListener("keydown", (e) => {
       // Ctrl+Enter is the page's own shortcut; Shift+Enter runs as in CodeMirror.
       if (e.key === "Enter" && e.shiftKey && !e.ctrlKey && !e.metaKey) {
         e.preventDefault();
         opts.onRun();
-      } else if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      } else if (e.key === "Tab" && tabIndents && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
         e.preventDefault();
         textarea.setRangeText("    ", textarea.selectionStart, textarea.selectionEnd, "end");
         opts.onChange(textarea.value);
       }
+      tabIndents = e.key !== "Escape";
     });
-    // Whoever reaches for the editor gets CodeMirror at once; otherwise
-    // the page calls upgrade() when the runtime leaves it the time.
-    for (const ev of ["pointerdown", "focus"]) textarea.addEventListener(ev, () => void this.upgrade(), { once: true });
+    // Whoever reaches for the editor (a click or a key, not the page's own
+    // focus() calls) gets CodeMirror at once; otherwise the page calls
+    // upgrade() when the runtime leaves it the time.
+    for (const ev of ["pointerdown", "keydown"]) textarea.addEventListener(ev, () => void this.upgrade(), { once: true });
   }
 
   get isCodeMirror(): boolean {

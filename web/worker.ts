@@ -137,6 +137,8 @@ interface Runtime {
   path: StartPath;
   note?: string;
   run(code: string): RunStatus;
+  /** Lets Stop raise KeyboardInterrupt (Pyodide; MicroPython's worker is replaced instead). */
+  setInterrupt?(buf: Int32Array): void;
   runPython(code: string): unknown; // for the benchmark harness
   global(name: string): unknown;
 }
@@ -411,9 +413,8 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
       const snap = await findSnapshot(cache, key);
       if (snap) {
         py = await (await modPromise).loadPyodide({ ...base, _loadSnapshot: snap.bytes });
-        // A broken restore fails here, not in the user's run; a snapshot
-        // without the driver (none of this build's make one) gets it below.
-        py.runPython("1 + 1");
+        // A broken restore fails here, not in the user's run.
+        if (py.runPython("'_pyplay_run' in globals()") !== true) throw new Error("the snapshot holds no pyplay driver");
         path = "snapshot";
       }
     } catch (err) {
@@ -445,11 +446,8 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   py.setStderr({ write: streamWriter("stderr"), isatty: false });
   py.setStdin({ stdin: () => io.readline(""), isatty: false });
   py.registerJsModule("pyplay_io", io);
-  if (!py.globals.get("_pyplay_run")) py.runPython(PYODIDE_DRIVER);
   const runFn = py.globals.get("_pyplay_run") as (code: string) => string;
   const pythonVersion = String(py.globals.get("_PYPLAY_VERSION"));
-  await buffers;
-  if (interrupt) py.setInterruptBuffer(interrupt);
   return {
     version: py.version,
     pythonVersion,
@@ -458,6 +456,7 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
     // The page clears the interrupt buffer before it posts a run; clearing
     // it here too would lose a Stop pressed before this worker got to it.
     run: (code: string) => runFn(code) as RunStatus,
+    setInterrupt: (buf: Int32Array) => py!.setInterruptBuffer(buf),
     runPython: (code: string) => py!.runPython(code),
     global: (name: string) => py!.globals.get(name),
   };
@@ -514,6 +513,7 @@ async function start(cfg: StartConfig): Promise<void> {
         ? await loadMicroPythonRuntime(cfg.info)
         : await loadPyodideRuntime(cfg.info, cfg.build, cfg.snapshot);
     await buffers; // input() and Stop need them before anything runs
+    if (interrupt) runtime.setInterrupt?.(interrupt);
     const downloadEnd = Math.max(
       0,
       ...performance

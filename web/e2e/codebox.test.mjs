@@ -75,9 +75,19 @@ test("when the editor bundle cannot be loaded, the textarea stays and everything
   assert.equal(await page.evaluate(() => window.pyplay.editor.upgraded), false); // settles after the failed load
   assert.equal(await isCodeMirror(page), false);
   assert.ok(warnings.some((w) => /code editor could not be loaded/.test(w)), warnings.join("\n"));
-  await page.getByRole("textbox", { name: "Code" }).fill("print(6 * 7)\n");
+  const box = page.getByRole("textbox", { name: "Code" });
+  await box.fill("print(6 * 7)\n");
   await page.keyboard.press("Control+Enter");
   assert.equal(await waitState(page, ["done", "error"]), "done");
   assert.equal(await output(page).textContent(), "42\n");
+  // Tab indents; Escape then Tab leaves the box (a keyboard user is not trapped).
+  await box.press("Control+End");
+  await box.press("Tab");
+  assert.equal(await box.inputValue(), "print(6 * 7)\n    ");
+  assert.equal(await box.evaluate((e) => document.activeElement === e), true);
+  await box.press("Escape");
+  await page.keyboard.press("Tab");
+  assert.equal(await box.evaluate((e) => document.activeElement === e), false);
+  assert.equal(await box.inputValue(), "print(6 * 7)\n    ");
   await context.close();
 });
