@@ -247,8 +247,10 @@ func loadRuns(ctx context.Context, store snippets.RunStore, snippetID string) ([
 }
 
 // csvHeader names the export's columns: one row per sample, with the run's
-// identity repeated so that a spreadsheet can pivot on it.
-var csvHeader = []string{"run", "snippet", "runtime", "runtime_version", "browser", "machine", "status", "seq", "warmup", "ns_per_iter", "iterations", "hidden"}
+// identity repeated so that a spreadsheet can pivot on it. interpreter is
+// PyScript's (pyodide or micropython), empty for the other runtimes: the two
+// are separate series everywhere else too.
+var csvHeader = []string{"run", "snippet", "runtime", "interpreter", "runtime_version", "browser", "machine", "status", "seq", "warmup", "ns_per_iter", "iterations", "hidden"}
 
 func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
 	h := c.Response().Header()
@@ -262,8 +264,12 @@ func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
 	w.Write(csvHeader)
 	for _, r := range runs {
 		g := groupOf(r)
+		interp, _ := strings.CutPrefix(g.Runtime, r.Runtime+"/") // "pyscript/micropython" → "micropython"
+		if interp == g.Runtime {
+			interp = ""
+		}
 		for _, sm := range r.Samples {
-			w.Write([]string{r.ID, r.SnippetID, r.Runtime, r.RuntimeVersion, g.Browser, g.Machine, r.Status,
+			w.Write([]string{r.ID, r.SnippetID, r.Runtime, interp, r.RuntimeVersion, g.Browser, g.Machine, r.Status,
 				strconv.Itoa(sm.Seq), strconv.FormatBool(sm.Warmup), strconv.FormatFloat(sm.NsPerIter, 'g', -1, 64),
 				strconv.Itoa(sm.Iterations), strconv.FormatBool(sm.Hidden)})
 		}

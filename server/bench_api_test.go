@@ -172,7 +172,7 @@ func TestBenchRunsAPI(t *testing.T) {
 		if len(rows) != tc.rows+1 || strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
 			t.Fatalf("%s: %d rows, header %v", tc.path, len(rows), rows[0])
 		}
-		if tc.rows == 21 && strings.Join(rows[21], ",") != "p1,"+e.snippet+",pyodide,1.0,Chrome 156,"+"Linux x86_64, 2 cores,done,20,false,2038,10,false" {
+		if tc.rows == 21 && strings.Join(rows[21], ",") != "p1,"+e.snippet+",pyodide,,1.0,Chrome 156,"+"Linux x86_64, 2 cores,done,20,false,2038,10,false" {
 			t.Errorf("last row %v", rows[21])
 		}
 	}
@@ -427,6 +427,26 @@ func TestBenchPyScriptSeries(t *testing.T) {
 	if ov.Baseline != "pyscript/pyodide" || ov.Snippets[0].Ratios["pyscript/micropython"] != 10 {
 		t.Errorf("overview relative to PyScript on Pyodide: %+v", ov.Snippets)
 	}
+	// The CSV export keeps the interpreters apart too.
+	res, err := http.Get(e.http.URL + "/api/bench/runs?snippet=" + e.snippet + "&format=csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := csv.NewReader(res.Body).ReadAll()
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	interps := map[string]string{}
+	for _, row := range all[1:] {
+		interps[row[0]] = row[2] + "/" + row[3]
+	}
+	for run, want := range map[string]string{"sp": "pyscript/pyodide", "sm": "pyscript/micropython", "s0": "pyscript/", "p1": "pyodide/", "n1": "cpython-native/"} {
+		if interps[run] != want {
+			t.Errorf("CSV run %s: runtime/interpreter %q, want %q", run, interps[run], want)
+		}
+	}
+
 	var body errorBody
 	e.getJSON(t, "/api/bench/overview?baseline=pyscript/brython", 400, &body)
 	e.getJSON(t, "/api/bench/compare?snippet="+e.snippet+"&baseline=pyodide/micropython", 400, &body)
