@@ -19,6 +19,9 @@ var mainBundle = regexp.MustCompile(`<script type="module" src="(/assets/main-[^
 // to name a new main bundle that has the change. The repository itself is
 // never written, whatever happens to the test.
 func TestDevRebuildsOnChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
 	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)

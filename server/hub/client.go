@@ -30,10 +30,10 @@ const (
 	// benchproto should pass its Limits.MaxMessageBytes instead.
 	MaxMessageSize = 64 << 10
 	// SendBuffer is the default number of messages queued for one
-	// connection before it counts as too slow and is dropped. Each wake-up
-	// of the write pump takes everything queued (in one frame, when the
-	// connection coalesces), so the buffer only has to hold what arrives
-	// while one write is under way: a dashboard following one busy snippet
+	// connection before it counts as too slow and is dropped. Each frame
+	// of a coalescing connection takes what is queued (up to FrameBytes),
+	// so the buffer only has to hold what arrives while one write is under
+	// way: a dashboard following one busy snippet
 	// gets a few hundred messages a second, in bursts when the store
 	// commits many producers' batches together.
 	SendBuffer = 256
@@ -81,8 +81,8 @@ func (o Options) withDefaults() Options {
 // hands each incoming text message to a handler, and a write pump that is
 // the connection's only writer, sending what the hub queues plus pings.
 //
-// When the write pump wakes up it writes everything already queued under
-// one write deadline before going back to select. By default each message
+// The write pump writes one frame per turn of its select, each under a
+// write deadline of its own. By default each message
 // is a WebSocket frame of its own. After Coalesce, the messages queued
 // together go out as one frame holding a JSON array of them (a lone message
 // still goes out as itself): one frame header, one write system call and,
@@ -169,8 +169,9 @@ func (c *Client) Send(msg []byte) { c.hub.Send(c.sub, msg) }
 // Coalesce makes the write pump send the messages queued together as one
 // frame holding a JSON array of them, from the next frame on. Call it only
 // when the peer has said it reads such frames, and only on a connection
-// whose every message is one JSON value. Safe from any goroutine; messages
-// queued after Coalesce returns are sent the new way.
+// whose every message is one JSON value. Safe from any goroutine; every
+// frame written after Coalesce returns is gathered the new way, including
+// from messages queued before.
 func (c *Client) Coalesce() { c.coalesce.Store(true) }
 
 // Subscribe makes this connection receive what is published to topic.
@@ -226,18 +227,18 @@ func (c *Client) writePump(ctx context.Context) {
 	for {
 		select {
 		case msg, ok := <-msgs:
-			c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
-			for ok {
+			if ok {
 				frame, ok = c.gather(append(frame[:0], msg), msgs)
-				if err := c.writeFrame(frame); err != nil {
+				// A deadline per frame, not per wake-up: a viewer that keeps
+				// up with a queue that never empties is not slow. Back in the
+				// select after each frame, pings get their turn too.
+				c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
+				err := c.writeFrame(frame)
+				clear(frame) // do not keep sent messages alive
+				if err != nil {
 					c.setCause(fmt.Errorf("hub: write: %w", err))
 					return
 				}
-				clear(frame) // do not keep sent messages alive
-				if !ok || len(msgs) == 0 {
-					break
-				}
-				msg, ok = <-msgs
 			}
 			if !ok {
 				err := c.sub.Err()
