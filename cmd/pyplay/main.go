@@ -92,6 +92,28 @@ func envDefault(name, def string) string {
 	return def
 }
 
+// envFlag is a flag whose default comes from an environment variable.
+type envFlag struct {
+	value     flag.Value
+	name, env string
+	usage     string
+}
+
+// registerEnvFlags adds the flags to fs with their values from the
+// environment applied, checked by each flag's own Set (the command line,
+// parsed afterwards, wins).
+func registerEnvFlags(fs *flag.FlagSet, flags []envFlag) error {
+	for _, fl := range flags {
+		fs.Var(fl.value, fl.name, fmt.Sprintf("%s (%s)", fl.usage, fl.env))
+		if v, ok := os.LookupEnv(fl.env); ok && v != "" {
+			if err := fs.Set(fl.name, v); err != nil {
+				return fmt.Errorf("serve: %s=%q: %w", fl.env, v, err)
+			}
+		}
+	}
+	return nil
+}
+
 func newLogger(w io.Writer, level string, json bool) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {

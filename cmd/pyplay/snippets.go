@@ -51,26 +51,13 @@ func (f *snippetFlags) register(fs *flag.FlagSet) error {
 	f.MaxCode = byteSize(snippets.DefaultLimits.MaxCode)
 	f.Rate = defaultCreatesPerMinute
 	f.Burst = defaultCreateBurst
-	flags := []struct {
-		value     flag.Value
-		name, env string
-		usage     string
-	}{
+	return registerEnvFlags(fs, []envFlag{
 		{&f.MaxCode, "max-code", "PYPLAY_MAX_CODE", "largest snippet code accepted, in bytes (or with KiB/MiB)"},
 		{&f.Rate, "rate", "PYPLAY_RATE", "snippets one client (IPv4 address or IPv6 /64) may share per minute; 0 for no limit"},
 		{&f.Burst, "burst", "PYPLAY_BURST", "snippets one client may share at once before -rate applies"},
 		{&f.TrustedProxies, "trusted-proxies", "PYPLAY_TRUSTED_PROXIES",
 			"comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For / X-Real-IP name the client; empty: trust no header"},
-	}
-	for _, fl := range flags {
-		fs.Var(fl.value, fl.name, fmt.Sprintf("%s (%s)", fl.usage, fl.env))
-		if v, ok := os.LookupEnv(fl.env); ok && v != "" {
-			if err := fs.Set(fl.name, v); err != nil {
-				return fmt.Errorf("serve: %s=%q: %w", fl.env, v, err)
-			}
-		}
-	}
-	return nil
+	})
 }
 
 // serverOptions are the flags as the server takes them.

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/pyplay/pyplay/server"
@@ -19,29 +18,23 @@ type wsFlags struct {
 	// WSRate is the samples messages one connection may send per second
 	// (announced as maxBatchesPerSecond; run.start and run.end have an
 	// allowance of the same size).
-	WSRate int
+	WSRate positiveInt
 }
 
 func (f *wsFlags) register(fs *flag.FlagSet) error {
 	fs.StringVar(&f.WSOrigins, "ws-origins", envDefault("PYPLAY_WS_ORIGINS", ""),
 		"comma-separated origins besides the server's own whose pages may open /ws, e.g. https://pyplay.example.com (PYPLAY_WS_ORIGINS)")
-	fs.IntVar(&f.WSRate, "ws-rate", benchproto.DefaultLimits.MaxBatchesPerSecond,
-		"samples messages one /ws connection may send per second, in bursts of twice as many; run.start and run.end have the same allowance (PYPLAY_WS_RATE)")
-	if v, ok := os.LookupEnv("PYPLAY_WS_RATE"); ok && v != "" {
-		if err := fs.Set("ws-rate", v); err != nil {
-			return fmt.Errorf("serve: PYPLAY_WS_RATE=%q: %w", v, err)
-		}
-	}
-	return nil
+	f.WSRate = positiveInt(benchproto.DefaultLimits.MaxBatchesPerSecond)
+	return registerEnvFlags(fs, []envFlag{
+		{&f.WSRate, "ws-rate", "PYPLAY_WS_RATE",
+			"samples messages one /ws connection may send per second, in bursts of twice as many; run.start and run.end have the same allowance"},
+	})
 }
 
 // config checks the settings and returns the server's WebSocket settings.
 func (f *wsFlags) config() (server.WSConfig, error) {
 	var cfg server.WSConfig
-	if f.WSRate < 1 {
-		return cfg, fmt.Errorf("-ws-rate: %d; a connection must be allowed at least 1 message per second", f.WSRate)
-	}
-	cfg.Limits.MaxBatchesPerSecond = f.WSRate
+	cfg.Limits.MaxBatchesPerSecond = int(f.WSRate)
 	for _, o := range strings.Split(f.WSOrigins, ",") {
 		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
 		if o == "" {

@@ -22,7 +22,7 @@ func TestWSFlags(t *testing.T) {
 			origins: []string{"https://a.example", "http://b.example:8080"}, rate: 2},
 		{name: "env", env: map[string]string{"PYPLAY_WS_RATE": "3"}, rate: 3},
 		{name: "flag beats env", args: []string{"-ws-rate", "4"}, env: map[string]string{"PYPLAY_WS_RATE": "3"}, rate: 4},
-		{name: "zero rate", args: []string{"-ws-rate", "0"}, err: "at least 1 message per second"},
+		{name: "zero rate", args: []string{"-ws-rate", "0"}, err: "want a whole number of at least 1"},
 		{name: "bad env", env: map[string]string{"PYPLAY_WS_RATE": "fast"}, err: `PYPLAY_WS_RATE="fast"`},
 		{name: "bad origin", args: []string{"-ws-origins", "example.com"}, err: "is not an origin"},
 	}
