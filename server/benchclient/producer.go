@@ -411,10 +411,19 @@ func writeMessage(conn *websocket.Conn, m *benchproto.Message) error {
 }
 
 // readMessage reads the next server message, skipping types this client
-// does not know (the protocol lets servers add them).
+// does not know.
 func readMessage(conn *websocket.Conn) (*benchproto.Message, error) {
-	for {
+	return nextKnown(func() ([]byte, error) {
 		_, data, err := conn.ReadMessage()
+		return data, err
+	})
+}
+
+// nextKnown decodes the messages next returns until one is of a type this
+// client knows (the protocol lets servers add types) or an error comes.
+func nextKnown(next func() ([]byte, error)) (*benchproto.Message, error) {
+	for {
+		data, err := next()
 		if err != nil {
 			return nil, err
 		}
@@ -423,10 +432,7 @@ func readMessage(conn *websocket.Conn) (*benchproto.Message, error) {
 		if errors.As(err, &pe) && pe.Code == benchproto.CodeUnknownType {
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
+		return m, err
 	}
 }
 

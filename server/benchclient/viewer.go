@@ -2,7 +2,6 @@ package benchclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -84,18 +83,7 @@ func (v *Viewer) call(ctx context.Context, typ string, payload any) (*benchproto
 // when ctx is done or the connection ends (a *websocket.CloseError says
 // why: 1013 when the server dropped this viewer for being too slow).
 func (v *Viewer) Next(ctx context.Context) (*benchproto.Message, error) {
-	for {
-		data, err := v.NextRaw(ctx)
-		if err != nil {
-			return nil, err
-		}
-		m, err := benchproto.DecodeServer(data)
-		var pe *benchproto.ProtoError
-		if errors.As(err, &pe) && pe.Code == benchproto.CodeUnknownType {
-			continue // a newer server's message type
-		}
-		return m, err
-	}
+	return nextKnown(func() ([]byte, error) { return v.NextRaw(ctx) })
 }
 
 // NextRaw is Next without decoding: the next message's JSON, one message
