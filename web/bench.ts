@@ -44,12 +44,11 @@ export interface BenchPanelOptions {
   code(): string;
   /** The editor's runtime (stored with a new snippet). */
   runtime(): string;
-  /** PyScript mode: the page body and interpreter, the preview origin, the pane for the pages. */
+  /** PyScript mode: the page body, the preview origin, the container for the pages' frames. */
   pyscript?: {
     preview: string; // the preview document's URL; "" when previews are off
     pane(): HTMLElement | null;
     html(): string;
-    interpreter(): Interpreter;
     /** The page body of the snippet the page was opened on. */
     openedHTML: string;
   };
@@ -373,10 +372,10 @@ export class BenchPanel {
     if (!["pyodide", "micropython", "pyscript"].includes(runtime)) runtime = "pyodide";
     const c: SnippetContent = { code: this.opts.code(), runtime };
     const ps = this.opts.pyscript;
-    if (runtime === "pyscript" && ps) {
-      if (ps.html()) c.html = ps.html();
-      c.interpreter = ps.interpreter();
-    }
+    // The interpreters are the benchmark's choice, not the editor's: the
+    // page is stored on the default one (no interpreter field), so it lands
+    // on the same snippet and dashboard whatever the Interpreter select says.
+    if (runtime === "pyscript" && ps?.html()) c.html = ps.html();
     return c;
   }
 

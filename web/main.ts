@@ -127,19 +127,20 @@ class Page {
       runtime: () => this.runtimeSel.value,
       pyscript: {
         preview: this.cfg.pyscript?.preview ?? "",
-        pane: () => document.getElementById("preview-pane"),
+        pane: () => this.pyscript.benchFrames,
         html: () => this.pyscript.html.value,
-        interpreter: () => this.pyscript.interpreter,
         openedHTML: this.openedHTML,
       },
       setStatus: (state, text) => this.setStatus(state, text),
       busy: (on) => {
         this.runner.holdSpare(on);
-        // A PyScript benchmark loads its pages in the preview pane.
-        if (this.selectedRuntime() === "pyscript") {
-          if (on) this.pyscript.stop();
-          else this.pyscript.activate();
-        }
+        // Nothing may switch the mode under a benchmark: a new runtime or
+        // interpreter (or Revert to shared, which sets both) would start
+        // another one, or, in PyScript mode, re-render the preview pane
+        // its pages load in.
+        this.runtimeSel.disabled = on;
+        this.share.hold(on);
+        if (this.selectedRuntime() === "pyscript") this.pyscript.setBenchmarking(on);
         this.runBtn.disabled = on;
         this.stopBtn.disabled = !on;
       },

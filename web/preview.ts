@@ -35,7 +35,7 @@ interface PyScriptIO {
 /** The main-thread side of a PyScript worker (polyscript's XWorker). */
 interface XWorker extends EventTarget {
   sync: Record<string, unknown>; // functions the worker may call synchronously
-  onerror: (event: { error?: unknown }) => void; // the worker failed to start or to run
+  onerror: (event: { error?: unknown; message?: string }) => void; // the worker failed to start or to run
 }
 
 /** What the worker-side hooks receive: the worker's end of the same channel. */
@@ -240,7 +240,9 @@ const workerOnReady: WorkerHook = (wrap, xworker) => {
  * worker: Pyodide raises OSError, MicroPython waits forever). The worker
  * blocks on pyplay_input, a function of this frame that PyScript's sync
  * channel lets it call synchronously; the frame answers once the playground
- * sends the line. Stop unloads the frame, worker and all.
+ * sends the line. Only one input() waits at a time: a second one, from
+ * another worker script of the page, raises RuntimeError at once. Stop
+ * unloads the frame, worker and all.
  */
 const workerInput = `
 def _pyplay_input():
@@ -248,7 +250,10 @@ def _pyplay_input():
     from pyscript import sync
 
     def input(prompt=""):
-        return str(sync.pyplay_input(str(prompt)))
+        line = sync.pyplay_input(str(prompt))
+        if line is False:
+            raise RuntimeError("input() is already waiting for an answer in another script")
+        return str(line)
 
     builtins.input = input
 
@@ -437,9 +442,15 @@ async function render(msg: ToPreview): Promise<void> {
     xworker.addEventListener("message", (e) => {
       if (((e as MessageEvent).data as { pyplay?: string } | null)?.pyplay === "output") ring?.ring();
     });
-    // The worker could not load its interpreter, or PyScript failed in it.
-    xworker.onerror = ({ error }) => uncaught(error);
+    // The worker could not load its interpreter, PyScript failed in it, or
+    // it reported an uncaught error (across threads the event carries a
+    // message, not the error).
+    xworker.onerror = ({ error, message }) => uncaught(error ?? message);
     xworker.sync.pyplay_input = (prompt: string) => {
+      // One input() at a time, whichever worker asks: the playground has one
+      // input line, and a second resolver would strand the first caller.
+      // false makes the worker's input() raise (workerInput).
+      if (inputLine) return false;
       // What the program printed before asking comes first.
       for (const ring of rings) ring.drain();
       post({ type: "input", prompt: String(prompt) });

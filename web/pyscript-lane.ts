@@ -1,8 +1,13 @@
 // A PyScript page as a benchmark lane (bench.ts): a preview frame of its own
-// in the preview pane, rendered with `bench` (pyscript-protocol.ts), whose
+// in the preview pane's benchmark container, rendered with `bench` (pyscript-protocol.ts), whose
 // PyScript worker runs the page once and then the harness's steps on the
 // page's interpreter (pyscript-bench.ts). It offers bench.ts what a console
 // Runner does: start, one step at a time, stop, dispose.
+//
+// Nothing else may end a lane silently: a frame taken out of the page, a page
+// that loads again (its worker is gone with the old document) and an error
+// the worker reports after the page ran (its step may never end) all fail
+// the lane, so bench.ts never waits for a step that cannot finish.
 
 import type { BenchEvent, BenchRequest, RunStatus } from "./protocol";
 import { PREVIEW_SANDBOX } from "./pyscript";
@@ -24,9 +29,16 @@ export class PyScriptBenchRunner {
   private startedAt = 0;
   private loadMs = 0;
   private ready = false;
+  /** The page was sent to the frame (a second "hello" means it loaded again). */
+  private sent = false;
+  private failed = false;
   private stepping: ((e: BenchEvent) => void) | null = null;
   private stderr = "";
   private readonly listener = (e: MessageEvent) => this.onMessage(e);
+  /** Notices the frame leaving the document, which ends its page and worker. */
+  private readonly watcher = new MutationObserver(() => {
+    if (this.frame && !this.frame.isConnected) this.fail("its preview frame was removed from the page, which ended its worker");
+  });
 
   constructor(
     private readonly previewURL: URL,
@@ -45,11 +57,12 @@ export class PyScriptBenchRunner {
     frame.setAttribute("sandbox", PREVIEW_SANDBOX);
     frame.setAttribute("allow", "cross-origin-isolated");
     frame.src = url.href;
-    for (const p of this.pane.querySelectorAll(".preview-placeholder")) p.remove();
     this.pane.append(frame);
     this.frame = frame;
+    this.failed = false;
     this.startedAt = performance.now();
     addEventListener("message", this.listener);
+    this.watcher.observe(document, { childList: true, subtree: true });
   }
 
   /** Sends one harness step; its events go to onEvent and done() ends it. False when not ready or busy. */
@@ -69,10 +82,24 @@ export class PyScriptBenchRunner {
 
   dispose(): void {
     removeEventListener("message", this.listener);
+    this.watcher.disconnect();
     this.frame?.remove();
     this.frame = null;
     this.ready = false;
+    this.sent = false;
     this.stepping = null;
+  }
+
+  /**
+   * Ends the lane with an error: the start-up or step in progress (if any)
+   * settles as fatal, and the next step is refused, so bench.ts fails the
+   * run with message. The page is unloaded.
+   */
+  private fail(message: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.dispose();
+    this.on.fatal(message);
   }
 
   private get origin(): string {
@@ -89,6 +116,9 @@ export class PyScriptBenchRunner {
     const msg = e.data as FromPreview;
     switch (msg?.type) {
       case "hello":
+        // Once only: a page that loads again (say it reloaded itself) lost its worker and the harness with it.
+        if (this.sent) return this.fail("the page loaded again during the benchmark, which ended its worker");
+        this.sent = true;
         this.post({ type: "run", interpreter: this.page.interpreter, code: this.page.code, html: this.page.html, bench: true });
         break;
       case "progress":
@@ -116,18 +146,20 @@ export class PyScriptBenchRunner {
       }
       case "done":
         // py:done before the harness took over: the page's own run raised.
-        if (!this.ready) this.on.fatal(msg.error ? this.stderr.trim() || "the page raised an exception" : "the page ended before the benchmark could start");
+        if (!this.ready) this.fail(msg.error ? this.stderr.trim() || "the page raised an exception" : "the page ended before the benchmark could start");
         break;
       case "uncaught":
-        if (!this.ready) this.on.fatal(String(msg.text).trim());
+        // Before the harness took over, the page failed to load or run; afterwards the worker
+        // reported an error of its own (xworker.onerror): it may be dead, and its step would never end.
+        if (!this.ready) this.fail(String(msg.text).trim());
+        else this.fail(`the page's worker reported an error during the benchmark: ${String(msg.text).trim()}`);
         break;
       case "fatal":
-        this.on.fatal(`PyScript could not start: ${msg.message}`);
+        this.fail(`PyScript could not start: ${msg.message}`);
         break;
       case "input":
         // Nobody answers during a benchmark (the harness refuses input() in its own runs too).
-        this.on.fatal("input() is not available while benchmarking: the benchmark runs the page many times");
-        this.dispose();
+        this.fail("input() is not available while benchmarking: the benchmark runs the page many times");
         break;
     }
   }

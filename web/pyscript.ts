@@ -65,6 +65,10 @@ export class PyScriptMode {
   private readonly codeTab: HTMLButtonElement;
   private readonly htmlTab: HTMLButtonElement;
   private readonly pane: HTMLElement;
+  /** What Run shows in the pane (the frame or a placeholder): the only part of the pane this class changes. */
+  private readonly view: HTMLElement;
+  /** A benchmark's page frames (pyscript-lane.ts), beside the view: this class never touches them. */
+  readonly benchFrames: HTMLElement;
   private readonly previewURL: URL | null;
   private frame: HTMLIFrameElement | null = null;
   private page: ToPreview | null = null;
@@ -73,6 +77,7 @@ export class PyScriptMode {
   private running = false;
   private active = false;
   private waiting = false;
+  private benchmarking = false;
 
   constructor(
     cfg: PyScriptPageConfig | undefined,
@@ -115,6 +120,9 @@ export class PyScriptMode {
     this.pane = el("div", { id: "preview-pane", className: "preview-pane", hidden: true });
     this.pane.setAttribute("role", "region");
     this.pane.setAttribute("aria-label", "Preview");
+    this.view = el("div", { className: "preview-view" });
+    this.benchFrames = el("div", { className: "preview-bench" });
+    this.pane.append(this.view, this.benchFrames);
     document.getElementById("output")?.before(this.pane);
     addEventListener("message", (e) => this.onMessage(e));
   }
@@ -172,6 +180,8 @@ export class PyScriptMode {
     this.tabs.hidden = false;
     this.pane.hidden = false;
     this.setTitleHidden(true);
+    // A benchmark owns Run, Stop and the status until it ends (setBenchmarking).
+    if (this.benchmarking) return;
     this.host.stopButton.disabled = !this.running;
     if (!this.previewURL) {
       this.host.runButton.disabled = true;
@@ -184,6 +194,22 @@ export class PyScriptMode {
     // A shared PyScript snippet opens showing its page: it runs on the
     // preview origin, where it can do no more harm than when Run is pressed.
     if (first && this.host.autorun) this.run(this.host.code());
+  }
+
+  /**
+   * A benchmark starts (true) or ends (false): its pages load in
+   * benchFrames, so the preview is unloaded and hidden, and the interpreter
+   * is fixed (choosing one would activate() the mode under the benchmark).
+   * Afterwards the mode is active again, ready for Run.
+   */
+  setBenchmarking(on: boolean): void {
+    this.benchmarking = on;
+    this.interpreterSelect.disabled = on;
+    this.view.hidden = on;
+    if (on) {
+      this.unload();
+      this.placeholder("Run renders the page here.");
+    } else if (this.active) this.activate();
   }
 
   /** Leaves PyScript mode, unloading the preview. */
@@ -224,7 +250,7 @@ export class PyScriptMode {
     this.startedAt = performance.now();
     this.loadMs = 0;
     this.running = true;
-    this.pane.replaceChildren(frame);
+    this.view.replaceChildren(frame);
     this.host.stopButton.disabled = false;
     this.host.setStatus("loading", `Loading ${this.describe()}…`);
   }
@@ -249,7 +275,7 @@ export class PyScriptMode {
   }
 
   private placeholder(text: string): void {
-    this.pane.replaceChildren(el("p", { className: "preview-placeholder" }, text));
+    this.view.replaceChildren(el("p", { className: "preview-placeholder" }, text));
   }
 
   private onMessage(e: MessageEvent): void {

@@ -119,6 +119,7 @@ export class Share {
   private saveTimer = 0;
   private toastTimer = 0;
   private busy = false;
+  private held = false;
   private readonly source = byId<HTMLTextAreaElement>("source");
   private readonly runtimeSel = byId<HTMLSelectElement>("runtime")!;
   private readonly button = byId<HTMLButtonElement>("share");
@@ -286,8 +287,15 @@ export class Share {
     if (this.dirty) this.dirty.hidden = !this.snippet;
   }
 
+  /** While a benchmark runs (true), Revert is off: it would change the runtime and interpreter under it. */
+  hold(on: boolean): void {
+    this.held = on;
+    this.revert.disabled = on;
+  }
+
   /** Back to the shared version (or, on the scratch page, to the starter program). */
   private revertToBaseline(): void {
+    if (this.held) return;
     const b = this.baseline;
     this.host.setCode(b.code);
     this.host.setHTML(b.html);

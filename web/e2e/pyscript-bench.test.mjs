@@ -52,7 +52,8 @@ async function pyscriptEditor({ code, html, interpreter }) {
 
 /** Opens the benchmark panel with the given PyScript interpreters chosen. */
 async function configure(page, { samples, warmup = "0.2", budget = "60", interpreters }) {
-  await page.getByRole("button", { name: "Benchmark", exact: true }).click();
+  const open = page.getByRole("button", { name: "Benchmark", exact: true });
+  if ((await open.getAttribute("aria-expanded")) !== "true") await open.click();
   // In PyScript mode the choices are PyScript's interpreters, not the console runtimes.
   assert.equal(await page.getByRole("checkbox", { name: "Pyodide", exact: true }).count(), 0);
   for (const i of ["Pyodide", "MicroPython"]) {
@@ -78,8 +79,10 @@ describe("benchmarking a PyScript page", () => {
   test("both interpreters' samples arrive on the dashboard and are stored as runtime pyscript", async () => {
     const { page, errors } = await pyscriptEditor({ code: COUNTER, html: COUNTER_HTML, interpreter: "MicroPython" });
     // The snippet the benchmark stores (same content, same ID), with its dashboard open first.
+    // The benchmark chooses its interpreters, so the page is stored on the default one,
+    // whatever the Interpreter select says (MicroPython here).
     const created = await page.evaluate(async ([code, html]) => {
-      const body = { code, runtime: "pyscript", html, interpreter: "micropython" };
+      const body = { code, runtime: "pyscript", html };
       const res = await fetch("/api/snippets", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       return res.json();
     }, [COUNTER, COUNTER_HTML]);
@@ -93,7 +96,14 @@ describe("benchmarking a PyScript page", () => {
     assert.equal(await link.getAttribute("href"), `/bench/${created.id}`);
     // The pages load in the preview pane, one frame per interpreter.
     await page.locator('iframe[title="PyScript benchmark: PyScript · Pyodide"]').waitFor();
+    // Nothing may switch the mode or re-render the pane under the benchmark.
+    const runtimeSelect = page.getByRole("combobox", { name: "Runtime" });
+    const interpreterSelect = page.getByRole("combobox", { name: "Interpreter" });
+    assert.equal(await interpreterSelect.isDisabled(), true, "the Interpreter select is off during a benchmark");
+    assert.equal(await runtimeSelect.isDisabled(), true, "the Runtime select is off during a benchmark");
     await finished(page);
+    assert.equal(await interpreterSelect.isDisabled(), false);
+    assert.equal(await runtimeSelect.isDisabled(), false);
 
     const rs = await results(page);
     assert.deepEqual(
@@ -140,6 +150,15 @@ describe("benchmarking a PyScript page", () => {
       assert.equal(run.config.timedEachIteration, true);
       assert.equal(run.summary.n, 6);
     }
+
+    // The same page with the other interpreter in the select lands on the same snippet and dashboard.
+    await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "Pyodide" });
+    await configure(page, { samples: 3, warmup: "0", interpreters: ["MicroPython"] });
+    await page.getByRole("button", { name: "Start", exact: true }).click();
+    await finished(page);
+    assert.equal(await link.getAttribute("href"), `/bench/${created.id}`);
+    assert.equal((await api(`/api/bench/runs?snippet=${created.id}`)).runs.length, 3);
+
     assert.deepEqual(errors, []);
     assert.deepEqual(dash.errors, []);
     await dash.page.close();
@@ -181,6 +200,43 @@ describe("benchmarking a PyScript page", () => {
     const run = await api(`/api/bench/runs/${r.run}`);
     assert.equal(run.status, "failed");
     assert.match(run.error, /ran before/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  // A lane that can no longer finish its step fails its run instead of
+  // waiting for it: the waits below are bounded so that a hang fails the test.
+  for (const [name, code] of [
+    // The worker reports an uncaught error (xworker.onerror) in the harness's first run.
+    ["its worker reports an uncaught error during a step", "import js\nfrom pyscript import document\nif document.title == 'ran':\n    js.reportError(js.Error.new('the worker broke'))\ndocument.title = 'ran'\n"],
+    // The page reloads itself in the harness's first run: its worker ends with the old document.
+    ["the page reloads itself during a step", "from pyscript import document, window\nif document.title == 'ran':\n    window.location.reload()\ndocument.title = 'ran'\n"],
+  ]) {
+    test(`a run fails when ${name}`, async () => {
+      const { page, errors } = await pyscriptEditor({ code, html: "<p>x</p>", interpreter: "MicroPython" });
+      await configure(page, { samples: 3, warmup: "0", interpreters: ["MicroPython"] });
+      await page.getByRole("button", { name: "Start", exact: true }).click();
+      await finished(page, 60000);
+      const [r] = await results(page);
+      assert.equal(r.state, "failed");
+      assert.match(await page.locator("#bench-panel .bench-error").textContent(), /the worker broke|loaded again/);
+      assert.equal((await api(`/api/bench/runs/${r.run}`)).status, "failed");
+      assert.equal(await page.getByRole("status").getAttribute("data-state"), "error");
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
+
+  test("a run fails when its frame leaves the page", async () => {
+    const { page, errors } = await pyscriptEditor({ code: COUNTER, html: COUNTER_HTML, interpreter: "MicroPython" });
+    await configure(page, { samples: 1000, budget: "600", interpreters: ["MicroPython"] });
+    await page.getByRole("button", { name: "Start", exact: true }).click();
+    await page.waitForFunction(() => window.pyplay.bench.results().some((r) => r.state === "sampling" && r.measured >= 2), null, { timeout: 60000 });
+    await page.locator('iframe[title^="PyScript benchmark"]').evaluate((f) => f.remove());
+    await finished(page, 30000);
+    const [r] = await results(page);
+    assert.equal(r.state, "failed");
+    assert.match(await page.locator("#bench-panel .bench-error").textContent(), /preview frame was removed/);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -207,6 +207,26 @@ describe("PyScript mode", () => {
     assert.equal(await output(page).textContent(), "after\n");
   });
 
+  test("a second input() while one waits raises in its own script; the first still gets its answer", async () => {
+    // pyplay's script and a worker script of the page body both ask; which asks first is up to
+    // the workers, so the test accepts either order.
+    await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "MicroPython" });
+    await setCode(page, "print('main got', input('main? '))\n");
+    await setHTML("<script type=\"mpy\" worker>print('body got', input('body? '))</script>\n");
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const log = output(page);
+    await log.getByText("RuntimeError: input() is already waiting for an answer in another script").waitFor({ timeout: 60000 }).catch(async (e) => { console.log("LOG", JSON.stringify(await log.textContent()), await status()); throw e; });
+    const field = page.locator("#input-field");
+    await field.waitFor({ timeout: 5000 });
+    const asker = (await page.locator("#input-label").textContent()).replace("?", "");
+    assert.match(asker, /^(main|body)$/);
+    await field.fill("Ada");
+    await field.press("Enter");
+    await log.getByText(`${asker} got Ada`).waitFor({ timeout: 10000 });
+    // The body's worker may still be running: unload the page for the next test.
+    if (await page.getByRole("button", { name: "Stop" }).isEnabled()) await page.getByRole("button", { name: "Stop" }).click();
+  });
+
   test("the playground's main thread does not wait while Pyodide loads in the preview", async (t) => {
     await startLagProbe();
     const started = Date.now();
