@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -21,24 +20,23 @@ func TestMigrateKeepsOldSnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", path)
+	// The database as a pyplay that knew only the first migration left it,
+	// made by this package's own migration code, with a row in its columns.
+	migrationsKnown = 1
+	v1, err := Open(t.Context(), path)
+	migrationsKnown = 0
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stmt := range []string{
-		ms[0].SQL,
-		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL) STRICT`,
-		`INSERT INTO schema_migrations VALUES (1, '` + ms[0].Name + `', 0)`,
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
+	var v int
+	if err := v1.write.QueryRowContext(t.Context(), `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil || v != 1 {
+		t.Fatalf("old database at schema version %d, %v; want 1", v, err)
 	}
-	if _, err := db.Exec(`INSERT INTO snippets (id, runtime, title, code, html, created) VALUES (?, ?, ?, ?, ?, 1700000000000)`,
+	if _, err := v1.write.ExecContext(t.Context(), `INSERT INTO snippets (id, runtime, title, code, html, created) VALUES (?, ?, ?, ?, ?, 1700000000000)`,
 		old.ID, string(old.Runtime), old.Title, old.Code, old.HTML); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Close(); err != nil {
+	if err := v1.Close(); err != nil {
 		t.Fatal(err)
 	}
 
