@@ -13,15 +13,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -179,19 +176,7 @@ func (s *Server) openPreview() error {
 	if s.ln != nil {
 		s.preview.mainPort = strconv.Itoa(s.ln.Addr().(*net.TCPAddr).Port)
 	}
-	s.preview.http = &http.Server{
-		Handler:           s.previewRoutes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.preview.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("serve previews", "err", err)
-		}
-	}()
+	s.preview.http = s.serve(ln, s.previewRoutes(), "serve previews")
 	s.log.Info("serving previews", "url", s.PreviewURL())
 	return nil
 }

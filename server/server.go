@@ -182,8 +182,16 @@ func (s *Server) Open() error {
 		ln.Close()
 		return err
 	}
-	s.http = &http.Server{
-		Handler:           s.echo,
+	s.http = s.serve(ln, s.echo, "serve")
+	s.log.Info("serving", "url", s.URL())
+	return nil
+}
+
+// serve serves handler on ln in the background, with the timeouts and error
+// log both listeners share, until Close shuts the returned server down.
+func (s *Server) serve(ln net.Listener, handler http.Handler, what string) *http.Server {
+	srv := &http.Server{
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -191,12 +199,11 @@ func (s *Server) Open() error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("serve", "err", err)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error(what, "err", err)
 		}
 	}()
-	s.log.Info("serving", "url", s.URL())
-	return nil
+	return srv
 }
 
 // URL is the address the server listens on, as http://host:port.
