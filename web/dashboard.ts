@@ -9,7 +9,7 @@
 
 import "./style.css";
 import "./dashboard.css";
-import { ViewerStream, wsURL } from "./benchstream";
+import { ViewerStream, wsURL, type RunInfo } from "./benchstream";
 import { HistogramChart, RUNTIME_LABELS, TimeSeriesChart, WaterfallChart, type Phases } from "./charts";
 import type { BenchSample } from "./protocol";
 import { compare as compareLocal, formatNs, formatRatio, summarize, warnings as localWarnings, type Summary } from "./stats";
@@ -38,14 +38,8 @@ interface Group {
   label: string;
 }
 
-/** A run as GET /api/bench/runs and /api/bench/runs/{run} return it. */
-interface RunView {
-  id: string;
-  snippet: string;
-  runtime: string;
-  runtimeVersion?: string;
-  env?: Record<string, unknown>;
-  config?: Record<string, unknown>;
+/** A run as GET /api/bench/runs and /api/bench/runs/{run} return it: what its producer announced, and more. */
+interface RunView extends Omit<RunInfo, "phases"> {
   phases?: Phases;
   created?: string;
   finished?: string;
