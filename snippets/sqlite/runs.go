@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pyplay/pyplay/snippets"
+	"github.com/pyplay/pyplay/snippets/internal/rowscan"
 )
 
 // CreateRun stores a new run; see snippets.RunStore.
@@ -165,7 +166,7 @@ func (s *Store) FinishRun(ctx context.Context, runID, status, errText string) er
 
 const runColumns = `id, snippet_id, runtime, runtime_version, env, config, phases, created, finished, status, error, sample_count`
 
-func scanRun(row scanner) (*snippets.Run, error) {
+func scanRun(row rowscan.Scanner) (*snippets.Run, error) {
 	var r snippets.Run
 	var env, config, phases string
 	var created int64
@@ -190,15 +191,8 @@ func (s *Store) ListRuns(ctx context.Context, snippetID string) ([]*snippets.Run
 		return nil, fmt.Errorf("sqlite: list runs of %s: %w", snippetID, mapError(err))
 	}
 	defer rows.Close()
-	runs := []*snippets.Run{}
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list runs of %s: %w", snippetID, mapError(err))
-		}
-		runs = append(runs, r)
-	}
-	if err := rows.Err(); err != nil {
+	runs, err := rowscan.Collect([]*snippets.Run{}, rows, scanRun)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list runs of %s: %w", snippetID, mapError(err))
 	}
 	return runs, nil
@@ -220,20 +214,12 @@ func (s *Store) GetRun(ctx context.Context, runID string) (*snippets.Run, error)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, warmup, ns, iterations, hidden FROM samples WHERE run_id = ? ORDER BY seq`, runID)
+	rows, err := tx.QueryContext(ctx, `SELECT `+rowscan.SampleColumns+` FROM samples WHERE run_id = ? ORDER BY seq`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
 	}
 	defer rows.Close()
-	r.Samples = make([]snippets.Sample, 0, r.SampleCount)
-	for rows.Next() {
-		var sm snippets.Sample
-		if err := rows.Scan(&sm.Seq, &sm.Warmup, &sm.NsPerIter, &sm.Iterations, &sm.Hidden); err != nil {
-			return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
-		}
-		r.Samples = append(r.Samples, sm)
-	}
-	if err := rows.Err(); err != nil {
+	if r.Samples, err = rowscan.Collect(make([]snippets.Sample, 0, r.SampleCount), rows, rowscan.Sample); err != nil {
 		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
 	}
 	return r, nil

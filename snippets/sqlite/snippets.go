@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pyplay/pyplay/snippets"
+	"github.com/pyplay/pyplay/snippets/internal/rowscan"
 )
 
 // Put stores sn unless a snippet with its ID is already stored; see
@@ -58,9 +59,7 @@ func (s *Store) Get(ctx context.Context, id string) (*snippets.Snippet, error) {
 	return sn, nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanSnippet(row scanner) (*snippets.Snippet, error) {
+func scanSnippet(row rowscan.Scanner) (*snippets.Snippet, error) {
 	var sn snippets.Snippet
 	var ms int64
 	if err := row.Scan(&sn.ID, &sn.Runtime, &sn.Title, &sn.Code, &sn.HTML, &sn.Interpreter, &ms); err != nil {
