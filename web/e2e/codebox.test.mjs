@@ -91,3 +91,15 @@ test("when the editor bundle cannot be loaded, the textarea stays and everything
   assert.equal(await box.inputValue(), "print(6 * 7)\n    ");
   await context.close();
 });
+
+test("a slow runtime start does not hold the editor back: CodeMirror comes after about a second", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // The runtime never finishes starting: its wasm never arrives.
+  await context.route(/pyodide\.asm\.wasm$/, () => {});
+  await page.goto(server.url + "/");
+  await page.waitForFunction(() => window.pyplay?.marks.editor !== undefined, null, { timeout: 15000 });
+  assert.equal(await isCodeMirror(page), true);
+  assert.equal(await page.getByRole("status").getAttribute("data-state"), "loading");
+  await context.close();
+});
