@@ -14,6 +14,8 @@ import (
 	"testing/fstest"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/pyplay/pyplay/server/frontend"
 )
 
 // testStatic is a minimal built front end: a manifest, templates, a bundle
@@ -28,10 +30,10 @@ func testStatic(t testing.TB) fstest.MapFS {
 	bw := brotli.NewWriter(&br)
 	bw.Write(js)
 	bw.Close()
-	man, _ := json.Marshal(Manifest{
+	man, _ := json.Marshal(frontend.Manifest{
 		Build:   "testbuild",
 		Entries: map[string]string{"main": "/assets/main-ABC.js", "worker": "/assets/worker-DEF.js"},
-		Runtimes: map[string]*RuntimeInfo{"pyodide": {Version: "1.0.0", Base: "/runtime/pyodide/1.0.0/",
+		Runtimes: map[string]*frontend.RuntimeInfo{"pyodide": {Version: "1.0.0", Base: "/runtime/pyodide/1.0.0/",
 			Files: map[string]int64{"pyodide.asm.wasm": 8}}},
 	})
 	editor, err := os.ReadFile("../static/templates/editor.html")

@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/pyplay/pyplay/server/stats"
+	"github.com/pyplay/pyplay/server/bench/stats"
 	"github.com/pyplay/pyplay/snippets"
 )
 

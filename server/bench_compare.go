@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pyplay/pyplay/server/stats"
+	"github.com/pyplay/pyplay/server/bench/stats"
 	"github.com/pyplay/pyplay/snippets"
 )
 

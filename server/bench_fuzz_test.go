@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/pyplay/pyplay/server/hub"
+	"github.com/pyplay/pyplay/server/bench/hub"
 	"github.com/pyplay/pyplay/snippets"
 )
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pyplay/pyplay/server/frontend"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -16,7 +17,7 @@ import (
 type benchPageData struct {
 	Title    string
 	Snippet  *snippetInfo // nil on /bench
-	Manifest *Manifest
+	Manifest *frontend.Manifest
 	Config   benchPageConfig
 }
 

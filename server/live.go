@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/pyplay/pyplay/server/hub"
+	"github.com/pyplay/pyplay/server/bench/hub"
 )
 
 // live is the benchmark fan-out of one server: the hub that WebSocket

@@ -12,9 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/pyplay/pyplay/server/benchclient"
-	"github.com/pyplay/pyplay/server/benchproto"
-	"github.com/pyplay/pyplay/server/hub"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
+	"github.com/pyplay/pyplay/server/bench/hub"
 	"github.com/pyplay/pyplay/snippets/postgres"
 	"github.com/pyplay/pyplay/snippets/postgres/pgtest"
 )
@@ -116,7 +115,7 @@ func TestLiveAcrossServers(t *testing.T) {
 		"on-b": "run.started samples/0:3 samples/1:500 run.ended",
 		"on-a": "run.started samples/0:2 run.ended",
 	}
-	for name, v := range map[string]*benchclient.Viewer{"A": va, "B": vb} {
+	for name, v := range map[string]*viewer{"A": va, "B": vb} {
 		seen := map[string][]string{}
 		ended := 0
 		for ended < 2 {
@@ -143,10 +142,8 @@ func TestLiveAcrossServers(t *testing.T) {
 		}
 	}
 	// Nothing more arrives: no server delivered a message twice.
-	for name, v := range map[string]*benchclient.Viewer{"A": va, "B": vb} {
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		m, err := v.Next(ctx)
-		cancel()
+	for name, v := range map[string]*viewer{"A": va, "B": vb} {
+		m, err := v.Next(300 * time.Millisecond)
 		if err == nil {
 			t.Errorf("viewer on %s got an extra %s: %+v", name, m.Type, m.Payload)
 		}

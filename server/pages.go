@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pyplay/pyplay/server/frontend"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/snippets/examples"
 )
@@ -12,14 +13,14 @@ import (
 // pageConfig is handed to the page's script as JSON (in a non-executed
 // <script type="application/json">): which bundles and runtime files to load.
 type pageConfig struct {
-	Build    string                  `json:"build"`
-	Worker   string                  `json:"worker"`
-	Editor   string                  `json:"editor"` // the CodeMirror bundle, loaded after start-up
-	Runtimes map[string]*RuntimeInfo `json:"runtimes"`
-	Runtime  string                  `json:"runtime"`
-	Snippet  *snippetRef             `json:"snippet,omitempty"`
-	Examples []examples.Example      `json:"examples"`
-	PyScript *pyscriptPageConfig     `json:"pyscript"`
+	Build    string                           `json:"build"`
+	Worker   string                           `json:"worker"`
+	Editor   string                           `json:"editor"` // the CodeMirror bundle, loaded after start-up
+	Runtimes map[string]*frontend.RuntimeInfo `json:"runtimes"`
+	Runtime  string                           `json:"runtime"`
+	Snippet  *snippetRef                      `json:"snippet,omitempty"`
+	Examples []examples.Example               `json:"examples"`
+	PyScript *pyscriptPageConfig              `json:"pyscript"`
 }
 
 type snippetRef struct {
@@ -34,7 +35,7 @@ type editorPage struct {
 	Runtime   string
 	SnippetID string
 	NoIndex   bool
-	Manifest  *Manifest
+	Manifest  *frontend.Manifest
 	Examples  []examples.Example
 	Config    pageConfig
 }

@@ -14,6 +14,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/pyplay/pyplay/server/frontend"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -22,14 +23,14 @@ import (
 func previewStatic(t testing.TB) fstest.MapFS {
 	t.Helper()
 	fsys := testStatic(t)
-	man, _ := json.Marshal(Manifest{
+	man, _ := json.Marshal(frontend.Manifest{
 		Build: "testbuild",
 		Entries: map[string]string{
 			"main": "/assets/main-ABC.js", "worker": "/assets/worker-DEF.js",
 			"preview": "/assets/preview-GHI.js", "preview.css": "/assets/preview-JKL.css",
 			"pyscript-bench": "/assets/pyscript-bench-MNO.js", "dashboard": "/assets/dashboard-PQR.js",
 		},
-		Runtimes: map[string]*RuntimeInfo{
+		Runtimes: map[string]*frontend.RuntimeInfo{
 			"pyodide":     {Version: "1.0.0", Base: "/runtime/pyodide/1.0.0/", Files: map[string]int64{"pyodide.mjs": 11}},
 			"micropython": {Version: "2.0.0", Base: "/runtime/micropython/2.0.0/", Files: map[string]int64{"micropython.mjs": 11}},
 			"pyscript":    {Version: "3.0.0", Base: "/runtime/pyscript/3.0.0/", Files: map[string]int64{"core.js": 11}},

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pyplay/pyplay/server/frontend"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/static"
 )
@@ -64,7 +65,7 @@ type Server struct {
 	ln       net.Listener
 	static   fs.FS
 	assets   *assetServer
-	manifest atomic.Pointer[Manifest]
+	manifest atomic.Pointer[frontend.Manifest]
 	pages    atomic.Pointer[template.Template]
 	metrics  *metrics
 	preview  previewSite
@@ -124,7 +125,7 @@ func (s *Server) loadManifest() error {
 	if err != nil {
 		return fmt.Errorf("server: read manifest: %w", err)
 	}
-	var m Manifest
+	var m frontend.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("server: manifest.json is corrupt (%v): run `make build`", err)
 	}
@@ -149,7 +150,7 @@ func (s *Server) loadTemplates() error {
 func (s *Server) startDev() error {
 	first := make(chan error, 1)
 	var once sync.Once
-	err := Watch(s.ctx, BuildOptions{Root: s.cfg.Root, Logger: s.log}, func(m *Manifest, err error) {
+	err := frontend.Watch(s.ctx, frontend.BuildOptions{Root: s.cfg.Root, Logger: s.log}, func(m *frontend.Manifest, err error) {
 		if err == nil {
 			s.manifest.Store(m)
 			err = s.loadTemplates()

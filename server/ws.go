@@ -13,8 +13,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
-	"github.com/pyplay/pyplay/server/benchproto"
-	"github.com/pyplay/pyplay/server/hub"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
+	"github.com/pyplay/pyplay/server/bench/hub"
 	"github.com/pyplay/pyplay/snippets"
 )
 

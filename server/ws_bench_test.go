@@ -1,15 +1,13 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pyplay/pyplay/server/benchclient"
-	"github.com/pyplay/pyplay/server/benchproto"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
 )
 
 // BenchmarkWSBatch measures the server's work per samples message: decode,
@@ -20,17 +18,12 @@ func BenchmarkWSBatch(b *testing.B) {
 	for _, n := range []int{25, 500} {
 		b.Run(fmt.Sprintf("samples=%d", n), func(b *testing.B) {
 			e := newBenchEnv(b, WSConfig{Limits: benchproto.Limits{MaxBatchesPerSecond: 1 << 20}})
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			for range 20 {
-				v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: e.url}, e.snippet)
-				if err != nil {
-					b.Fatal(err)
-				}
+				v := e.viewer(b)
+				v.conn.SetReadDeadline(time.Time{}) // Next set one for welcome
 				go func() {
-					defer v.Close()
 					for {
-						if _, _, err := v.Conn().ReadMessage(); err != nil {
+						if _, _, err := v.conn.ReadMessage(); err != nil {
 							return
 						}
 					}

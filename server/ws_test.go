@@ -19,9 +19,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pyplay/pyplay/server/benchclient"
-	"github.com/pyplay/pyplay/server/benchproto"
-	"github.com/pyplay/pyplay/server/hub"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
+	"github.com/pyplay/pyplay/server/bench/hub"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/snippets/sqlite"
 )
@@ -211,24 +210,50 @@ func samplesPayload(run string, batch, firstSeq, n int) map[string]any {
 	return map[string]any{"run": run, "batch": batch, "samples": ss}
 }
 
-// viewer connects a benchclient.Viewer to the env's snippet.
-func (e *benchEnv) viewer(t *testing.T) *benchclient.Viewer {
+// viewer follows a snippet's runs as a dashboard does, speaking the
+// protocol by hand like rawClient (the Go client, cmd/internal/benchclient,
+// is tested against a real server there).
+type viewer struct {
+	*rawClient
+	pending [][]byte // messages of the last frame not returned yet
+}
+
+// viewer connects a viewer of the env's snippet.
+func (e *benchEnv) viewer(t testing.TB) *viewer { return e.dialViewer(t, false) }
+
+// dialViewer connects a viewer of the env's snippet that asks for
+// coalesced frames or not; when it returns, the subscription is in effect.
+func (e *benchEnv) dialViewer(t testing.TB, coalesce bool) *viewer {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: e.url}, e.snippet)
-	if err != nil {
-		t.Fatal(err)
+	v := &viewer{rawClient: dialRaw(t, e.url, nil)}
+	v.send("hello", map[string]any{"role": "viewer", "client": "test/1", "snippet": e.snippet, "coalesce": coalesce})
+	if m, err := v.Next(5 * time.Second); err != nil || m.Type != benchproto.TypeWelcome {
+		t.Fatalf("want welcome, got %v (%v)", m, err)
 	}
-	t.Cleanup(func() { v.Close() })
 	return v
 }
 
-func nextFor(t *testing.T, v *benchclient.Viewer) *benchproto.Message {
+// Next returns the next server message within timeout: one message even
+// when the server coalesced several into a frame.
+func (v *viewer) Next(timeout time.Duration) (*benchproto.Message, error) {
+	for len(v.pending) == 0 {
+		v.conn.SetReadDeadline(time.Now().Add(timeout))
+		_, frame, err := v.conn.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		if v.pending, err = benchproto.SplitFrame(frame); err != nil {
+			return nil, err
+		}
+	}
+	data := v.pending[0]
+	v.pending = v.pending[1:]
+	return benchproto.DecodeServer(data)
+}
+
+func nextFor(t *testing.T, v *viewer) *benchproto.Message {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	m, err := v.Next(ctx)
+	m, err := v.Next(5 * time.Second)
 	if err != nil {
 		t.Fatalf("viewer: %v", err)
 	}
@@ -252,7 +277,7 @@ func TestWSProducerAndTwoViewers(t *testing.T) {
 	}
 	p.ack(p.send("run.end", map[string]any{"run": "run-1", "status": "done"}))
 
-	for i, v := range []*benchclient.Viewer{v1, v2} {
+	for i, v := range []*viewer{v1, v2} {
 		m := nextFor(t, v)
 		st, ok := m.Payload.(*benchproto.RunStarted)
 		if !ok || st.Run.ID != "run-1" || st.Run.Snippet != e.snippet || st.Run.Runtime != "pyodide" {
@@ -666,13 +691,7 @@ func testSlowViewerDropped(t *testing.T, coalesce bool) {
 		Limits: benchproto.Limits{MaxBatchesPerSecond: 100000},
 		Client: hub.Options{SendBuffer: 8},
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	fast, err := benchclient.DialViewer(ctx, benchclient.Config{URL: e.url, Coalesce: coalesce}, e.snippet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fast.Close()
+	fast := e.dialViewer(t, coalesce)
 	slow := e.narrowViewer(t, accepted, coalesce)
 	// From now on the slow viewer reads nothing.
 
@@ -681,9 +700,7 @@ func testSlowViewerDropped(t *testing.T, coalesce bool) {
 		n := 0
 		defer func() { received <- n }()
 		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			m, err := fast.Next(ctx)
-			cancel()
+			m, err := fast.Next(10 * time.Second)
 			if err != nil {
 				t.Errorf("fast viewer: %v after %d batches", err, n)
 				return
@@ -747,89 +764,4 @@ func TestWSShutdownGoingAway(t *testing.T) {
 	if _, resp, err := websocket.DefaultDialer.Dial(e.url, nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("dial after Close: %v", err)
 	}
-}
-
-// A Go producer that loses its connection mid-run resends what was not
-// acknowledged; everything is stored once.
-func TestWSProducerResendsAfterReconnect(t *testing.T) {
-	e := newBenchEnv(t, WSConfig{Limits: benchproto.Limits{MaxBatchesPerSecond: 1000}})
-	// A proxy in front of the server that the test can cut.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cut := make(chan struct{}, 16)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", strings.TrimPrefix(e.http.URL, "http://"))
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go pipe(c, up)
-			go pipe(up, c)
-			go func() { <-cut; c.Close(); up.Close() }()
-		}
-	}()
-
-	p, err := benchclient.NewProducer(benchclient.Config{URL: "http://" + ln.Addr().String(), MaxBatch: 10, FlushInterval: 5 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	run := p.Start(benchproto.RunInfo{ID: "resend-1", Snippet: e.snippet, Runtime: "micropython"})
-	for i := 0; i < 300; i++ {
-		run.Add(snippets.Sample{NsPerIter: float64(1000 + i), Iterations: 1})
-		if i%50 == 25 {
-			cut <- struct{}{}
-		}
-		if i%10 == 0 {
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
-	run.End("done", "")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := p.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := p.Stats()
-	if st.Reconnects == 0 {
-		t.Fatal("the connection was never cut")
-	}
-	r, err := e.store.GetRun(context.Background(), "resend-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Samples) != 300 || r.Status != "done" {
-		t.Fatalf("stored %d samples, status %s; stats %+v", len(r.Samples), r.Status, st)
-	}
-	for i, s := range r.Samples {
-		if s.Seq != i || s.NsPerIter != float64(1000+i) {
-			t.Fatalf("sample %d: %+v", i, s)
-		}
-	}
-	t.Logf("stats %+v", st)
-}
-
-func pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				break
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	dst.Close()
-	src.Close()
 }

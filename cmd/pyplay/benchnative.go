@@ -20,9 +20,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pyplay/pyplay/server/benchclient"
-	"github.com/pyplay/pyplay/server/benchproto"
-	"github.com/pyplay/pyplay/server/stats"
+	"github.com/pyplay/pyplay/cmd/internal/benchclient"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
+	"github.com/pyplay/pyplay/server/bench/stats"
 	"github.com/pyplay/pyplay/snippets"
 )
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pyplay/pyplay/server"
+	"github.com/pyplay/pyplay/server/frontend"
 )
 
 // Main is the `serve` program: ParseFlags, Run, Close. End-to-end tests
@@ -130,7 +131,7 @@ func runBuild(args []string, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, "info", false)
 	start := time.Now()
-	man, err := server.Build(server.BuildOptions{Root: *root, Minify: *minify, Compress: *compress, Logger: log})
+	man, err := frontend.Build(frontend.BuildOptions{Root: *root, Minify: *minify, Compress: *compress, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/pyplay/pyplay/server"
-	"github.com/pyplay/pyplay/server/benchproto"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
 )
 
 // wsFlags are serve's settings of the benchmark WebSocket endpoint.

@@ -36,9 +36,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pyplay/pyplay/cmd/internal/benchclient"
 	"github.com/pyplay/pyplay/cmd/internal/serveproc"
-	"github.com/pyplay/pyplay/server/benchclient"
-	"github.com/pyplay/pyplay/server/benchproto"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/snippets/postgres/pgtest"
 )

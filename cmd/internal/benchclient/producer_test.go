@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pyplay/pyplay/server/benchproto"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/snippets"
 )
 

@@ -1,4 +1,10 @@
-package server
+// Package frontend builds pyplay's front end with esbuild's Go API: it
+// bundles web/*.ts, copies the runtimes (Pyodide, MicroPython, PyScript)
+// out of node_modules unmodified, precompresses everything and writes
+// static/dist/manifest.json, which says where each bundle and runtime
+// landed. `pyplay build` calls Build; `pyplay serve -dev` calls Watch
+// through the server, which renders its pages from the Manifest.
+package frontend
 
 import (
 	"compress/gzip"

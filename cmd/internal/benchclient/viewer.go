@@ -7,7 +7,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pyplay/pyplay/server/benchproto"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
 )
 
 // Viewer follows snippets' runs as a dashboard does. It does not

@@ -27,7 +27,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
-	"github.com/pyplay/pyplay/server/benchproto"
+	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/snippets"
 )
 

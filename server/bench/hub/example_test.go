@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/gorilla/websocket"
-	"github.com/pyplay/pyplay/server/hub"
+	"github.com/pyplay/pyplay/server/bench/hub"
 )
 
 // Wiring a WebSocket endpoint: one hub for the process, one Client per
