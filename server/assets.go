@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/pyplay/pyplay/snippets"
 )
 
 // contentTypes are set explicitly rather than left to the platform's MIME
@@ -55,6 +57,9 @@ type assetServer struct {
 	cache bool     // remember ETags (embedded files never change)
 	etags sync.Map // name → etag
 }
+
+// notFound is the 404 of a path that names nothing: a file, a page.
+func notFound(msg string) error { return snippets.Errorf(snippets.NotFound, "%s", msg) }
 
 type encoding struct{ name, ext string }
 

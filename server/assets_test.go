@@ -16,6 +16,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/pyplay/pyplay/server/frontend"
+	"github.com/pyplay/pyplay/server/response"
 )
 
 // testStatic is a minimal built front end: a manifest, templates, a bundle
@@ -225,7 +226,7 @@ func TestNotFoundIsJSON(t *testing.T) {
 			t.Errorf("%s: status %d, want 404", p, rec.Code)
 			continue
 		}
-		var body errorBody
+		var body response.ErrorBody
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Code != "not_found" || body.Error.Message == "" {
 			t.Errorf("%s: body %q is not a JSON error", p, rec.Body.String())
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/pyplay/pyplay/server/bench/stats"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -130,7 +131,7 @@ func (s *Server) listBenchRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	noStore(c)
+	response.NoStore(c)
 	if format == "csv" {
 		return writeSamplesCSV(c, "pyplay-bench-"+sn.ID+".csv", runs)
 	}
@@ -141,7 +142,7 @@ func (s *Server) listBenchRuns(c echo.Context) error {
 		out.Runs = append(out.Runs, v)
 	}
 	if format == "json" {
-		c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition("pyplay-bench-"+sn.ID+".json"))
+		c.Response().Header().Set(echo.HeaderContentDisposition, response.Attachment("pyplay-bench-"+sn.ID+".json"))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -155,7 +156,7 @@ func (s *Server) getBenchRun(c echo.Context) error {
 	}
 	id := c.Param("run")
 	if !snippets.ValidRunID(id) {
-		return snippets.Errorf(snippets.NotFound, "no run with ID %q: run IDs are 1 to 64 letters, digits, '-', '_' or '.'", truncateForMessage(id, 64))
+		return snippets.Errorf(snippets.NotFound, "no run with ID %q: run IDs are 1 to 64 letters, digits, '-', '_' or '.'", response.Truncate(id, 64))
 	}
 	if err := s.benchStoreReady(); err != nil {
 		return err
@@ -164,14 +165,14 @@ func (s *Server) getBenchRun(c echo.Context) error {
 	defer cancel()
 	r, err := s.cfg.Store.GetRun(ctx, id)
 	if err != nil {
-		return storeError(c, fmt.Errorf("get run %s: %w", id, err))
+		return response.StoreError(c, fmt.Errorf("get run %s: %w", id, err))
 	}
-	noStore(c)
+	response.NoStore(c)
 	if format == "csv" {
 		return writeSamplesCSV(c, "pyplay-run-"+r.ID+".csv", []*snippets.Run{r})
 	}
 	if format == "json" {
-		c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition("pyplay-run-"+r.ID+".json"))
+		c.Response().Header().Set(echo.HeaderContentDisposition, response.Attachment("pyplay-run-"+r.ID+".json"))
 	}
 	return c.JSON(http.StatusOK, viewOf(r))
 }
@@ -183,7 +184,7 @@ func exportFormat(c echo.Context) (string, error) {
 	case "", "json", "csv":
 		return f, nil
 	default:
-		return "", snippets.Errorf(snippets.Invalid, "format %q is not known; use format=json or format=csv", truncateForMessage(f, 32))
+		return "", snippets.Errorf(snippets.Invalid, "format %q is not known; use format=json or format=csv", response.Truncate(f, 32))
 	}
 }
 
@@ -194,15 +195,13 @@ func (s *Server) benchStoreReady() error {
 	return nil
 }
 
-func noStore(c echo.Context) { c.Response().Header().Set(echo.HeaderCacheControl, "no-store") }
-
 // snippetRuns loads a snippet and its newest runs with their samples.
 func (s *Server) snippetRuns(c echo.Context, ctx context.Context, id string) (*snippets.Snippet, []*snippets.Run, bool, error) {
 	if id == "" {
 		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet=ID is required: the ID of a shared snippet, as in /s/{id}")
 	}
 	if !snippets.ValidID(id) {
-		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: IDs are 11 or more letters, digits, '-' and '_'", truncateForMessage(id, 64))
+		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
 	}
 	if err := s.benchStoreReady(); err != nil {
 		return nil, nil, false, err
@@ -212,11 +211,11 @@ func (s *Server) snippetRuns(c echo.Context, ctx context.Context, id string) (*s
 		if snippets.ErrorCode(err) == snippets.NotFound {
 			return nil, nil, false, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", id)
 		}
-		return nil, nil, false, storeError(c, fmt.Errorf("get snippet %s: %w", id, err))
+		return nil, nil, false, response.StoreError(c, fmt.Errorf("get snippet %s: %w", id, err))
 	}
 	runs, truncated, err := loadRuns(ctx, s.cfg.Store, id)
 	if err != nil {
-		return nil, nil, false, storeError(c, err)
+		return nil, nil, false, response.StoreError(c, err)
 	}
 	return sn, runs, truncated, nil
 }
@@ -255,7 +254,7 @@ var csvHeader = []string{"run", "snippet", "runtime", "interpreter", "runtime_ve
 func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, contentDisposition(name))
+	h.Set(echo.HeaderContentDisposition, response.Attachment(name))
 	c.Response().WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {
 		return nil
@@ -292,7 +291,7 @@ func (s *Server) compareBench(c echo.Context) error {
 		return err
 	}
 	table.Snippet, table.Truncated = infoOf(sn), truncated
-	noStore(c)
+	response.NoStore(c)
 	return c.JSON(http.StatusOK, table)
 }
 
@@ -307,13 +306,13 @@ func (s *Server) benchOverview(c echo.Context) error {
 		baseline = snippets.CPythonNative
 	}
 	if !knownRuntime(baseline) {
-		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript/pyodide, pyscript/micropython or %s", truncateForMessage(baseline, 32), snippets.CPythonNative)
+		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript/pyodide, pyscript/micropython or %s", response.Truncate(baseline, 32), snippets.CPythonNative)
 	}
 	ov, err := s.live.overview.get(c.Request().Context(), s.cfg.Store, baseline)
 	if err != nil {
-		return storeError(c, err)
+		return response.StoreError(c, err)
 	}
-	noStore(c)
+	response.NoStore(c)
 	return c.JSON(http.StatusOK, ov)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pyplay/pyplay/server/bench/stats"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -195,7 +196,7 @@ func TestBenchRunsAPI(t *testing.T) {
 		{"/api/bench/overview?baseline=java", 400, "invalid"},
 		{"/bench/AAAAAAAAAAA", 404, "not_found"},
 	} {
-		var body errorBody
+		var body response.ErrorBody
 		e.getJSON(t, tc.path, tc.status, &body)
 		if body.Error.Code != tc.code || body.Error.Message == "" {
 			t.Errorf("%s: %+v", tc.path, body)
@@ -447,7 +448,7 @@ func TestBenchPyScriptSeries(t *testing.T) {
 		}
 	}
 
-	var body errorBody
+	var body response.ErrorBody
 	e.getJSON(t, "/api/bench/overview?baseline=pyscript/brython", 400, &body)
 	e.getJSON(t, "/api/bench/compare?snippet="+e.snippet+"&baseline=pyodide/micropython", 400, &body)
 }

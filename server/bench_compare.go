@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pyplay/pyplay/server/bench/stats"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -189,7 +190,7 @@ func pickBaseline(rows []compareRow, runs []*snippets.Run, want string) (int, er
 		}
 		return 0, snippets.Errorf(snippets.Invalid, "no run of this snippet in %s has samples yet, so it cannot be the baseline", want)
 	}
-	return 0, snippets.Errorf(snippets.Invalid, "baseline %q is neither a group key, a run of this snippet nor a runtime", truncateForMessage(want, 64))
+	return 0, snippets.Errorf(snippets.Invalid, "baseline %q is neither a group key, a run of this snippet nor a runtime", response.Truncate(want, 64))
 }
 
 // seedFor makes each comparison's bootstrap reproducible: the same data

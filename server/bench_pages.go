@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/pyplay/pyplay/server/frontend"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) benchPage(c echo.Context) error {
 func (s *Server) dashboardPage(c echo.Context) error {
 	id := c.Param("id")
 	if !snippets.ValidID(id) {
-		return snippets.Errorf(snippets.NotFound, "no snippet with ID %q: snippet IDs are 11 or more letters, digits, '-' and '_'", truncateForMessage(id, 64))
+		return snippets.Errorf(snippets.NotFound, "no snippet with ID %q: snippet IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
 	}
 	if err := s.benchStoreReady(); err != nil {
 		return err
@@ -59,7 +60,7 @@ func (s *Server) dashboardPage(c echo.Context) error {
 		if snippets.ErrorCode(err) == snippets.NotFound {
 			return snippets.Errorf(snippets.NotFound, "no snippet with ID %s: the link may be incomplete, or the snippet was removed", id)
 		}
-		return storeError(c, err)
+		return response.StoreError(c, err)
 	}
 	info := infoOf(sn)
 	title := sn.Title

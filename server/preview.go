@@ -22,6 +22,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -211,7 +212,7 @@ func (s *Server) closePreview(ctx context.Context) error {
 func (s *Server) previewRoutes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(s.log)
+	e.HTTPErrorHandler = response.ErrorHandler(s.log)
 	e.Use(requestID(), accessLog(s.log), middleware.Recover(), securityHeaders(previewHeaders))
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
 	get("/preview", s.previewDocument)

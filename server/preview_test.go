@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pyplay/pyplay/server/frontend"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -173,7 +174,7 @@ func TestPreviewParentMustBeThePlayground(t *testing.T) {
 				t.Fatalf("status %d (%s), want ok=%v", res.Code, res.Body.String(), c.ok)
 			}
 			if !c.ok {
-				var body errorBody
+				var body response.ErrorBody
 				if err := json.Unmarshal(res.Body.Bytes(), &body); err != nil || res.Code != 400 || body.Error.Code != snippets.Invalid {
 					t.Fatalf("want a 400 JSON error, got %d %q", res.Code, res.Body.String())
 				}
@@ -195,7 +196,7 @@ func TestPreviewOriginServesNothingElse(t *testing.T) {
 			t.Errorf("GET %s: status %d, want 404", target, rec.Code)
 			continue
 		}
-		var body errorBody
+		var body response.ErrorBody
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Code != snippets.NotFound {
 			t.Errorf("GET %s: body %q is not a JSON error", target, rec.Body.String())
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"github.com/pyplay/pyplay/snippets"
+	"github.com/pyplay/pyplay/server/response"
 )
 
 // maxTrackedClients bounds the limiter's memory (a few hundred bytes per
@@ -121,7 +121,7 @@ func (a *snippetAPI) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().ContentLength != 0 {
 			h.Set(echo.HeaderConnection, "close") // not worth reading the body
 		}
-		return snippets.Errorf(codeRateLimited, "too many new snippets from your address; try again in %s", secondsText(secs))
+		return response.Errorf(http.StatusTooManyRequests, "too many new snippets from your address; try again in %s", secondsText(secs))
 	}
 }
 

@@ -8,12 +8,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/pyplay/pyplay/server/response"
 )
 
 func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(s.log)
+	e.HTTPErrorHandler = response.ErrorHandler(s.log)
 	e.IPExtractor = clientIPExtractor(s.cfg.TrustedProxies)
 	e.Use(
 		requestID(),

@@ -10,7 +10,6 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -148,15 +148,15 @@ func (a *snippetAPI) create(c echo.Context) error {
 	res.Header().Set(echo.HeaderCacheControl, "no-store")
 	err := a.createSnippet(c)
 	if err != nil {
-		switch code := snippets.ErrorCode(err); {
-		case statusOf(code) >= 500:
+		_, _, status := response.Classify(err)
+		if status >= 500 {
 			a.created.WithLabelValues("failed").Inc()
-		default:
+		} else {
 			a.created.WithLabelValues("rejected").Inc()
 		}
 		// A body refused unread would otherwise be drained to keep the
 		// connection alive; it is not worth reading.
-		if code := snippets.ErrorCode(err); req.ContentLength != 0 && (code == snippets.TooLarge || code == codeUnsupportedMedia) {
+		if req.ContentLength != 0 && (status == http.StatusRequestEntityTooLarge || status == http.StatusUnsupportedMediaType) {
 			res.Header().Set(echo.HeaderConnection, "close")
 		}
 	}
@@ -187,7 +187,7 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 	defer cancel()
 	created, err := a.store.Put(ctx, sn)
 	if err != nil {
-		return storeError(c, fmt.Errorf("create snippet %s: %w", sn.ID, err))
+		return response.StoreError(c, fmt.Errorf("create snippet %s: %w", sn.ID, err))
 	}
 	status := http.StatusOK
 	if created {
@@ -204,14 +204,14 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 // most: the body is decoded as UTF-8 and nothing else.
 func checkJSONContentType(header string) error {
 	if header == "" {
-		return snippets.Errorf(codeUnsupportedMedia, "Content-Type is missing; send the snippet as application/json")
+		return response.Errorf(http.StatusUnsupportedMediaType, "Content-Type is missing; send the snippet as application/json")
 	}
 	mt, params, err := mime.ParseMediaType(header)
 	if err != nil || mt != echo.MIMEApplicationJSON {
-		return snippets.Errorf(codeUnsupportedMedia, "Content-Type is %q; send the snippet as application/json", truncateForMessage(header, 100))
+		return response.Errorf(http.StatusUnsupportedMediaType, "Content-Type is %q; send the snippet as application/json", response.Truncate(header, 100))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return snippets.Errorf(codeUnsupportedMedia, "charset %q is not supported; send UTF-8", truncateForMessage(cs, 40))
+		return response.Errorf(http.StatusUnsupportedMediaType, "charset %q is not supported; send UTF-8", response.Truncate(cs, 40))
 	}
 	return nil
 }
@@ -335,7 +335,7 @@ func (a *snippetAPI) raw(c echo.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	h.Set(echo.HeaderContentDisposition, contentDisposition(downloadName(sn)))
+	h.Set(echo.HeaderContentDisposition, response.Attachment(downloadName(sn)))
 	if a.notModified(c, sn.ID) {
 		return nil
 	}
@@ -348,7 +348,7 @@ func (a *snippetAPI) raw(c echo.Context, id string) error {
 func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error) {
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	if !snippets.ValidID(id) {
-		return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %q: snippet IDs are 11 or more letters, digits, '-' and '_'", truncateForMessage(id, 64))
+		return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %q: snippet IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
 	}
 	if err := a.storeReady(); err != nil {
 		return nil, err
@@ -364,7 +364,7 @@ func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error
 		if snippets.ErrorCode(err) == snippets.NotFound {
 			return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %s: the link may be incomplete, or the snippet was removed", id)
 		}
-		return nil, storeError(c, fmt.Errorf("get snippet %s: %w", id, err))
+		return nil, response.StoreError(c, fmt.Errorf("get snippet %s: %w", id, err))
 	}
 	a.cache.addSnippet(sn, now)
 	return sn, nil
@@ -403,18 +403,6 @@ func (a *snippetAPI) storeReady() error {
 	return nil
 }
 
-// retryAfterUnavailable is the Retry-After sent with 503: long enough not
-// to hammer a database coming back, short enough not to matter to people.
-const retryAfterUnavailable = "5"
-
-// storeError passes err on, telling clients when to retry an outage.
-func storeError(c echo.Context, err error) error {
-	if snippets.ErrorCode(err) == snippets.Unavailable {
-		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterUnavailable)
-	}
-	return err
-}
-
 // pageError answers an error on /s/{id} with a small HTML page for
 // browsers (a JSON body is no way to tell a person a link is broken), and
 // as JSON to everything else.
@@ -422,9 +410,8 @@ func (a *snippetAPI) pageError(c echo.Context, err error) error {
 	if !acceptsHTML(c.Request().Header.Get(echo.HeaderAccept)) {
 		return err
 	}
-	code := snippets.ErrorCode(err)
-	status := statusOf(code)
-	p := errorPage{Status: status, Message: sentence(snippets.ErrorMessage(err))}
+	code, msg, status := response.Classify(err)
+	p := errorPage{Status: status, Message: sentence(msg)}
 	switch {
 	case status == http.StatusNotFound:
 		p.Title = "Snippet not found"
@@ -523,18 +510,4 @@ func downloadName(sn *snippets.Snippet) string {
 		return sn.ID + ".py"
 	}
 	return name + ".py"
-}
-
-// contentDisposition offers name as an attachment. Names from downloadName
-// are plain ASCII, so no RFC 8187 encoding is needed.
-func contentDisposition(name string) string {
-	return "attachment; filename=" + strconv.Quote(name)
-}
-
-// truncateForMessage shortens what a client sent before it is echoed in a message.
-func truncateForMessage(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }

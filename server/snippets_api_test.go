@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/snippets/sqlite"
 )
@@ -88,7 +89,7 @@ func apiErrorOf(t testing.TB, rec *httptest.ResponseRecorder) (code, message str
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("error with Content-Type %q: %s", ct, rec.Body)
 	}
-	var body errorBody
+	var body response.ErrorBody
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatalf("error body %q: %v", rec.Body, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/server/bench/hub"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 )
 
@@ -73,7 +74,7 @@ func (s *Server) serveWS(c echo.Context) error {
 		return snippets.Errorf(snippets.Invalid, "/ws is the benchmark WebSocket endpoint; connect with a WebSocket client (see docs/protocol.md)")
 	}
 	if !s.originAllowed(r) {
-		return snippets.Errorf(codeForbidden, "pages from %s may not connect to this server's WebSocket; add the origin to -ws-origins (PYPLAY_WS_ORIGINS) if it should", r.Header.Get("Origin"))
+		return response.Errorf(http.StatusForbidden, "pages from %s may not connect to this server's WebSocket; add the origin to -ws-origins (PYPLAY_WS_ORIGINS) if it should", r.Header.Get("Origin"))
 	}
 	if s.cfg.Store == nil {
 		return snippets.Errorf(snippets.Unavailable, "this server has no database, so it cannot store benchmarks")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/server/bench/hub"
+	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/snippets/sqlite"
 )
@@ -529,7 +530,7 @@ func TestWSOrigin(t *testing.T) {
 			t.Errorf("origin %q: %v, want 403", tc.origin, err)
 			continue
 		}
-		var body errorBody
+		var body response.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Error.Code != "forbidden" {
 			t.Errorf("origin %q: body %+v (%v)", tc.origin, body, err)
 		}

@@ -5,14 +5,15 @@ import (
 	"fmt"
 )
 
-// Error codes. The HTTP layer maps each to one status in one place.
+// Error codes. The HTTP layer gives each one status, in one table
+// (server/response).
 const (
-	Invalid     = "invalid"     // bad input: 400
-	TooLarge    = "too_large"   // over a size limit: 413
-	NotFound    = "not_found"   // 404
-	Conflict    = "conflict"    // contradicts what is stored: 409
-	Unavailable = "unavailable" // the database does not answer: 503
-	Internal    = "internal"    // a bug or an unexpected failure: 500
+	Invalid     = "invalid"     // bad input
+	TooLarge    = "too_large"   // over a size limit
+	NotFound    = "not_found"   // no such snippet or run
+	Conflict    = "conflict"    // contradicts what is stored
+	Unavailable = "unavailable" // the database does not answer
+	Internal    = "internal"    // a bug or an unexpected failure
 )
 
 // Error is the one error type of the domain: a code for programs and a
