@@ -37,8 +37,8 @@ func (s *Server) routes() *echo.Echo {
 	get("/runtime/*", func(c echo.Context) error {
 		return s.assets.serve(c, "dist/runtime/"+c.Param("*"), true)
 	})
-	s.snippetRoutes(e)
-	s.benchRoutes(e)
+	s.snippets.routes(e)
+	s.lab.Routes(e)
 	return e
 }
 

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pyplay/pyplay/server/bench"
 	"github.com/pyplay/pyplay/server/frontend"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/static"
@@ -52,8 +53,8 @@ type Config struct {
 	// X-Real-IP headers name the client; with none, the client is the
 	// connection's peer (see clientIPExtractor).
 	TrustedProxies []netip.Prefix
-	// WS configures the benchmark WebSocket endpoint (ws.go).
-	WS WSConfig
+	// WS configures the benchmark WebSocket endpoint.
+	WS bench.WSConfig
 }
 
 // Server is a configured pyplay HTTP server.
@@ -69,7 +70,8 @@ type Server struct {
 	pages    atomic.Pointer[template.Template]
 	metrics  *metrics
 	preview  previewSite
-	live     *live // benchmark fan-out (live.go)
+	snippets *snippetAPI
+	lab      *bench.Lab
 	cancel   context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
@@ -109,10 +111,21 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if err := s.startLive(); err != nil {
+	s.snippets = newSnippetAPI(s)
+	lab, err := bench.New(bench.Config{
+		Store: cfg.Store, Logger: s.log, Metrics: s.metrics.registry, WS: cfg.WS,
+		Snippet: s.snippets.lookup, Render: s.render, Manifest: s.manifest.Load,
+	})
+	if err != nil {
 		cancel()
 		return nil, err
 	}
+	s.lab = lab
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		lab.Run(s.ctx)
+	}()
 	s.echo = s.routes()
 	return s, nil
 }
@@ -221,7 +234,9 @@ func (s *Server) URL() string {
 }
 
 // Close stops accepting connections, drains requests until ctx is done,
-// then stops background work. The caller closes the store afterwards.
+// then stops background work: the benchmark lab closes its WebSockets
+// with 1001 going away and waits for them. The caller closes the store
+// afterwards.
 func (s *Server) Close(ctx context.Context) error {
 	var err error
 	if s.http != nil {

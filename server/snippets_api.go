@@ -75,8 +75,9 @@ type snippetAPI struct {
 	created *prometheus.CounterVec
 }
 
-// snippetRoutes registers the snippet API and pages on e.
-func (s *Server) snippetRoutes(e *echo.Echo) {
+// newSnippetAPI applies the snippet options' defaults and registers the
+// API's metrics.
+func newSnippetAPI(s *Server) *snippetAPI {
 	opt := s.cfg.Snippets
 	a := &snippetAPI{s: s, store: s.cfg.Store, limits: withDefaultLimits(opt.Limits), timeout: opt.StoreTimeout, now: opt.clock}
 	if a.now == nil {
@@ -96,12 +97,18 @@ func (s *Server) snippetRoutes(e *echo.Echo) {
 		Help: "POST /api/snippets outcomes: created, existing, rejected (4xx), rate_limited, failed (5xx).",
 	}, []string{"result"})
 	s.metrics.registry.MustRegister(a.created)
-	var create []echo.MiddlewareFunc
 	if opt.CreatesPerMinute > 0 {
 		a.limiter = newClientLimiter(opt.CreatesPerMinute/60, opt.CreateBurst)
+	}
+	return a
+}
+
+// routes registers the snippet API and pages on e.
+func (a *snippetAPI) routes(e *echo.Echo) {
+	var create []echo.MiddlewareFunc
+	if a.limiter != nil {
 		create = append(create, a.rateLimit)
 	}
-
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
 	e.POST("/api/snippets", a.create, create...)
 	get("/api/snippets/:id", a.get)
@@ -342,9 +349,10 @@ func (a *snippetAPI) raw(c echo.Context, id string) error {
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(sn.Code))
 }
 
-// lookup fetches the snippet with the given ID. Until it succeeds the
-// response may not be cached: an unknown ID may be created later, and an
-// outage ends.
+// lookup fetches the snippet with the given ID, for the snippet API and
+// pages and for the benchmark lab: the one place that tells a client an
+// ID is unknown. Until it succeeds the response may not be cached: an
+// unknown ID may be created later, and an outage ends.
 func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error) {
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	if !snippets.ValidID(id) {

@@ -409,6 +409,26 @@ func TestSnippetNotFound(t *testing.T) {
 	}
 }
 
+// The benchmark lab looks snippets up through the snippet API: an unknown
+// ID is told the same way on every route.
+func TestUnknownSnippetOneMessage(t *testing.T) {
+	s, _ := newSnippetServer(t, SnippetOptions{})
+	unknown := &snippets.Snippet{Code: "never shared", Runtime: snippets.Pyodide}
+	unknown.Seal()
+	want := "no snippet with ID " + unknown.ID + ": the link may be incomplete, or the snippet was removed"
+	for _, target := range []string{
+		"/api/snippets/" + unknown.ID,
+		"/bench/" + unknown.ID,
+		"/api/bench/runs?snippet=" + unknown.ID,
+		"/api/bench/compare?snippet=" + unknown.ID,
+	} {
+		rec := serveAPI(t, s.Handler(), apiRequest{target: target})
+		if code, msg := apiErrorOf(t, rec); rec.Code != http.StatusNotFound || code != "not_found" || msg != want {
+			t.Errorf("%s: %d %s %q, want 404 not_found %q", target, rec.Code, code, msg, want)
+		}
+	}
+}
+
 func TestSnippetPage(t *testing.T) {
 	s, _ := newSnippetServer(t, SnippetOptions{})
 	h := s.Handler()

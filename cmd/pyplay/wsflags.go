@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/pyplay/pyplay/server"
+	"github.com/pyplay/pyplay/server/bench"
 	"github.com/pyplay/pyplay/server/bench/benchproto"
 )
 
@@ -32,8 +32,8 @@ func (f *wsFlags) register(fs *flag.FlagSet) error {
 }
 
 // config checks the settings and returns the server's WebSocket settings.
-func (f *wsFlags) config() (server.WSConfig, error) {
-	var cfg server.WSConfig
+func (f *wsFlags) config() (bench.WSConfig, error) {
+	var cfg bench.WSConfig
 	cfg.Limits.MaxBatchesPerSecond = int(f.WSRate)
 	for _, o := range strings.Split(f.WSOrigins, ",") {
 		o = strings.TrimSuffix(strings.TrimSpace(o), "/")

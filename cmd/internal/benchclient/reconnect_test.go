@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pyplay/pyplay/server"
+	"github.com/pyplay/pyplay/server/bench"
 	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/snippets/sqlite"
@@ -18,7 +19,7 @@ import (
 
 // realServer serves the benchmark lab on a SQLite store holding one
 // snippet, and returns its URL, the store and the snippet's ID.
-func realServer(t *testing.T, ws server.WSConfig) (string, snippets.Store, string) {
+func realServer(t *testing.T, ws bench.WSConfig) (string, snippets.Store, string) {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pyplay.db"))
 	if err != nil {
@@ -51,7 +52,7 @@ func realServer(t *testing.T, ws server.WSConfig) (string, snippets.Store, strin
 // A producer that loses its connection mid-run resends what was not
 // acknowledged; the server stores everything once.
 func TestProducerResendsAfterReconnect(t *testing.T) {
-	url, store, snippet := realServer(t, server.WSConfig{Limits: benchproto.Limits{MaxBatchesPerSecond: 1000}})
+	url, store, snippet := realServer(t, bench.WSConfig{Limits: benchproto.Limits{MaxBatchesPerSecond: 1000}})
 	// A proxy in front of the server that the test can cut.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,39 +1,43 @@
-package server
+package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
 
 	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/server/bench/hub"
+	"github.com/pyplay/pyplay/server/frontend"
 	"github.com/pyplay/pyplay/server/response"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/snippets/sqlite"
 )
 
-// benchEnv is a real Server on a real SQLite store behind httptest, with
-// one stored snippet.
+// benchEnv is a Lab on a real SQLite store behind httptest, with one
+// stored snippet, answering errors as the application does.
 type benchEnv struct {
-	srv     *Server
+	lab     *Lab
 	http    *httptest.Server
 	store   snippets.Store
 	url     string // ws://…/ws
 	snippet string
+	stop    func() // ends Run and waits for it, as the server's Close does
 }
 
 func newBenchEnv(t testing.TB, ws WSConfig) *benchEnv {
@@ -53,19 +57,43 @@ func newBenchEnvStore(t testing.TB, ws WSConfig, store snippets.Store) *benchEnv
 // newBenchEnvListener serves on ln when it is not nil.
 func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net.Listener) *benchEnv {
 	t.Helper()
-	st := testStatic(t)
-	for _, name := range []string{"dashboard.html", "bench.html", "bench-head.html"} {
-		b, err := os.ReadFile("../static/templates/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st["templates/"+name] = &fstest.MapFile{Data: b}
-	}
-	srv, err := New(Config{Static: st, Store: store, WS: ws})
+	pages, err := template.ParseGlob("../../static/templates/*.html")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
+	lab, err := New(Config{
+		Store: store,
+		WS:    ws,
+		// The application's lookup (package server) adds a cache and its
+		// messages; the store's answers are what the lab relies on.
+		Snippet: func(c echo.Context, id string) (*snippets.Snippet, error) {
+			return store.Get(c.Request().Context(), id)
+		},
+		Render: func(c echo.Context, status int, name string, data any) error {
+			var buf bytes.Buffer
+			if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+				return err
+			}
+			return c.HTMLBlob(status, buf.Bytes())
+		},
+		Manifest: func() *frontend.Manifest {
+			return &frontend.Manifest{Build: "testbuild", Entries: map[string]string{"main": "/assets/main-ABC.js", "worker": "/assets/worker-DEF.js"}}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.HTTPErrorHandler = response.ErrorHandler(slog.New(slog.DiscardHandler))
+	lab.Routes(e)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		lab.Run(ctx)
+	}()
+	stop := func() { cancel(); <-ran }
+	hs := httptest.NewUnstartedServer(e)
 	if ln != nil {
 		hs.Listener.Close()
 		hs.Listener = ln
@@ -73,9 +101,7 @@ func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net
 	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
+		stop()
 		store.Close()
 	})
 	sn := &snippets.Snippet{Code: "sum(range(1000))\n", Runtime: snippets.Pyodide, Title: "sum"}
@@ -83,7 +109,7 @@ func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net
 	if _, err := store.Put(context.Background(), sn); err != nil {
 		t.Fatal(err)
 	}
-	return &benchEnv{srv: srv, http: hs, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", snippet: sn.ID}
+	return &benchEnv{lab: lab, http: hs, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", snippet: sn.ID, stop: stop}
 }
 
 // rawClient speaks the protocol by hand, to send exactly what a test
@@ -721,12 +747,12 @@ func testSlowViewerDropped(t *testing.T, coalesce bool) {
 	batches := 0
 	for ; batches < 400; batches++ {
 		p.ack(p.send("samples", samplesPayload("r1", batches, batches*100, 100)))
-		if e.srv.live.hub.Stats().Dropped > 0 {
+		if e.lab.hub.Stats().Dropped > 0 {
 			batches++
 			break
 		}
 	}
-	if e.srv.live.hub.Stats().Dropped == 0 {
+	if e.lab.hub.Stats().Dropped == 0 {
 		t.Fatalf("slow viewer not dropped after %d batches", batches)
 	}
 	t.Logf("slow viewer dropped after %d batches", batches)
@@ -749,18 +775,15 @@ func TestWSShutdownGoingAway(t *testing.T) {
 	e := newBenchEnv(t, WSConfig{})
 	v := dialRaw(t, e.url, nil)
 	v.hello("viewer")
-	done := make(chan error, 1)
+	done := make(chan struct{})
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		done <- e.srv.Close(ctx)
+		defer close(done)
+		e.stop()
 	}()
 	if code := v.closeCode(); code != websocket.CloseGoingAway {
 		t.Fatalf("close code %d, want 1001", code)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	<-done
 	// Closed: new connections are refused.
 	if _, resp, err := websocket.DefaultDialer.Dial(e.url, nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("dial after Close: %v", err)

@@ -1,4 +1,4 @@
-package server
+package bench
 
 import (
 	"errors"
@@ -68,28 +68,28 @@ var upgrader = websocket.Upgrader{
 
 // serveWS is GET /ws: one hub.Client and one benchproto.Session per
 // connection, until either side closes.
-func (s *Server) serveWS(c echo.Context) error {
+func (l *Lab) serveWS(c echo.Context) error {
 	r := c.Request()
 	if !websocket.IsWebSocketUpgrade(r) {
 		return snippets.Errorf(snippets.Invalid, "/ws is the benchmark WebSocket endpoint; connect with a WebSocket client (see docs/protocol.md)")
 	}
-	if !s.originAllowed(r) {
+	if !l.originAllowed(r) {
 		return response.Errorf(http.StatusForbidden, "pages from %s may not connect to this server's WebSocket; add the origin to -ws-origins (PYPLAY_WS_ORIGINS) if it should", r.Header.Get("Origin"))
 	}
-	if s.cfg.Store == nil {
+	if l.cfg.Store == nil {
 		return snippets.Errorf(snippets.Unavailable, "this server has no database, so it cannot store benchmarks")
 	}
-	if !s.live.enter() {
+	if !l.enter() {
 		return snippets.Errorf(snippets.Unavailable, "the server is shutting down; reconnect shortly")
 	}
-	defer s.live.leave()
+	defer l.leave()
 	conn, err := upgrader.Upgrade(c.Response(), r, nil)
 	if err != nil {
 		return nil // Upgrade has answered the request
 	}
 	c.Response().Status = http.StatusSwitchingProtocols // for the access log
-	w := s.newWSConn(conn, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
-	err = w.client.Serve(s.ctx, w.handle)
+	w := l.newWSConn(conn, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
+	err = w.client.Serve(l.ctx, w.handle)
 	w.setRole("gone")
 	w.log.Debug("websocket closed", "session", w.session.String(), "cause", err)
 	return nil
@@ -98,7 +98,7 @@ func (s *Server) serveWS(c echo.Context) error {
 // originAllowed accepts requests without Origin (programs), from the
 // server's own origin (same host and port as the request), and from the
 // configured origins.
-func (s *Server) originAllowed(r *http.Request) bool {
+func (l *Lab) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
@@ -110,7 +110,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
-	for _, o := range s.cfg.WS.Origins {
+	for _, o := range l.cfg.WS.Origins {
 		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
 			return true
 		}
@@ -122,7 +122,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 // the connection's read pump, one message at a time, so nothing in it needs
 // a lock.
 type wsConn struct {
-	s       *Server
+	lab     *Lab
 	client  *hub.Client
 	session *benchproto.Session
 	limits  benchproto.Limits
@@ -137,8 +137,8 @@ type wsConn struct {
 	log  *slog.Logger
 }
 
-func (s *Server) newWSConn(conn *websocket.Conn, requestID, remote string) *wsConn {
-	cfg := s.cfg.WS
+func (l *Lab) newWSConn(conn *websocket.Conn, requestID, remote string) *wsConn {
+	cfg := l.cfg.WS
 	limits := cfg.Limits.WithDefaults()
 	opts := cfg.Client
 	if opts.MaxMessageSize <= 0 {
@@ -150,8 +150,8 @@ func (s *Server) newWSConn(conn *websocket.Conn, requestID, remote string) *wsCo
 	}
 	rate := float64(limits.MaxBatchesPerSecond)
 	w := &wsConn{
-		s:       s,
-		client:  hub.NewClient(s.live.hub, conn, opts),
+		lab:     l,
+		client:  hub.NewClient(l.hub, conn, opts),
 		session: benchproto.NewSession(limits),
 		limits:  limits,
 		batches: hub.NewLimiter(rate, 2*limits.MaxBatchesPerSecond),
@@ -159,7 +159,7 @@ func (s *Server) newWSConn(conn *websocket.Conn, requestID, remote string) *wsCo
 		bad:     hub.NewLimiter(1/badMessageRefill.Seconds(), maxBad),
 		runs:    map[string]bool{},
 		role:    "gone", // not counted yet
-		log:     s.log.With("request_id", requestID, "remote", remote),
+		log:     l.log.With("request_id", requestID, "remote", remote),
 	}
 	w.setRole("pending")
 	return w
@@ -168,10 +168,10 @@ func (s *Server) newWSConn(conn *websocket.Conn, requestID, remote string) *wsCo
 // setRole moves the connection between the gauge's roles.
 func (w *wsConn) setRole(role string) {
 	if w.role != "gone" {
-		w.s.live.m.conns.WithLabelValues(w.role).Dec()
+		w.lab.m.conns.WithLabelValues(w.role).Dec()
 	}
 	if role != "gone" {
-		w.s.live.m.conns.WithLabelValues(role).Inc()
+		w.lab.m.conns.WithLabelValues(role).Inc()
 	}
 	w.role = role
 }
@@ -187,7 +187,7 @@ func (w *wsConn) handle(frame []byte) {
 		err = w.session.Accept(m)
 	}
 	if err == nil {
-		w.s.live.m.messages.WithLabelValues(m.Type).Inc()
+		w.lab.m.messages.WithLabelValues(m.Type).Inc()
 		err = w.dispatch(m)
 	}
 	if err != nil {
@@ -262,7 +262,7 @@ func (w *wsConn) runStart(seq int64, p *benchproto.RunStart) error {
 	defer cancel()
 	run := p.Run.StoreRun()
 	before := time.Now().UTC().Truncate(time.Millisecond)
-	if err := w.s.cfg.Store.CreateRun(ctx, run); err != nil {
+	if err := w.lab.cfg.Store.CreateRun(ctx, run); err != nil {
 		return w.storeError(err, seq)
 	}
 	// The store keeps the first creation time: an earlier one means the run
@@ -282,12 +282,12 @@ func (w *wsConn) samples(seq int64, p *benchproto.SampleBatch) error {
 	snippet, _ := w.session.RunSnippet(p.Run)
 	ctx, cancel := liveContext()
 	defer cancel()
-	stored, err := w.s.cfg.Store.AppendBatch(ctx, p.StoreBatch())
+	stored, err := w.lab.cfg.Store.AppendBatch(ctx, p.StoreBatch())
 	if err != nil {
 		return w.storeError(err, seq)
 	}
 	if stored {
-		w.s.live.m.samples.Add(float64(len(p.Samples)))
+		w.lab.m.samples.Add(float64(len(p.Samples)))
 		w.publish(snippet, benchproto.RunSamplesMessage(snippet, p))
 	}
 	w.send(benchproto.AckMessage(seq, p.Run, p.Batch, !stored))
@@ -300,7 +300,7 @@ func (w *wsConn) runEnd(seq int64, p *benchproto.RunEnd) error {
 	snippet, _ := w.session.RunSnippet(p.Run)
 	ctx, cancel := liveContext()
 	defer cancel()
-	if err := w.s.cfg.Store.FinishRun(ctx, p.Run, p.Status, p.Error); err != nil {
+	if err := w.lab.cfg.Store.FinishRun(ctx, p.Run, p.Status, p.Error); err != nil {
 		return w.storeError(err, seq)
 	}
 	w.publish(snippet, benchproto.RunEndedMessage(snippet, p, time.Now()))
@@ -331,7 +331,7 @@ func (w *wsConn) fail(err error) {
 		w.log.Error("websocket: unexpected error", "err", err)
 		pe = &benchproto.ProtoError{Code: benchproto.CodeInternal, Message: "internal error"}
 	}
-	w.s.live.m.errors.WithLabelValues(pe.Code).Inc()
+	w.lab.m.errors.WithLabelValues(pe.Code).Inc()
 	w.send(benchproto.ErrorMessage(pe))
 	switch pe.Code {
 	case benchproto.CodeUnavailable, benchproto.CodeInternal, benchproto.CodeRateLimited:
@@ -358,7 +358,7 @@ func (w *wsConn) publish(snippet string, m *benchproto.Message) {
 		w.log.Error("websocket: encode", "err", err)
 		return
 	}
-	w.s.live.publish(benchproto.Topic(snippet), b)
+	w.lab.publish(benchproto.Topic(snippet), b)
 }
 
 // unannouncedRun refuses samples or run.end for a run whose run.start this

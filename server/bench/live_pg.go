@@ -1,4 +1,4 @@
-package server
+package bench
 
 // Servers sharing one PostgreSQL database share live streams: every fan-out
 // message a server publishes to its own hub is also sent with NOTIFY on one

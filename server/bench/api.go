@@ -1,4 +1,4 @@
-package server
+package bench
 
 import (
 	"context"
@@ -22,25 +22,25 @@ import (
 // stored, so a dashboard loads them on open and after a reconnect.
 
 const (
-	// benchRequestTimeout bounds the store calls of one request: listing
+	// requestTimeout bounds the store calls of one request: listing
 	// a snippet's runs reads every run's samples.
-	benchRequestTimeout = 15 * time.Second
+	requestTimeout = 15 * time.Second
 	// maxListedRuns bounds the runs a listing, comparison or export reads,
 	// newest first.
 	maxListedRuns = 500
 )
 
-// benchRoutes registers the benchmark API, the WebSocket endpoint and the
+// Routes registers the WebSocket endpoint, the benchmark API and the
 // dashboard pages on e.
-func (s *Server) benchRoutes(e *echo.Echo) {
+func (l *Lab) Routes(e *echo.Echo) {
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
-	get("/ws", s.serveWS)
-	get("/api/bench/runs", s.listBenchRuns)
-	get("/api/bench/runs/:run", s.getBenchRun)
-	get("/api/bench/compare", s.compareBench)
-	get("/api/bench/overview", s.benchOverview)
-	get("/bench", s.benchPage)
-	get("/bench/:id", s.dashboardPage)
+	get("/ws", l.serveWS)
+	get("/api/bench/runs", l.listRuns)
+	get("/api/bench/runs/:run", l.getRun)
+	get("/api/bench/compare", l.compare)
+	get("/api/bench/overview", l.getOverview)
+	get("/bench", l.overviewPage)
+	get("/bench/:id", l.dashboardPage)
 }
 
 // runView is a run as the API shows it: the stored run plus its group and
@@ -119,15 +119,15 @@ type runsResponse struct {
 	Truncated bool `json:"truncated"`
 }
 
-// listBenchRuns is GET /api/bench/runs?snippet=ID[&format=json|csv].
-func (s *Server) listBenchRuns(c echo.Context) error {
+// listRuns is GET /api/bench/runs?snippet=ID[&format=json|csv].
+func (l *Lab) listRuns(c echo.Context) error {
 	format, err := exportFormat(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), benchRequestTimeout)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), requestTimeout)
 	defer cancel()
-	sn, runs, truncated, err := s.snippetRuns(c, ctx, c.QueryParam("snippet"))
+	sn, runs, truncated, err := l.snippetRuns(c, ctx, c.QueryParam("snippet"))
 	if err != nil {
 		return err
 	}
@@ -147,9 +147,9 @@ func (s *Server) listBenchRuns(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// getBenchRun is GET /api/bench/runs/{run}[?format=json|csv]: one run with
+// getRun is GET /api/bench/runs/{run}[?format=json|csv]: one run with
 // every sample.
-func (s *Server) getBenchRun(c echo.Context) error {
+func (l *Lab) getRun(c echo.Context) error {
 	format, err := exportFormat(c)
 	if err != nil {
 		return err
@@ -158,12 +158,12 @@ func (s *Server) getBenchRun(c echo.Context) error {
 	if !snippets.ValidRunID(id) {
 		return snippets.Errorf(snippets.NotFound, "no run with ID %q: run IDs are 1 to 64 letters, digits, '-', '_' or '.'", response.Truncate(id, 64))
 	}
-	if err := s.benchStoreReady(); err != nil {
+	if err := l.storeReady(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), benchRequestTimeout)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), requestTimeout)
 	defer cancel()
-	r, err := s.cfg.Store.GetRun(ctx, id)
+	r, err := l.cfg.Store.GetRun(ctx, id)
 	if err != nil {
 		return response.StoreError(c, fmt.Errorf("get run %s: %w", id, err))
 	}
@@ -188,32 +188,30 @@ func exportFormat(c echo.Context) (string, error) {
 	}
 }
 
-func (s *Server) benchStoreReady() error {
-	if s.cfg.Store == nil {
+func (l *Lab) storeReady() error {
+	if l.cfg.Store == nil {
 		return snippets.Errorf(snippets.Unavailable, "this server has no database, so it keeps no benchmarks")
 	}
 	return nil
 }
 
-// snippetRuns loads a snippet and its newest runs with their samples.
-func (s *Server) snippetRuns(c echo.Context, ctx context.Context, id string) (*snippets.Snippet, []*snippets.Run, bool, error) {
+// snippetRuns loads a snippet and its newest runs with their samples. The
+// snippet comes from Config.Snippet, the runs from the store.
+func (l *Lab) snippetRuns(c echo.Context, ctx context.Context, id string) (*snippets.Snippet, []*snippets.Run, bool, error) {
 	if id == "" {
 		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet=ID is required: the ID of a shared snippet, as in /s/{id}")
 	}
 	if !snippets.ValidID(id) {
 		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
 	}
-	if err := s.benchStoreReady(); err != nil {
+	if err := l.storeReady(); err != nil {
 		return nil, nil, false, err
 	}
-	sn, err := s.cfg.Store.Get(ctx, id)
+	sn, err := l.cfg.Snippet(c, id)
 	if err != nil {
-		if snippets.ErrorCode(err) == snippets.NotFound {
-			return nil, nil, false, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", id)
-		}
-		return nil, nil, false, response.StoreError(c, fmt.Errorf("get snippet %s: %w", id, err))
+		return nil, nil, false, err
 	}
-	runs, truncated, err := loadRuns(ctx, s.cfg.Store, id)
+	runs, truncated, err := loadRuns(ctx, l.cfg.Store, id)
 	if err != nil {
 		return nil, nil, false, response.StoreError(c, err)
 	}
@@ -277,12 +275,12 @@ func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
 	return w.Error()
 }
 
-// compareBench is GET /api/bench/compare?snippet=ID[&baseline=KEY|RUN|RUNTIME]:
+// compare is GET /api/bench/compare?snippet=ID[&baseline=KEY|RUN|RUNTIME]:
 // the comparison table of the snippet's runs.
-func (s *Server) compareBench(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), benchRequestTimeout)
+func (l *Lab) compare(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), requestTimeout)
 	defer cancel()
-	sn, runs, truncated, err := s.snippetRuns(c, ctx, c.QueryParam("snippet"))
+	sn, runs, truncated, err := l.snippetRuns(c, ctx, c.QueryParam("snippet"))
 	if err != nil {
 		return err
 	}
@@ -295,10 +293,10 @@ func (s *Server) compareBench(c echo.Context) error {
 	return c.JSON(http.StatusOK, table)
 }
 
-// benchOverview is GET /api/bench/overview[?baseline=RUNTIME]: every
+// getOverview is GET /api/bench/overview[?baseline=RUNTIME]: every
 // snippet's ratios to the baseline runtime and their geometric means.
-func (s *Server) benchOverview(c echo.Context) error {
-	if err := s.benchStoreReady(); err != nil {
+func (l *Lab) getOverview(c echo.Context) error {
+	if err := l.storeReady(); err != nil {
 		return err
 	}
 	baseline := c.QueryParam("baseline")
@@ -308,7 +306,7 @@ func (s *Server) benchOverview(c echo.Context) error {
 	if !knownRuntime(baseline) {
 		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript/pyodide, pyscript/micropython or %s", response.Truncate(baseline, 32), snippets.CPythonNative)
 	}
-	ov, err := s.live.overview.get(c.Request().Context(), s.cfg.Store, baseline)
+	ov, err := l.overview.get(c.Request().Context(), l.cfg.Store, baseline)
 	if err != nil {
 		return response.StoreError(c, err)
 	}
