@@ -49,10 +49,6 @@ type SnippetOptions struct {
 // DefaultStoreTimeout is SnippetOptions.StoreTimeout's default.
 const DefaultStoreTimeout = 5 * time.Second
 
-// snippetBodySlack mirrors snippets.Decode's allowance for JSON syntax beyond
-// field limits; maxBody uses it to refuse oversized bodies before reading.
-const snippetBodySlack = 4096
-
 // bodyReadTimeout bounds reading a POST body, so that a client trickling
 // bytes cannot hold a handler (the server has no global read timeout
 // because WebSockets must not have one).
@@ -79,7 +75,7 @@ type snippetAPI struct {
 // API's metrics.
 func newSnippetAPI(s *Server) *snippetAPI {
 	opt := s.cfg.Snippets
-	a := &snippetAPI{s: s, store: s.cfg.Store, limits: withDefaultLimits(opt.Limits), timeout: opt.StoreTimeout, now: opt.clock}
+	a := &snippetAPI{s: s, store: s.cfg.Store, limits: opt.Limits.WithDefaults(), timeout: opt.StoreTimeout, now: opt.clock}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -123,25 +119,6 @@ func (a *snippetAPI) routes(e *echo.Echo) {
 
 var pingBody = []byte(`{"status":"ok"}` + "\n")
 
-func withDefaultLimits(l snippets.Limits) snippets.Limits {
-	d := snippets.DefaultLimits
-	if l.MaxCode <= 0 {
-		l.MaxCode = d.MaxCode
-	}
-	if l.MaxTitle <= 0 {
-		l.MaxTitle = d.MaxTitle
-	}
-	if l.MaxHTML <= 0 {
-		l.MaxHTML = d.MaxHTML
-	}
-	return l
-}
-
-// maxBody is the largest request body snippets.Decode reads under limits.
-func maxBody(l snippets.Limits) int64 {
-	return int64(l.MaxCode) + int64(l.MaxHTML) + int64(l.MaxTitle) + snippetBodySlack
-}
-
 // createResponse is the body of 201 and 200 answers to POST /api/snippets.
 type createResponse struct {
 	ID  string `json:"id"`
@@ -175,7 +152,7 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 	if err := checkJSONContentType(req.Header.Get(echo.HeaderContentType)); err != nil {
 		return err
 	}
-	max := maxBody(a.limits)
+	max := a.limits.MaxBody()
 	if req.ContentLength > max {
 		return snippets.Errorf(snippets.TooLarge, "request body is %d bytes; the limit is %d bytes (%d bytes of code)",
 			req.ContentLength, max, a.limits.MaxCode)

@@ -72,7 +72,9 @@ func ValidRuntime(r Runtime) bool {
 	return false
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with every zero (or negative) field set to its
+// DefaultLimits value.
+func (l Limits) WithDefaults() Limits {
 	if l.MaxCode <= 0 {
 		l.MaxCode = DefaultLimits.MaxCode
 	}
@@ -93,7 +95,7 @@ func (l Limits) Validate(s *Snippet) error {
 	if s == nil {
 		return Errorf(Invalid, "no snippet")
 	}
-	l = l.withDefaults()
+	l = l.WithDefaults()
 	if !ValidRuntime(s.Runtime) {
 		return Errorf(Invalid, "unknown runtime %q; use pyodide, micropython or pyscript", s.Runtime)
 	}
@@ -149,6 +151,13 @@ func checkText(name, v string) error {
 // field names and the escaping of quotes and newlines.
 const bodySlack = 4096
 
+// MaxBody is the largest request body Decode reads under l, so that a
+// server can refuse a larger one before reading it.
+func (l Limits) MaxBody() int64 {
+	l = l.WithDefaults()
+	return int64(l.MaxCode) + int64(l.MaxHTML) + int64(l.MaxTitle) + bodySlack
+}
+
 // Decode reads one snippet from r, the body of POST /api/snippets:
 //
 //	{"code": "...", "runtime": "pyodide"|"micropython"|"pyscript", "title": "...", "html": "...",
@@ -164,12 +173,12 @@ const bodySlack = 4096
 // all Invalid, malformed JSON with its line and column. The snippet is then
 // validated against limits and sealed (its ID set).
 //
-// Decode reads at most MaxCode+MaxHTML+MaxTitle+4096 bytes (TooLarge beyond
-// that) even if the caller forgot to limit the body, and reports an
+// Decode reads at most limits.MaxBody() bytes (TooLarge beyond that) even
+// if the caller forgot to limit the body, and reports an
 // *http.MaxBytesError from the caller's limit as TooLarge too.
 func Decode(r io.Reader, limits Limits) (*Snippet, error) {
-	limits = limits.withDefaults()
-	max := int64(limits.MaxCode) + int64(limits.MaxHTML) + int64(limits.MaxTitle) + bodySlack
+	limits = limits.WithDefaults()
+	max := limits.MaxBody()
 	body, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		var tooBig *http.MaxBytesError
