@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 	"unicode/utf8"
@@ -97,15 +98,20 @@ const (
 	maxRunErrorBytes = 4 << 10
 )
 
-// ValidRunID reports whether id can name a run: 1 to 64 characters of
-// letters, digits, '-', '_' and '.', which covers crypto.randomUUID() and
-// base64url tokens and keeps IDs safe in URLs and logs.
+// RunIDRule is ValidRunID's rule in words, for error messages.
+var RunIDRule = fmt.Sprintf("1 to %d letters, digits, '-' or '_'", maxRunIDLen)
+
+// ValidRunID reports whether id can name a run: 1 to 64 ASCII letters,
+// digits, '-' or '_' (the base64url alphabet), which covers
+// crypto.randomUUID() and base64url tokens and keeps IDs safe in URLs and
+// logs. It is the one rule: the WebSocket protocol checks it on run.start,
+// the stores on CreateRun, the API before a lookup.
 func ValidRunID(id string) bool {
 	if id == "" || len(id) > maxRunIDLen {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
-		if c := id[i]; !isBase64URL(c) && c != '.' {
+		if !isBase64URL(id[i]) {
 			return false
 		}
 	}
@@ -121,7 +127,7 @@ func (r *Run) Validate() error {
 		return Errorf(Invalid, "no run")
 	}
 	if !ValidRunID(r.ID) {
-		return Errorf(Invalid, "run id %q must be 1 to %d letters, digits, '-', '_' or '.'", r.ID, maxRunIDLen)
+		return Errorf(Invalid, "run id %q must be %s", r.ID, RunIDRule)
 	}
 	if !ValidID(r.SnippetID) {
 		return Errorf(Invalid, "snippet %q is not a snippet ID", r.SnippetID)
@@ -177,7 +183,7 @@ func (b *Batch) Validate() error {
 		return Errorf(Invalid, "no batch")
 	}
 	if !ValidRunID(b.RunID) {
-		return Errorf(Invalid, "run id %q must be 1 to %d letters, digits, '-', '_' or '.'", b.RunID, maxRunIDLen)
+		return Errorf(Invalid, "run id %q must be %s", b.RunID, RunIDRule)
 	}
 	if b.Seq < 0 {
 		return Errorf(Invalid, "batch seq %d is negative", b.Seq)

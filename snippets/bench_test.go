@@ -14,7 +14,8 @@ func TestValidRunID(t *testing.T) {
 	}{
 		{"0b5c2b0e-8f0a-4c1e-9a55-2f4d6f1f0a11", true},
 		{"r", true},
-		{"a.b_c-D9", true},
+		{"b_c-D9", true},
+		{"a.b", false}, // the protocol never allowed '.', so no stored run has one
 		{strings.Repeat("r", 64), true},
 		{"", false},
 		{strings.Repeat("r", 65), false},

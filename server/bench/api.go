@@ -156,7 +156,7 @@ func (l *Lab) getRun(c echo.Context) error {
 	}
 	id := c.Param("run")
 	if !snippets.ValidRunID(id) {
-		return snippets.Errorf(snippets.NotFound, "no run with ID %q: run IDs are 1 to 64 letters, digits, '-', '_' or '.'", response.Truncate(id, 64))
+		return snippets.Errorf(snippets.NotFound, "no run with ID %q: run IDs are %s", response.Truncate(id, 64), snippets.RunIDRule)
 	}
 	if err := l.storeReady(); err != nil {
 		return err

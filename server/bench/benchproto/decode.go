@@ -328,30 +328,13 @@ func decodeSubscription(p *object) (*Subscription, *ProtoError) {
 	return &Subscription{Snippet: id}, nil
 }
 
-// ValidRunID reports whether id can name a run in this protocol: 1 to 64
-// ASCII letters, digits, '-' or '_' (crypto.randomUUID() and base64url
-// tokens both fit). It is stricter than the store, which also allows '.',
-// so every ID the protocol accepts can be stored.
-func ValidRunID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 func runID(o *object, name string) (string, *ProtoError) {
 	id, perr := o.str(name, true)
 	if perr != nil {
 		return "", perr
 	}
-	if !ValidRunID(id) {
-		return "", errorf(CodeBadField, "%s %q must be 1 to 64 letters, digits, '-' or '_'", o.at(name), shorten(id))
+	if !snippets.ValidRunID(id) {
+		return "", errorf(CodeBadField, "%s %q must be %s", o.at(name), shorten(id), snippets.RunIDRule)
 	}
 	return id, nil
 }
