@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pyplay/pyplay/snippets/strictjson"
 )
 
 // Limits bounds what a snippet may hold. A zero (or negative) field means
@@ -232,29 +233,29 @@ func Decode(r io.Reader, limits Limits) (*Snippet, error) {
 
 type fields struct{ code, runtime, title, html, interpreter *string }
 
-// decodeFields walks the object token by token instead of unmarshalling
-// into a struct, because encoding/json matches field names
-// case-insensitively and lets a repeated field silently win.
+// decodeFields reads the body's one JSON value, then its fields through
+// strictjson rather than into a struct, because encoding/json matches
+// field names case-insensitively and lets a repeated field silently win.
 func decodeFields(body []byte) (*fields, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err == io.EOF {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err == io.EOF {
 		return nil, Errorf(Invalid, `request body is empty; send a JSON object like {"code": "print('hello')", "runtime": "pyodide"}`)
-	}
-	if err != nil {
+	} else if err != nil {
 		return nil, jsonError(body, dec, err)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, Errorf(Invalid, "request body must be a JSON object, not %s", describeToken(tok))
+	obj, err := strictjson.Split(raw)
+	var dup *strictjson.DuplicateKeyError
+	switch {
+	case errors.Is(err, strictjson.ErrNotObject):
+		return nil, Errorf(Invalid, "request body must be a JSON object, not %s", describeValue(raw))
+	case errors.As(err, &dup):
+		return nil, Errorf(Invalid, "field %q appears more than once", dup.Key)
+	case err != nil:
+		return nil, Errorf(Invalid, "malformed JSON: %v", err)
 	}
 	var f fields
-	seen := make(map[string]bool)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, jsonError(body, dec, err)
-		}
-		key := tok.(string) // inside an object the decoder only yields string keys
+	for _, key := range obj.Keys {
 		var dst **string
 		switch key {
 		case "code":
@@ -270,20 +271,13 @@ func decodeFields(body []byte) (*fields, error) {
 		default:
 			return nil, Errorf(Invalid, "unknown field %q; the fields are code, runtime, title, html and interpreter", key)
 		}
-		if seen[key] {
-			return nil, Errorf(Invalid, "field %q appears more than once", key)
-		}
-		seen[key] = true
-		if err := dec.Decode(dst); err != nil {
+		if err := json.Unmarshal(obj.Fields[key], dst); err != nil {
 			var typeErr *json.UnmarshalTypeError
 			if errors.As(err, &typeErr) {
 				return nil, Errorf(Invalid, "field %q must be a string, not %s", key, typeErr.Value)
 			}
-			return nil, jsonError(body, dec, err)
+			return nil, Errorf(Invalid, "field %q: %v", key, err)
 		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, jsonError(body, dec, err)
 	}
 	end := dec.InputOffset()
 	if rest := bytes.TrimLeft(body[end:], " \t\r\n"); len(rest) > 0 {
@@ -299,7 +293,8 @@ func jsonError(body []byte, dec *json.Decoder, err error) error {
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(body, syn.Offset)
+		// Offset counts the offending byte; show where that byte is.
+		line, col := position(body, syn.Offset-1)
 		return Errorf(Invalid, "malformed JSON at line %d, column %d: %s", line, col, syn.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		line, col := position(body, int64(len(body)))
@@ -325,20 +320,19 @@ func position(body []byte, off int64) (line, col int) {
 	return line, col
 }
 
-func describeToken(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
+// describeValue names the kind of a JSON value that is not an object.
+func describeValue(raw []byte) string {
+	switch bytes.TrimLeft(raw, " \t\r\n")[0] {
+	case '[':
 		return "an array"
-	case string:
+	case '"':
 		return "a string"
-	case float64, json.Number:
-		return "a number"
-	case bool:
+	case 't', 'f':
 		return "a boolean"
-	case nil:
+	case 'n':
 		return "null"
 	default:
-		return fmt.Sprintf("%T", v)
+		return "a number"
 	}
 }
 

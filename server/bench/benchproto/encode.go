@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/pyplay/pyplay/snippets/strictjson"
 )
 
 // Encode returns m as one JSON text without a trailing newline, ready to be
@@ -113,28 +115,28 @@ func DecodeServer(data []byte) (*Message, error) {
 // messages share data's memory. It checks the array's punctuation only;
 // DecodeServer checks each message.
 func SplitFrame(data []byte) ([][]byte, error) {
-	sc := scanner{b: data}
-	sc.space()
-	if sc.peek() != '[' {
+	sc := strictjson.Scanner{Data: data}
+	sc.SkipSpace()
+	if sc.Peek() != '[' {
 		return [][]byte{data}, nil
 	}
-	sc.i++
+	sc.Pos++
 	var msgs [][]byte
 	for {
-		sc.space()
-		if sc.peek() != '{' {
+		sc.SkipSpace()
+		if sc.Peek() != '{' {
 			return nil, errorf(CodeBadJSON, "server frame: element %d of the array is not a JSON object", len(msgs))
 		}
-		msgs = append(msgs, sc.value())
-		sc.space()
-		switch sc.peek() {
+		msgs = append(msgs, sc.Value())
+		sc.SkipSpace()
+		switch sc.Peek() {
 		case ',':
-			sc.i++
+			sc.Pos++
 			continue
 		case ']':
-			sc.i++
-			sc.space()
-			if sc.i != len(data) {
+			sc.Pos++
+			sc.SkipSpace()
+			if sc.Pos != len(data) {
 				return nil, errorf(CodeBadJSON, "server frame: data after the array of messages")
 			}
 			return msgs, nil

@@ -8,14 +8,17 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pyplay/pyplay/snippets/strictjson"
 )
 
-// The decoder reads objects field by field instead of unmarshalling into
-// structs because encoding/json is too lenient for a protocol: it matches
-// keys case-insensitively, keeps the last of duplicate keys, turns null
-// into zero values and, with unknown fields allowed, hides typos. Here
-// every key must match exactly, once, and every error names the field's
-// path ("payload.samples[3].ns") so a developer can find it.
+// The decoder reads objects field by field (strictjson) instead of
+// unmarshalling into structs because encoding/json is too lenient for a
+// protocol: it matches keys case-insensitively, keeps the last of
+// duplicate keys, turns null into zero values and, with unknown fields
+// allowed, hides typos. Here every key must match exactly, once, and every
+// error names the field's path ("payload.samples[3].ns") so a developer
+// can find it.
 
 // object is a JSON object's fields by key, consumed by the typed getters.
 type object struct {
@@ -30,114 +33,15 @@ func parseObject(path string, raw json.RawMessage) (*object, *ProtoError) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, errorf(CodeBadField, "%s must be a JSON object, got %s", path, describe(raw))
 	}
-	o := &object{path: path, fields: make(map[string]json.RawMessage)}
-	sc := scanner{b: raw, i: 1}
-	sc.space()
-	if sc.peek() == '}' {
-		return o, nil
+	o, err := strictjson.Split(raw)
+	var dup *strictjson.DuplicateKeyError
+	switch {
+	case errors.As(err, &dup):
+		return nil, errorf(CodeBadField, "%s has the field %q twice", path, dup.Key)
+	case err != nil:
+		return nil, errorf(CodeBadJSON, "%s: %v", path, err)
 	}
-	for {
-		sc.space()
-		k := sc.value()
-		var key string
-		if bytes.IndexByte(k, '\\') < 0 {
-			key = string(k[1 : len(k)-1])
-		} else if err := json.Unmarshal(k, &key); err != nil {
-			return nil, errorf(CodeBadJSON, "%s: bad key %s", path, describe(k))
-		}
-		sc.space()
-		sc.i++ // ':'
-		sc.space()
-		v := sc.value()
-		if _, dup := o.fields[key]; dup {
-			return nil, errorf(CodeBadField, "%s has the field %q twice", path, key)
-		}
-		o.fields[key] = v
-		o.keys = append(o.keys, key)
-		sc.space()
-		if sc.peek() != ',' {
-			return o, nil // '}'
-		}
-		sc.i++
-	}
-}
-
-// scanner walks JSON that json.Valid has already accepted, so it only
-// finds boundaries and never reports errors; out-of-range reads return 0
-// and end the walk. It exists because a json.Decoder per object made
-// decoding a full batch of samples ten times slower.
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) peek() byte {
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-func (s *scanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\r', '\n':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// value returns the value starting at s.i and moves past it.
-func (s *scanner) value() []byte {
-	start := s.i
-	switch s.peek() {
-	case '"':
-		s.str()
-	case '{', '[':
-		depth := 0
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case '"':
-				s.str()
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-			s.i++
-			if depth == 0 {
-				break
-			}
-		}
-	default: // number, true, false, null
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case ',', '}', ']', ' ', '\t', '\r', '\n':
-				return s.b[start:s.i]
-			}
-			s.i++
-		}
-	}
-	return s.b[start:min(s.i, len(s.b))]
-}
-
-// str moves past the string starting at s.i.
-func (s *scanner) str() {
-	s.i++ // opening quote
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '\\':
-			s.i += 2
-			continue
-		case '"':
-			s.i++
-			return
-		}
-		s.i++
-	}
+	return &object{path: path, fields: o.Fields, keys: o.Keys}, nil
 }
 
 // only rejects the first field not named in allowed.
@@ -240,19 +144,9 @@ func (o *object) array(name string, max int) ([]json.RawMessage, *ProtoError) {
 	if v[0] != '[' {
 		return nil, errorf(CodeBadField, "%s must be an array, got %s", o.at(name), describe(v))
 	}
-	var elems []json.RawMessage
-	sc := scanner{b: v, i: 1}
-	sc.space()
-	for sc.i < len(v) && sc.peek() != ']' {
-		if len(elems) == max {
-			return nil, errorf(CodeTooLarge, "%s has more than %d elements; split it", o.at(name), max)
-		}
-		elems = append(elems, sc.value())
-		sc.space()
-		if sc.peek() == ',' {
-			sc.i++
-			sc.space()
-		}
+	elems, ok := strictjson.Elements(v, max)
+	if !ok {
+		return nil, errorf(CodeTooLarge, "%s has more than %d elements; split it", o.at(name), max)
 	}
 	return elems, nil
 }
@@ -281,50 +175,18 @@ func (o *object) jsonObject(name string) (json.RawMessage, *ProtoError) {
 	return buf.Bytes(), nil
 }
 
-// checkNested walks a free-form object: duplicate keys would be resolved
+// checkNested checks a free-form object: duplicate keys would be resolved
 // differently by SQLite, PostgreSQL and browsers, and PostgreSQL's jsonb
 // cannot hold \u0000, so both are refused here rather than in the store.
 func checkNested(path string, raw []byte) *ProtoError {
 	if bytes.Contains(raw, []byte(`\u0000`)) {
 		return errorf(CodeBadField, `%s must not contain \u0000`, path)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	type frame struct {
-		keys     map[string]bool
-		isObject bool
-		wantKey  bool
+	var dup *strictjson.DuplicateKeyError
+	if errors.As(strictjson.CheckKeys(raw), &dup) {
+		return errorf(CodeBadField, "%s has the key %q twice in one object", path, dup.Key)
 	}
-	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil // io.EOF: raw was compacted from valid JSON
-		}
-		if len(stack) > 0 {
-			top := &stack[len(stack)-1]
-			if top.isObject && top.wantKey {
-				if d, ok := tok.(json.Delim); !ok || d != '}' {
-					key, _ := tok.(string)
-					if top.keys[key] {
-						return errorf(CodeBadField, "%s has the key %q twice in one object", path, key)
-					}
-					top.keys[key] = true
-					top.wantKey = false
-					continue
-				}
-			} else if top.isObject {
-				top.wantKey = true // this token is the value
-			}
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{keys: map[string]bool{}, isObject: true, wantKey: true})
-		case json.Delim('['):
-			stack = append(stack, frame{})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-	}
+	return nil
 }
 
 // describe shows a client what it sent, shortened so that error messages
