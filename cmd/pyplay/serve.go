@@ -11,6 +11,7 @@ import (
 
 	"github.com/pyplay/pyplay/server"
 	"github.com/pyplay/pyplay/server/frontend"
+	"github.com/pyplay/pyplay/snippets/storage"
 )
 
 // Main is the `serve` program: ParseFlags, Run, Close. End-to-end tests
@@ -42,7 +43,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.Addr, "addr", envDefault("PYPLAY_ADDR", ":8080"), "listen address (PYPLAY_ADDR)")
-	fs.StringVar(&m.DB, "db", envDefault("PYPLAY_DB", "sqlite:./data/pyplay.db"), "database: sqlite:PATH or postgres://… (PYPLAY_DB)")
+	fs.StringVar(&m.DB, "db", envDefault("PYPLAY_DB", storage.DefaultDSN), "database: sqlite:PATH or postgres://… (PYPLAY_DB)")
 	fs.BoolVar(&m.Dev, "dev", envDefault("PYPLAY_DEV", "") == "1", "rebuild the front end on change and serve it from disk (PYPLAY_DEV=1)")
 	fs.StringVar(&m.Root, "root", envDefault("PYPLAY_ROOT", "."), "source tree for -dev (PYPLAY_ROOT)")
 	fs.StringVar(&m.LogLevel, "log-level", envDefault("PYPLAY_LOG_LEVEL", "info"), "debug, info, warn or error (PYPLAY_LOG_LEVEL)")

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,10 +81,7 @@ func openStore(ctx context.Context, dsn string, log *slog.Logger) (snippets.Stor
 
 // describeDSN names a database for logs and messages, without a password.
 func describeDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return dsn
+	return storage.Redact(dsn)
 }
 
 // byteSize is a flag of bytes: 65536, 64KiB, 64K, 1MiB.

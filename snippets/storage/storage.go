@@ -10,6 +10,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/pyplay/pyplay/snippets"
@@ -34,7 +35,7 @@ func Open(ctx context.Context, dsn string) (snippets.Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return postgres.Open(ctx, dsn)
 	}
-	return nil, fmt.Errorf("storage: unknown database %q; use sqlite:PATH (e.g. %s) or postgres://user:password@host/database", redact(dsn), DefaultDSN)
+	return nil, fmt.Errorf("storage: unknown database %q; use sqlite:PATH (e.g. %s) or postgres://user:password@host/database", Redact(dsn), DefaultDSN)
 }
 
 // sqlitePath takes the path out of sqlite:PATH or sqlite:///abs/path.
@@ -59,18 +60,21 @@ func sqlitePath(dsn string) (string, error) {
 	return path, nil
 }
 
-// redact hides a password in a DSN that is echoed in an error message.
-func redact(dsn string) string {
+// Redact hides the password in a DSN, for logs and messages.
+func Redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		if u.User == nil {
+			return dsn
+		}
+		return u.Redacted()
+	}
+	// Not a URL (a password with characters a URL must escape): hide
+	// what lies between the user name and the last '@'.
 	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
+	at := strings.LastIndexByte(rest, '@')
+	if !ok || at < 0 {
 		return dsn
 	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return dsn
-	}
-	if user, _, hasPassword := strings.Cut(userinfo, ":"); hasPassword {
-		return scheme + "://" + user + ":xxxxx@" + host
-	}
-	return dsn
+	user, _, _ := strings.Cut(rest[:at], ":")
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

@@ -101,3 +101,17 @@ func TestOpenRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"sqlite:./data/pyplay.db":                  "sqlite:./data/pyplay.db",
+		"postgres://pyplay:s3cret@db:5432/pyplay":  "postgres://pyplay:xxxxx@db:5432/pyplay",
+		"postgres://pyplay@db/pyplay?sslmode=none": "postgres://pyplay@db/pyplay?sslmode=none",
+		// Not a URL: a password with a '%' that escapes nothing.
+		"postgres://pyplay:50%off@db/pyplay": "postgres://pyplay:xxxxx@db/pyplay",
+	} {
+		if got := Redact(dsn); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}
