@@ -210,9 +210,8 @@ func (a *snippetAPI) get(c echo.Context) error {
 	if a.notModified(c, sn.ID) {
 		return nil
 	}
-	// A PyScript snippet names its interpreter, the default included, so
-	// that clients need not know which one is the default; other
-	// snippets have none.
+	// Clients get the interpreter named (EffectiveInterpreter), so that
+	// they need not know which one is the default.
 	out := *sn
 	out.Interpreter = sn.EffectiveInterpreter()
 	return c.JSON(http.StatusOK, &out)

@@ -21,11 +21,11 @@ const (
 //
 // The ID is SHA-256 over idSalt and the canonical snippet
 // runtime NUL title NUL code NUL html, followed by NUL interpreter only when
-// the interpreter is not the default (empty, or an explicit "pyodide",
-// which is the same snippet), base64url without padding, cut to 11
-// characters and grown by one while it ends in '-' or '_': links that end in
-// punctuation are mangled by chat clients and mail programs, which take the
-// trailing character for the end of a sentence.
+// the interpreter is not the default (see InterpreterPyodide), base64url
+// without padding, cut to 11 characters and grown by one while it ends in
+// '-' or '_': links that end in punctuation are mangled by chat clients and
+// mail programs, which take the trailing character for the end of a
+// sentence.
 //
 // The concatenation is unambiguous because NUL is forbidden in every field:
 // the NULs are exactly the separators, so the form with three of them (every

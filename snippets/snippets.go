@@ -25,11 +25,16 @@ const (
 // Interpreter names the interpreter a PyScript snippet's page runs on.
 type Interpreter string
 
-// The interpreters a PyScript page can run on. Pyodide is the default: a
-// snippet stores it as the empty Interpreter, so that the snippets shared
-// before the field existed keep their IDs and an explicit "pyodide" is the
-// same snippet as an omitted one (Decode and Normalize turn the one into
-// the other).
+// The interpreters a PyScript page can run on.
+//
+// Pyodide is the default, and the default is stored as the empty
+// Interpreter: the snippets shared before the field existed keep their
+// IDs, and a snippet that names Pyodide is the same snippet, with the same
+// ID, as one that names nothing. Normalize turns the one into the other
+// (Decode calls it), stores refuse the explicit form (CheckStorable),
+// ContentID hashes no interpreter for the default, and EffectiveInterpreter
+// names it for readers. This is the one statement of the rule; the rest
+// of pyplay refers to it.
 const (
 	InterpreterPyodide     Interpreter = "pyodide"
 	InterpreterMicroPython Interpreter = "micropython"
@@ -43,15 +48,14 @@ type Snippet struct {
 	Runtime Runtime `json:"runtime"`
 	Title   string  `json:"title"`
 	HTML    string  `json:"html,omitempty"` // optional page body for PyScript snippets
-	// Interpreter is what a PyScript snippet's page runs on: "" for the
-	// default, Pyodide, or InterpreterMicroPython. Always "" for other
-	// runtimes.
+	// Interpreter is what a PyScript snippet's page runs on, in its
+	// stored form (see InterpreterPyodide); always "" for other runtimes.
 	Interpreter Interpreter `json:"interpreter,omitempty"`
 	Created     time.Time   `json:"created"`
 }
 
-// EffectiveInterpreter is the interpreter a PyScript snippet runs on
-// (InterpreterPyodide when the field is empty), or "" for other runtimes.
+// EffectiveInterpreter is the interpreter a PyScript snippet runs on, the
+// default named (see InterpreterPyodide), or "" for other runtimes.
 func (s *Snippet) EffectiveInterpreter() Interpreter {
 	switch {
 	case s.Runtime != PyScript:
@@ -63,10 +67,9 @@ func (s *Snippet) EffectiveInterpreter() Interpreter {
 	}
 }
 
-// Normalize turns an explicit default interpreter into the stored form, the
-// empty Interpreter; a PyScript snippet that names Pyodide and one that
-// names nothing are the same snippet. Call it before Seal on snippets from
-// outside (Decode does).
+// Normalize puts the interpreter in its stored form (see
+// InterpreterPyodide). Call it before Seal on snippets from outside
+// (Decode does).
 func (s *Snippet) Normalize() {
 	if s.Interpreter == InterpreterPyodide {
 		s.Interpreter = ""

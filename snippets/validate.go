@@ -166,13 +166,12 @@ func (l Limits) MaxBody() int64 {
 //
 // Only code is required; runtime defaults to pyodide; a null field counts
 // as omitted. interpreter is only allowed with runtime pyscript (even when
-// it names the default) and defaults to pyodide; Decode normalises an
-// explicit "pyodide" to the stored form, the empty Interpreter, so that
-// naming the default and omitting it give the same snippet and ID. Decoding is strict, because a lenient decoder would give two
-// spellings of one request two meanings: unknown or repeated fields, field
-// names in another case, wrong types, trailing data and invalid UTF-8 are
-// all Invalid, malformed JSON with its line and column. The snippet is then
-// validated against limits and sealed (its ID set).
+// it names the default), and is normalised (see InterpreterPyodide).
+// Decoding is strict (package strictjson), because a lenient decoder would
+// give two spellings of one request two meanings: unknown or repeated
+// fields, field names in another case, wrong types, trailing data and
+// invalid UTF-8 are all Invalid, malformed JSON with its line and column.
+// The snippet is then validated against limits and sealed (its ID set).
 //
 // Decode reads at most limits.MaxBody() bytes (TooLarge beyond that) even
 // if the caller forgot to limit the body, and reports an
