@@ -2,8 +2,11 @@ package hub_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 
 	"github.com/gorilla/websocket"
 	"github.com/pyplay/pyplay/server/bench/hub"
@@ -19,7 +22,7 @@ func ExampleClient() {
 	go h.Run(ctx)
 
 	upgrader := websocket.Upgrader{}
-	http.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := upgrader.Upgrade(w, r, nil)
 		if err != nil {
 			return // Upgrade has answered the request already
@@ -31,13 +34,31 @@ func ExampleClient() {
 				c.Send([]byte(`{"error":"slow down"}`))
 				return
 			}
+			// The hub keeps the order of operations: the subscription is
+			// in effect before the client reads the answer.
 			c.Subscribe("snippet:abcDEF12345")
 			c.Send([]byte(`{"ok":true}`))
 		})
-		if err != nil {
-			slog.Info("websocket closed", "remote", r.RemoteAddr, "err", err)
-		}
-	})
-	// Elsewhere, after storing a batch:
+		slog.Debug("websocket closed", "remote", r.RemoteAddr, "err", err)
+	}))
+	defer srv.Close()
+
+	// A dashboard connects and asks to follow the snippet.
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer conn.Close()
+	conn.WriteMessage(websocket.TextMessage, []byte(`{"follow":"abcDEF12345"}`))
+	_, answer, _ := conn.ReadMessage()
+	fmt.Printf("%s\n", answer)
+
+	// Elsewhere, after storing a batch: every subscriber gets it.
 	h.Publish("snippet:abcDEF12345", []byte(`{"v":1,"type":"samples","payload":{}}`))
+	_, msg, _ := conn.ReadMessage()
+	fmt.Printf("%s\n", msg)
+	// Output:
+	// {"ok":true}
+	// {"v":1,"type":"samples","payload":{}}
 }
