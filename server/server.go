@@ -1,8 +1,12 @@
-// Package server is pyplay's HTTP side: the echo application with its
-// routes, middleware (security headers, request IDs, logging, rate limits),
-// asset serving, page rendering, the snippet API, the benchmark WebSocket
-// endpoint, and the esbuild step that bundles the front end. The server
-// never runs user code: Python runs in the visitor's browser.
+// Package server is pyplay's application shell: the echo application's
+// lifecycle (Open, Close in order), its middleware (security headers,
+// request IDs, access logs, metrics, rate limits), asset serving, page
+// rendering, the snippet API with its cache, and the PyScript preview
+// origin. It wires the parts that live beside it: the benchmark lab
+// (server/bench), the front-end build it serves (server/frontend, rebuilt
+// on change with -dev) and the one way errors are answered
+// (server/response). The server never runs user code: Python runs in the
+// visitor's browser.
 package server
 
 import (
