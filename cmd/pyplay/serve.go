@@ -131,9 +131,10 @@ func (m *Main) Run(ctx context.Context) error {
 // URL is where the server listens.
 func (m *Main) URL() string { return m.srv.URL() }
 
-// Close shuts down in order: stop accepting, drain HTTP (shutdownTimeout
-// at most), stop background work, close the store. A second Close does
-// nothing.
+// Close shuts down in order, logging each step (TestGracefulShutdown
+// checks the order): stop accepting and drain HTTP (shutdownTimeout at
+// most), stop the WebSocket hub and background work, close the store last
+// because all of them may still write to it. A second Close does nothing.
 func (m *Main) Close() error {
 	if m.srv == nil && m.store == nil {
 		return nil // closed already, or Run failed and cleaned up
@@ -142,11 +143,16 @@ func (m *Main) Close() error {
 	defer cancel()
 	var err error
 	if m.srv != nil {
+		// server.Close does the first two steps: it returns once both
+		// listeners are drained and its goroutines have ended.
+		m.log.Info("shutdown: closing listeners, draining HTTP", "timeout", shutdownTimeout)
 		err = m.srv.Close(ctx)
+		m.log.Info("shutdown: HTTP drained, WebSocket hub and background work stopped")
 		m.srv = nil
 	}
 	if m.store != nil {
 		err = errors.Join(err, m.store.Close())
+		m.log.Info("shutdown: store closed")
 		m.store = nil
 	}
 	m.log.Info("stopped")
