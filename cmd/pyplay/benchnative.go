@@ -32,8 +32,6 @@ import (
 //go:embed benchnative.py
 var benchNativeDriver string
 
-func init() { extraCommands["bench-native"] = runBenchNative }
-
 // benchNative is `pyplay bench-native`: an operator tool that measures a
 // shared snippet with the local python3, by the same warmup and sampling
 // rules as the browser harness, and streams the samples to the server as
@@ -52,17 +50,30 @@ type benchNative struct {
 	stdout, stderr io.Writer
 }
 
+// runBenchNative is `pyplay bench-native`.
 func runBenchNative(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	b := &benchNative{stdout: stdout, stderr: stderr}
+	if err := b.parseFlags(args); err != nil {
+		return err
+	}
+	return b.run(ctx)
+}
+
+func (b *benchNative) parseFlags(args []string) error {
 	fs := flag.NewFlagSet("bench-native", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&b.Server, "server", envDefault("PYPLAY_SERVER", "http://localhost:8080"), "the pyplay server (PYPLAY_SERVER)")
+	fs.SetOutput(b.stderr)
+	b.Server, b.Python = "http://localhost:8080", "python3"
+	if err := registerEnvFlags(fs, []envFlag{
+		{&b.Server, "server", "PYPLAY_SERVER", "the pyplay server"},
+		{&b.Python, "python", "PYPLAY_PYTHON", "the interpreter to measure"},
+	}); err != nil {
+		return err
+	}
 	fs.StringVar(&b.Snippet, "snippet", "", "ID of the shared snippet to measure (as in /s/{id})")
 	fs.IntVar(&b.Samples, "samples", 30, "timed samples to take")
 	fs.IntVar(&b.WarmupMs, "warmup-ms", 1000, "warm up for at least this long (and at least -min-warmup runs)")
 	fs.IntVar(&b.MinWarmup, "min-warmup", 5, "warm up for at least this many samples")
 	fs.IntVar(&b.BudgetMs, "budget-ms", 20000, "stop taking samples after this long, counted from the start of warmup")
-	fs.StringVar(&b.Python, "python", envDefault("PYPLAY_PYTHON", "python3"), "the interpreter to measure (PYPLAY_PYTHON)")
 	fs.DurationVar(&b.Timeout, "ack-timeout", time.Minute, "how long to wait for the server to acknowledge everything at the end")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,7 +90,94 @@ func runBenchNative(ctx context.Context, args []string, stdout, stderr io.Writer
 	case b.WarmupMs < 0 || b.BudgetMs < 1 || b.MinWarmup < 1:
 		return errors.New("bench-native: -warmup-ms must be ≥ 0, -budget-ms and -min-warmup ≥ 1")
 	}
-	return b.run(ctx)
+	return nil
+}
+
+// run fetches the snippet, times it in the driver while streaming the
+// samples as one run, ends the run as the driver's exit says, waits until
+// the server has acknowledged all of it, and prints a summary.
+func (b *benchNative) run(ctx context.Context) error {
+	sn, err := b.fetchSnippet(ctx)
+	if err != nil {
+		return err
+	}
+	producer, err := benchclient.NewProducer(benchclient.Config{
+		URL:    b.Server,
+		Client: "pyplay-bench-native/1",
+		Logger: newLogger(b.stderr, "warn", false),
+	})
+	if err != nil {
+		return err
+	}
+	defer producer.Close()
+	d, err := b.startDriver(sn.Code)
+	if err != nil {
+		return err
+	}
+	// The driver is not tied to ctx: on Ctrl-C it is killed here and the
+	// run ends as stopped rather than vanishing.
+	stop := context.AfterFunc(ctx, d.kill)
+	defer stop()
+	o, err := b.stream(d, producer, sn.ID)
+	if err != nil {
+		d.kill()
+		return err
+	}
+	if err := b.end(ctx, d, o); err != nil {
+		return err
+	}
+	// Everything must be acknowledged, even after Ctrl-C: that is the point
+	// of a stopped run.
+	wctx, cancel := context.WithTimeout(context.Background(), b.Timeout)
+	defer cancel()
+	if err := producer.Wait(wctx); err != nil {
+		return err
+	}
+	return b.summarise(ctx, o, sn.ID)
+}
+
+// driver is the python3 process timing the snippet.
+type driver struct {
+	cmd     *exec.Cmd
+	results *os.File      // the read end of its file descriptor 3
+	stderr  limitedBuffer // the driver's own failures; the snippet's output is dropped
+	started time.Time
+	waited  chan error // cmd.Wait's result
+}
+
+// startDriver starts the driver on code with the sampling settings.
+func (b *benchNative) startDriver(code string) (*driver, error) {
+	settings, _ := json.Marshal(map[string]any{
+		"samples": b.Samples, "warmupMs": b.WarmupMs, "minWarmup": b.MinWarmup,
+		"maxWarmupMs": max(b.WarmupMs, b.BudgetMs/4), "minSampleMs": 5, "budgetMs": b.BudgetMs,
+	})
+	d := &driver{waited: make(chan error, 1)}
+	d.cmd = exec.Command(b.Python, "-I", "-c", benchNativeDriver, string(settings))
+	d.cmd.Stdin = strings.NewReader(code)
+	d.cmd.Stderr = &d.stderr
+	results, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	d.cmd.ExtraFiles = []*os.File{w} // fd 3
+	d.started = time.Now()
+	if err := d.cmd.Start(); err != nil {
+		results.Close()
+		w.Close()
+		return nil, fmt.Errorf("bench-native: start %s: %w", b.Python, err)
+	}
+	w.Close() // the driver holds the only write end: its exit ends the reads
+	d.results = results
+	go func() { d.waited <- d.cmd.Wait() }()
+	return d, nil
+}
+
+func (d *driver) kill() { d.cmd.Process.Kill() }
+
+// wait returns how the driver exited, once its reports are read.
+func (d *driver) wait() error {
+	d.results.Close()
+	return <-d.waited
 }
 
 // driverLine is one line the driver reports.
@@ -96,121 +194,100 @@ type driverLine struct {
 	Reason         string          `json:"reason"`
 }
 
-func (b *benchNative) run(ctx context.Context) error {
-	sn, err := b.fetchSnippet(ctx)
-	if err != nil {
-		return err
-	}
-	producer, err := benchclient.NewProducer(benchclient.Config{
-		URL:    b.Server,
-		Client: "pyplay-bench-native/1",
-		Logger: newLogger(b.stderr, "warn", false),
-	})
-	if err != nil {
-		return err
-	}
-	defer producer.Close()
+// outcome is how a run went.
+type outcome struct {
+	run      *benchclient.Run // nil until the driver reports its environment
+	status   string           // snippets.RunDone, RunFailed or RunStopped
+	errText  string
+	reason   string    // why sampling stopped, from the driver's "done"
+	measured []float64 // ns per iteration of the timed samples
+}
 
-	settings, _ := json.Marshal(map[string]any{
-		"samples": b.Samples, "warmupMs": b.WarmupMs, "minWarmup": b.MinWarmup,
-		"maxWarmupMs": max(b.WarmupMs, b.BudgetMs/4), "minSampleMs": 5, "budgetMs": b.BudgetMs,
-	})
-	// The driver is not tied to ctx: on Ctrl-C it is killed below and the
-	// run ends as stopped rather than vanishing.
-	cmd := exec.Command(b.Python, "-I", "-c", benchNativeDriver, string(settings))
-	cmd.Stdin = strings.NewReader(sn.Code)
-	var stderr limitedBuffer
-	cmd.Stderr = &stderr // the driver's own failures; the snippet's output is dropped
-	results, w, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	cmd.ExtraFiles = []*os.File{w} // fd 3
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		results.Close()
-		w.Close()
-		return fmt.Errorf("bench-native: start %s: %w", b.Python, err)
-	}
-	w.Close()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
-	defer stop()
-
-	var run *benchclient.Run
-	var measured []float64
-	status, errText, reason := snippets.RunDone, "", ""
-	scan := bufio.NewScanner(results)
+// stream forwards the driver's reports to the server as one run, until
+// the driver closes its end: the environment starts the run, each sample
+// is added as it comes.
+func (b *benchNative) stream(d *driver, producer *benchclient.Producer, snippet string) (*outcome, error) {
+	o := &outcome{status: snippets.RunDone}
+	scan := bufio.NewScanner(d.results)
 	scan.Buffer(make([]byte, 64<<10), 1<<20)
 	for scan.Scan() {
 		var l driverLine
 		if err := json.Unmarshal(scan.Bytes(), &l); err != nil {
-			cmd.Process.Kill()
-			return fmt.Errorf("bench-native: the driver said %q: %w", scan.Text(), err)
+			return nil, fmt.Errorf("bench-native: the driver said %q: %w", scan.Text(), err)
 		}
 		switch l.Type {
 		case "env":
-			phases, _ := json.Marshal(map[string]float64{
-				"init":     float64(time.Since(started).Microseconds())/1000 - l.FirstRunMs,
-				"firstRun": l.FirstRunMs,
-			})
-			run = producer.Start(benchproto.RunInfo{
-				ID: newRunID(), Snippet: sn.ID, Runtime: snippets.CPythonNative, RuntimeVersion: l.RuntimeVersion,
-				Env: l.Env, Config: l.Config, Phases: phases,
-			})
-			fmt.Fprintf(b.stdout, "run %s: %s on %s\n", run.ID(), envText(l.Env, "python"), envText(l.Env, "platform"))
+			o.run = b.startRun(producer, snippet, &l, time.Since(d.started))
 		case "sample":
-			if run == nil {
-				return errors.New("bench-native: the driver sent samples before its environment")
+			if o.run == nil {
+				return nil, errors.New("bench-native: the driver sent samples before its environment")
 			}
-			run.Add(snippets.Sample{Warmup: l.Warmup, NsPerIter: l.Ns, Iterations: l.Iters})
+			o.run.Add(snippets.Sample{Warmup: l.Warmup, NsPerIter: l.Ns, Iterations: l.Iters})
 			if !l.Warmup {
-				measured = append(measured, l.Ns)
+				o.measured = append(o.measured, l.Ns)
 			}
 		case "error":
-			status, errText = snippets.RunFailed, l.Error
+			o.status, o.errText = snippets.RunFailed, l.Error
 		case "done":
-			reason = l.Reason
+			o.reason = l.Reason
 		}
 	}
-	results.Close()
-	werr := <-waited
+	return o, nil
+}
+
+// startRun starts the run once the driver has reported its environment,
+// elapsed after it was started. The interpreter's start-up (init) is that
+// time less the first run of the snippet, as in the browser harness.
+func (b *benchNative) startRun(producer *benchclient.Producer, snippet string, env *driverLine, elapsed time.Duration) *benchclient.Run {
+	phases, _ := json.Marshal(map[string]float64{
+		"init":     float64(elapsed.Microseconds())/1000 - env.FirstRunMs,
+		"firstRun": env.FirstRunMs,
+	})
+	run := producer.Start(benchproto.RunInfo{
+		ID: newRunID(), Snippet: snippet, Runtime: snippets.CPythonNative, RuntimeVersion: env.RuntimeVersion,
+		Env: env.Env, Config: env.Config, Phases: phases,
+	})
+	fmt.Fprintf(b.stdout, "run %s: %s on %s\n", run.ID(), envText(env.Env, "python"), envText(env.Env, "platform"))
+	return run
+}
+
+// end waits for the driver and ends the run: stopped after Ctrl-C, failed
+// when the interpreter died without reporting an error of the snippet's.
+func (b *benchNative) end(ctx context.Context, d *driver, o *outcome) error {
+	werr := d.wait()
+	stderr := strings.TrimSpace(d.stderr.String())
 	switch {
 	case ctx.Err() != nil:
-		status, errText = snippets.RunStopped, "interrupted"
-	case status == snippets.RunDone && werr != nil:
-		status, errText = snippets.RunFailed, fmt.Sprintf("%s: %v: %s", b.Python, werr, strings.TrimSpace(stderr.String()))
+		o.status, o.errText = snippets.RunStopped, "interrupted"
+	case o.status == snippets.RunDone && werr != nil:
+		o.status, o.errText = snippets.RunFailed, fmt.Sprintf("%s: %v: %s", b.Python, werr, stderr)
 	}
-	if run == nil {
-		return fmt.Errorf("bench-native: %s reported nothing: %v %s", b.Python, werr, strings.TrimSpace(stderr.String()))
+	if o.run == nil {
+		return fmt.Errorf("bench-native: %s reported nothing: %v %s", b.Python, werr, stderr)
 	}
-	run.End(status, truncateUTF8(errText, benchproto.MaxErrorBytes))
+	o.run.End(o.status, truncateUTF8(o.errText, benchproto.MaxErrorBytes))
+	return nil
+}
 
-	// Everything must be acknowledged, even after Ctrl-C: that is the point
-	// of a stopped run.
-	wctx, cancel := context.WithTimeout(context.Background(), b.Timeout)
-	defer cancel()
-	if err := producer.Wait(wctx); err != nil {
-		return err
-	}
-	dashboard := strings.TrimSuffix(b.Server, "/") + "/bench/" + sn.ID
-	switch status {
+// summarise prints how the run went and where its dashboard is.
+func (b *benchNative) summarise(ctx context.Context, o *outcome, snippet string) error {
+	dashboard := strings.TrimSuffix(b.Server, "/") + "/bench/" + snippet
+	switch o.status {
 	case snippets.RunFailed:
-		fmt.Fprintf(b.stdout, "the snippet failed:\n%s\nresults: %s\n", errText, dashboard)
+		fmt.Fprintf(b.stdout, "the snippet failed:\n%s\nresults: %s\n", o.errText, dashboard)
 		return errors.New("bench-native: the snippet failed")
 	case snippets.RunStopped:
-		fmt.Fprintf(b.stdout, "stopped after %d samples; results: %s\n", len(measured), dashboard)
+		fmt.Fprintf(b.stdout, "stopped after %d samples; results: %s\n", len(o.measured), dashboard)
 		return ctx.Err()
 	}
-	if len(measured) == 0 {
-		fmt.Fprintf(b.stdout, "no samples taken (%s); results: %s\n", reason, dashboard)
+	if len(o.measured) == 0 {
+		fmt.Fprintf(b.stdout, "no samples taken (%s); results: %s\n", o.reason, dashboard)
 		return nil
 	}
-	slices.Sort(measured)
-	fmt.Fprintf(b.stdout, "%d samples, median %s per iteration", len(measured), stats.FormatNs(measured[len(measured)/2]))
-	if reason != "" {
-		fmt.Fprintf(b.stdout, " (%s)", reason)
+	slices.Sort(o.measured)
+	fmt.Fprintf(b.stdout, "%d samples, median %s per iteration", len(o.measured), stats.FormatNs(o.measured[len(o.measured)/2]))
+	if o.reason != "" {
+		fmt.Fprintf(b.stdout, " (%s)", o.reason)
 	}
 	fmt.Fprintf(b.stdout, "\nresults: %s\n", dashboard)
 	return nil

@@ -39,79 +39,50 @@ func exitCode(err error) int {
 	return 1
 }
 
-const usage = `usage: pyplay <command> [flags]
+// command is one pyplay subcommand. run gets the arguments after the
+// command's name and stops when ctx is done.
+type command struct {
+	name, help string
+	run        func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
 
-commands:
-  serve         serve the playground (default)
-  build         bundle the front end into static/dist (run before go build)
-  snippets      delete, export or import snippets (operator tools)
-  bench-native  benchmark a snippet with the local python3 and stream the results
-
-Run 'pyplay <command> -h' for a command's flags.
-`
+// commands are pyplay's subcommands, in the order help lists them; the
+// first is the default.
+var commands = []command{
+	{"serve", "serve the playground (default)", runServe},
+	{"build", "bundle the front end into static/dist (run before go build)", runBuild},
+	{"snippets", "delete, export or import snippets (operator tools)", runSnippets},
+	{"bench-native", "benchmark a snippet with the local python3 and stream the results", runBenchNative},
+}
 
 // run dispatches a subcommand; main and the end-to-end tests both call it.
+// Without a command (or with only flags) it serves.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := "serve"
+	name := commands[0].name
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+		name, args = args[0], args[1:]
 	}
-	switch cmd {
-	case "serve":
-		m := NewMain(stdout, stderr)
-		if err := m.ParseFlags(args); err != nil {
-			return err
-		}
-		if err := m.Run(ctx); err != nil {
-			return err
-		}
-		<-ctx.Done()
-		return m.Close()
-	case "build":
-		return runBuild(args, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	if name == "help" || name == "-h" || name == "--help" {
+		printUsage(stdout)
 		return nil
-	default:
-		if sub, ok := extraCommands[cmd]; ok {
-			return sub(ctx, args, stdout, stderr)
-		}
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
 	}
-}
-
-// extraCommands are registered by the files that implement them.
-var extraCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{}
-
-// envDefault returns the environment variable's value, or def.
-func envDefault(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return def
-}
-
-// envFlag is a flag whose default comes from an environment variable.
-type envFlag struct {
-	value     flag.Value
-	name, env string
-	usage     string
-}
-
-// registerEnvFlags adds the flags to fs with their values from the
-// environment applied, checked by each flag's own Set (the command line,
-// parsed afterwards, wins).
-func registerEnvFlags(fs *flag.FlagSet, flags []envFlag) error {
-	for _, fl := range flags {
-		fs.Var(fl.value, fl.name, fmt.Sprintf("%s (%s)", fl.usage, fl.env))
-		if v, ok := os.LookupEnv(fl.env); ok && v != "" {
-			if err := fs.Set(fl.name, v); err != nil {
-				return fmt.Errorf("serve: %s=%q: %w", fl.env, v, err)
-			}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(ctx, args, stdout, stderr)
 		}
 	}
-	return nil
+	printUsage(stderr)
+	return fmt.Errorf("unknown command %q", name)
+}
+
+// printUsage lists the commands table (a function, not a constant beside
+// it, so that the list cannot go stale).
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, "usage: pyplay <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s  %s\n", c.name, c.help)
+	}
+	fmt.Fprint(w, "\nRun 'pyplay <command> -h' for a command's flags.\n")
 }
 
 func newLogger(w io.Writer, level string, json bool) *slog.Logger {

@@ -9,165 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/pyplay/pyplay/server"
 	"github.com/pyplay/pyplay/snippets"
-	"github.com/pyplay/pyplay/snippets/storage"
 )
-
-func init() { extraCommands["snippets"] = runSnippets }
-
-// Defaults of serve's sharing flags. A classroom behind one NAT address
-// shares a bucket, hence a generous burst.
-const (
-	defaultCreatesPerMinute = 30
-	defaultCreateBurst      = 20
-	// maxMaxCode keeps -max-code sane: request bodies are read into memory.
-	maxMaxCode = 16 << 20
-)
-
-// snippetFlags are serve's flags about sharing and the snippet store
-// (-db is Main.DB).
-type snippetFlags struct {
-	MaxCode        byteSize
-	Rate           perMinute
-	Burst          positiveInt
-	TrustedProxies prefixList
-
-	store snippets.Store
-}
-
-// register adds the flags to fs, with their values from the environment
-// applied (the command line, parsed afterwards, wins).
-func (f *snippetFlags) register(fs *flag.FlagSet) error {
-	f.MaxCode = byteSize(snippets.DefaultLimits.MaxCode)
-	f.Rate = defaultCreatesPerMinute
-	f.Burst = defaultCreateBurst
-	return registerEnvFlags(fs, []envFlag{
-		{&f.MaxCode, "max-code", "PYPLAY_MAX_CODE", "largest snippet code accepted, in bytes (or with KiB/MiB)"},
-		{&f.Rate, "rate", "PYPLAY_RATE", "snippets one client (IPv4 address or IPv6 /64) may share per minute; 0 for no limit"},
-		{&f.Burst, "burst", "PYPLAY_BURST", "snippets one client may share at once before -rate applies"},
-		{&f.TrustedProxies, "trusted-proxies", "PYPLAY_TRUSTED_PROXIES",
-			"comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For / X-Real-IP name the client; empty: trust no header"},
-	})
-}
-
-// serverOptions are the flags as the server takes them.
-func (f *snippetFlags) serverOptions() server.SnippetOptions {
-	return server.SnippetOptions{
-		Limits:           snippets.Limits{MaxCode: int(f.MaxCode)},
-		CreatesPerMinute: float64(f.Rate),
-		CreateBurst:      int(f.Burst),
-	}
-}
-
-// openStore opens the store dsn names, logging which one.
-func openStore(ctx context.Context, dsn string, log *slog.Logger) (snippets.Store, error) {
-	start := time.Now()
-	st, err := storage.Open(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", describeDSN(dsn), err)
-	}
-	log.Info("store open", "db", describeDSN(dsn), "duration", time.Since(start).Round(time.Millisecond))
-	return st, nil
-}
-
-// describeDSN names a database for logs and messages, without a password.
-func describeDSN(dsn string) string {
-	return storage.Redact(dsn)
-}
-
-// byteSize is a flag of bytes: 65536, 64KiB, 64K, 1MiB.
-type byteSize int
-
-func (b *byteSize) String() string { return strconv.Itoa(int(*b)) }
-
-func (b *byteSize) Set(s string) error {
-	num, mult := strings.TrimSpace(s), 1
-	for _, u := range []struct {
-		suffix string
-		mult   int
-	}{{"KiB", 1 << 10}, {"KB", 1 << 10}, {"K", 1 << 10}, {"MiB", 1 << 20}, {"MB", 1 << 20}, {"M", 1 << 20}, {"B", 1}} {
-		if n, ok := strings.CutSuffix(num, u.suffix); ok {
-			num, mult = strings.TrimSpace(n), u.mult
-			break
-		}
-	}
-	n, err := strconv.Atoi(num)
-	if err != nil || n <= 0 || n > maxMaxCode/mult {
-		return fmt.Errorf("want a size from 1 byte to %d MiB, like 65536 or 64KiB", maxMaxCode>>20)
-	}
-	*b = byteSize(n * mult)
-	return nil
-}
-
-// perMinute is a non-negative rate.
-type perMinute float64
-
-func (r *perMinute) String() string { return strconv.FormatFloat(float64(*r), 'g', -1, 64) }
-
-func (r *perMinute) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || v < 0 || v > 1e6 {
-		return errors.New("want a number of snippets per minute, 0 for no limit")
-	}
-	*r = perMinute(v)
-	return nil
-}
-
-// positiveInt is an integer of at least 1.
-type positiveInt int
-
-func (p *positiveInt) String() string { return strconv.Itoa(int(*p)) }
-
-func (p *positiveInt) Set(s string) error {
-	v, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || v < 1 {
-		return errors.New("want a whole number of at least 1")
-	}
-	*p = positiveInt(v)
-	return nil
-}
-
-// prefixList is a comma- or space-separated list of CIDRs; a bare address
-// is a range of one.
-type prefixList []netip.Prefix
-
-func (l *prefixList) String() string {
-	if l == nil {
-		return ""
-	}
-	parts := make([]string, len(*l))
-	for i, p := range *l {
-		parts[i] = p.String()
-	}
-	return strings.Join(parts, ",")
-}
-
-func (l *prefixList) Set(s string) error {
-	var out prefixList
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return fmt.Errorf("%q is neither a CIDR like 10.0.0.0/8 nor an address", f)
-		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	*l = out
-	return nil
-}
 
 const snippetsUsage = `usage: pyplay snippets <command> [-db DSN] [arguments]
 
@@ -182,6 +29,18 @@ sqlite:PATH or postgres://user:password@host/database. Export from one kind and
 import into the other to move between them.
 `
 
+// storeJob is the work of one snippets command, given the open store.
+type storeJob func(ctx context.Context, st snippets.Store) error
+
+// snippetsCommands parse a snippets command's flags and arguments (with
+// -db already registered on fs) into its job, so that a mistake on the
+// command line is reported before any store is opened.
+var snippetsCommands = map[string]func(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (storeJob, error){
+	"delete": parseDelete,
+	"export": parseExport,
+	"import": parseImport,
+}
+
 // runSnippets is `pyplay snippets …`, the operator's tools.
 func runSnippets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
@@ -191,70 +50,85 @@ func runSnippets(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return flag.ErrHelp
 	}
-	cmd, args := args[0], args[1:]
-	fs := flag.NewFlagSet("snippets "+cmd, flag.ContinueOnError)
+	name, args := args[0], args[1:]
+	parse, ok := snippetsCommands[name]
+	if !ok {
+		fmt.Fprint(stderr, snippetsUsage)
+		return fmt.Errorf("snippets: unknown command %q", name)
+	}
+	fs := flag.NewFlagSet("snippets "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, snippetsUsage) }
-	dsn := fs.String("db", envDefault("PYPLAY_DB", storage.DefaultDSN), "store: sqlite:PATH or postgres://… (PYPLAY_DB)")
-	var run func(context.Context, snippets.Store) error
-	switch cmd {
-	case "delete":
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			return errors.New("snippets delete: name the snippets to delete, e.g. pyplay snippets delete 5Sp1bQ0Ug3u")
-		}
-		ids := fs.Args()
-		for _, id := range ids {
-			if !snippets.ValidID(id) {
-				return fmt.Errorf("snippets delete: %q is not a snippet ID (the part after /s/ in a link)", id)
-			}
-		}
-		run = func(ctx context.Context, st snippets.Store) error {
-			return deleteSnippets(ctx, st, ids, stdout, stderr)
-		}
-	case "export":
-		out := fs.String("o", "", "write to this file (replaced only once the export is complete) instead of stdout")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return fmt.Errorf("snippets export: unexpected argument %q; use -o FILE", fs.Arg(0))
-		}
-		run = func(ctx context.Context, st snippets.Store) error { return exportToFile(ctx, st, *out, stdout, stderr) }
-	case "import":
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() > 1 {
-			return errors.New("snippets import: give one file, or none to read stdin")
-		}
-		run = func(ctx context.Context, st snippets.Store) error {
-			name := fs.Arg(0)
-			if name == "" || name == "-" {
-				return importSnippets(ctx, st, os.Stdin, "stdin", stderr)
-			}
-			f, err := os.Open(name)
-			if err != nil {
-				return fmt.Errorf("snippets import: %w", err)
-			}
-			defer f.Close()
-			return importSnippets(ctx, st, f, name, stderr)
-		}
-	default:
-		fmt.Fprint(stderr, snippetsUsage)
-		return fmt.Errorf("snippets: unknown command %q", cmd)
+	var db storeFlag
+	if err := db.register(fs); err != nil {
+		return err
 	}
-	st, err := storage.Open(ctx, *dsn)
+	job, err := parse(fs, args, stdout, stderr)
 	if err != nil {
-		return fmt.Errorf("snippets %s: open %s: %w", cmd, describeDSN(*dsn), err)
+		return err
 	}
-	err = run(ctx, st)
+	st, err := db.open(ctx)
+	if err != nil {
+		return fmt.Errorf("snippets %s: %w", name, err)
+	}
+	err = job(ctx, st)
 	if cerr := st.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("snippets %s: close the store: %w", cmd, cerr)
+		// Reported: the last writes of an import may be in it.
+		err = fmt.Errorf("snippets %s: close the store: %w", name, cerr)
 	}
 	return err
+}
+
+func parseDelete(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (storeJob, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() == 0 {
+		return nil, errors.New("snippets delete: name the snippets to delete, e.g. pyplay snippets delete 5Sp1bQ0Ug3u")
+	}
+	ids := fs.Args()
+	for _, id := range ids {
+		if !snippets.ValidID(id) {
+			return nil, fmt.Errorf("snippets delete: %q is not a snippet ID (the part after /s/ in a link)", id)
+		}
+	}
+	return func(ctx context.Context, st snippets.Store) error {
+		return deleteSnippets(ctx, st, ids, stdout, stderr)
+	}, nil
+}
+
+func parseExport(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (storeJob, error) {
+	out := fs.String("o", "", "write to this file (replaced only once the export is complete) instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("snippets export: unexpected argument %q; use -o FILE", fs.Arg(0))
+	}
+	return func(ctx context.Context, st snippets.Store) error {
+		return exportToFile(ctx, st, *out, stdout, stderr)
+	}, nil
+}
+
+func parseImport(fs *flag.FlagSet, args []string, _, stderr io.Writer) (storeJob, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 1 {
+		return nil, errors.New("snippets import: give one file, or none to read stdin")
+	}
+	name := fs.Arg(0)
+	return func(ctx context.Context, st snippets.Store) error {
+		if name == "" || name == "-" {
+			return importSnippets(ctx, st, os.Stdin, "stdin", stderr)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("snippets import: %w", err)
+		}
+		defer f.Close()
+		return importSnippets(ctx, st, f, name, stderr)
+	}, nil
 }
 
 func deleteSnippets(ctx context.Context, st snippets.Store, ids []string, stdout, stderr io.Writer) error {

@@ -22,10 +22,10 @@ type wsFlags struct {
 }
 
 func (f *wsFlags) register(fs *flag.FlagSet) error {
-	fs.StringVar(&f.WSOrigins, "ws-origins", envDefault("PYPLAY_WS_ORIGINS", ""),
-		"comma-separated origins besides the server's own whose pages may open /ws, e.g. https://pyplay.example.com (PYPLAY_WS_ORIGINS)")
 	f.WSRate = positiveInt(benchproto.DefaultLimits.MaxBatchesPerSecond)
 	return registerEnvFlags(fs, []envFlag{
+		{&f.WSOrigins, "ws-origins", "PYPLAY_WS_ORIGINS",
+			"comma-separated origins besides the server's own whose pages may open /ws, e.g. https://pyplay.example.com"},
 		{&f.WSRate, "ws-rate", "PYPLAY_WS_RATE",
 			"samples messages one /ws connection may send per second, in bursts of twice as many; run.start and run.end have the same allowance"},
 	})

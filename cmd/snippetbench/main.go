@@ -192,42 +192,17 @@ func startPostgres() (string, func(), error) {
 	return dsn, func() { srv.Close() }, nil
 }
 
-// benchStore starts pyplay on dsn and runs every request kind against it.
+// benchStore starts pyplay on dsn, seeds it and runs every request kind
+// against it, in rounds.
 func benchStore(o options, store, dsn, script string) ([]result, error) {
-	port, err := freePort()
+	base, stop, err := startPyplay(o, store, dsn)
 	if err != nil {
 		return nil, err
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	var log bytes.Buffer
-	cmd := exec.Command(o.bin, "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-preview-addr", "127.0.0.1:0",
-		"-db", dsn, "-rate", "0", "-log-level", "warn")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	proc, err := serveproc.Start(cmd)
+	defer stop()
+	id, err := seed(o, store, base)
 	if err != nil {
 		return nil, err
-	}
-	defer func() {
-		if err := proc.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: server shutdown: %v\n%s", store, err, log.String())
-		}
-	}()
-	if err := waitUp(base+"/api/ping", 30*time.Second); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, log.String())
-	}
-	fmt.Fprintf(os.Stderr, "%s: seeding %d snippets\n", store, o.seed)
-	var id string
-	for i := range o.seed {
-		var err error
-		id, err = create(base, fmt.Sprintf("# seed %d\nfor i in range(%d):\n    print(i * i)\n", i, i))
-		if err != nil {
-			return nil, err
-		}
-	}
-	if id == "" {
-		if id, err = create(base, "print('hello')\n"); err != nil {
-			return nil, err
-		}
 	}
 	runs := []struct{ name, path, script string }{
 		{"baseline: GET /api/ping", "/api/ping", ""},
@@ -256,6 +231,53 @@ func benchStore(o options, store, dsn, script string) ([]result, error) {
 		out[i] = median(rs)
 	}
 	return out, nil
+}
+
+// startPyplay starts the binary on a free loopback port and dsn and
+// returns its URL once it answers; stop stops it as Ctrl-C would (its log
+// is printed if that fails).
+func startPyplay(o options, store, dsn string) (base string, stop func(), err error) {
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	var log bytes.Buffer
+	cmd := exec.Command(o.bin, "serve", "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-preview-addr", "127.0.0.1:0",
+		"-db", dsn, "-rate", "0", "-log-level", "warn")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	proc, err := serveproc.Start(cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	stop = func() {
+		if err := proc.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: server shutdown: %v\n%s", store, err, log.String())
+		}
+	}
+	if err := waitUp(base+"/api/ping", 30*time.Second); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("%w\n%s", err, log.String())
+	}
+	return base, stop, nil
+}
+
+// seed stores o.seed snippets, so that reads hit a table that is not
+// tiny, and returns the ID of one to read.
+func seed(o options, store, base string) (string, error) {
+	fmt.Fprintf(os.Stderr, "%s: seeding %d snippets\n", store, o.seed)
+	var id string
+	for i := range o.seed {
+		var err error
+		id, err = create(base, fmt.Sprintf("# seed %d\nfor i in range(%d):\n    print(i * i)\n", i, i))
+		if err != nil {
+			return "", err
+		}
+	}
+	if id == "" {
+		return create(base, "print('hello')\n")
+	}
+	return id, nil
 }
 
 // baselineRPS is the baseline's requests per second in the given round (the
@@ -426,6 +448,14 @@ func render(o options, stores []string, results map[string][]result) string {
 	fmt.Fprintf(&b, "which runs `wrk %s` against the real binary for each row (POST with `-s post.lua`, a\n",
 		strings.Join(args, " "))
 	b.WriteString("script in cmd/snippetbench that sends new code every request).\n\n")
+	renderTable(&b, stores, results)
+	renderHow(&b, o)
+	return b.String()
+}
+
+// renderTable writes the figures, a row per request and four columns per
+// store, and then any errors wrk saw.
+func renderTable(b *strings.Builder, stores []string, results map[string][]result) {
 	names := []string{}
 	if len(stores) > 0 {
 		for _, r := range results[stores[0]] {
@@ -436,16 +466,16 @@ func render(o options, stores []string, results map[string][]result) string {
 	sep := "| --- |"
 	for _, s := range stores {
 		label := map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[s]
-		fmt.Fprintf(&b, " %s req/s | p50 ms | p99 ms | × baseline |", label)
+		fmt.Fprintf(b, " %s req/s | p50 ms | p99 ms | × baseline |", label)
 		sep += " ---: | ---: | ---: | ---: |"
 	}
 	b.WriteString("\n" + sep + "\n")
 	var problems []string
 	for i, name := range names {
-		fmt.Fprintf(&b, "| %s |", name)
+		fmt.Fprintf(b, "| %s |", name)
 		for _, s := range stores {
 			r := results[s][i]
-			fmt.Fprintf(&b, " %.0f | %s | %s | %.2f |", r.RPS, ms(r.P50), ms(r.P99), r.BaselineOf)
+			fmt.Fprintf(b, " %.0f | %s | %s | %.2f |", r.RPS, ms(r.P50), ms(r.P99), r.BaselineOf)
 			if r.Non2xx > 0 || r.Errors != "" {
 				problems = append(problems, fmt.Sprintf("%s, %s: %d non-2xx responses of %d; %s", s, name, r.Non2xx, r.Requests, r.Errors))
 			}
@@ -456,15 +486,20 @@ func render(o options, stores []string, results map[string][]result) string {
 	if len(problems) > 0 {
 		b.WriteString("Errors during the runs (the figures above include them):\n\n")
 		for _, p := range problems {
-			fmt.Fprintf(&b, "- %s\n", p)
+			fmt.Fprintf(b, "- %s\n", p)
 		}
 		b.WriteString("\n")
 	} else {
 		b.WriteString("Every response was 2xx (no errors, no timeouts).\n\n")
 	}
-	fmt.Fprintf(&b, "How: %d snippets are stored first; then %d rounds, each a %v run of wrk per row in turn (%d threads,\n",
+}
+
+// renderHow says how the figures were measured and on what machine, so
+// that a reader can judge and repeat them.
+func renderHow(b *strings.Builder, o options) {
+	fmt.Fprintf(b, "How: %d snippets are stored first; then %d rounds, each a %v run of wrk per row in turn (%d threads,\n",
 		o.seed, o.rounds, o.duration, o.threads)
-	fmt.Fprintf(&b, "%d connections, closed loop); every figure is the median over the rounds, the ratio the median of each\n", o.connections)
+	fmt.Fprintf(b, "%d connections, closed loop); every figure is the median over the rounds, the ratio the median of each\n", o.connections)
 	b.WriteString("round's ratio to the baseline run just before it (so the columns need not divide exactly). The server\n")
 	b.WriteString("is one `pyplay serve -rate 0 -log-level warn` on 127.0.0.1; the baseline is `GET /api/ping`, a route\n")
 	b.WriteString("of the same server and middleware (request ID, access log, metrics, security headers) that writes a\n")
@@ -473,10 +508,9 @@ func render(o options, stores []string, results map[string][]result) string {
 	b.WriteString("link does; POST stores new code every time\n")
 	b.WriteString("(`201`), durably: SQLite in WAL mode with `synchronous=FULL`, PostgreSQL (a throwaway server like the\n")
 	b.WriteString("tests', with `fsync`, `synchronous_commit` and `full_page_writes` switched back on) on the same disk.\n")
-	fmt.Fprintf(&b, "wrk, pyplay and PostgreSQL share the machine's %d cores, so absolute figures are low; compare ratios.\n", runtime.NumCPU())
-	fmt.Fprintf(&b, "Run on %s, %s, %s; load average %s before the runs, %s after (other work on the machine).\n",
+	fmt.Fprintf(b, "wrk, pyplay and PostgreSQL share the machine's %d cores, so absolute figures are low; compare ratios.\n", runtime.NumCPU())
+	fmt.Fprintf(b, "Run on %s, %s, %s; load average %s before the runs, %s after (other work on the machine).\n",
 		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.Version(), o.loadBefore, loadAverage())
-	return b.String()
 }
 
 // loadAverage is the 1-minute load average, which says how busy the

@@ -83,47 +83,71 @@ type server struct {
 	url  string
 }
 
+// startServer starts the pyplay binary on loopback ports with its own
+// database and returns once it serves; cleanup stops it as Ctrl-C would
+// and removes the database.
 func startServer(o options) (*server, func(), error) {
-	dir, err := os.MkdirTemp("", "wsload-")
+	db, dropDB, err := serverDB(o.db)
 	if err != nil {
 		return nil, nil, err
-	}
-	db := o.db
-	var pg *pgtest.Server
-	switch db {
-	case "":
-		db = "sqlite:" + filepath.Join(dir, "pyplay.db")
-	case "pgtest":
-		if pg, err = pgtest.StartServer(); err != nil {
-			return nil, nil, err
-		}
-		if db, err = pg.CreateDatabase(context.Background(), "wsload"); err != nil {
-			pg.Close()
-			return nil, nil, err
-		}
 	}
 	cmd := exec.Command(o.bin, "serve", "-addr", "127.0.0.1:0", "-preview-addr", "127.0.0.1:0", "-db", db, "-rate", "0")
 	cmd.Env = append(os.Environ(), "PYPLAY_LOG_LEVEL=info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
+		dropDB()
 		return nil, nil, err
 	}
 	proc, err := serveproc.Start(cmd)
 	if err != nil {
-		if pg != nil {
-			pg.Close()
-		}
+		dropDB()
 		return nil, nil, err
 	}
 	cleanup := func() {
 		if err := proc.Stop(); err != nil {
 			log.Printf("server shutdown: %v", err)
 		}
-		os.RemoveAll(dir)
-		if pg != nil {
-			pg.Close()
+		dropDB()
+	}
+	select {
+	case u := <-watchLog(stderr):
+		return &server{proc: proc, url: u}, cleanup, nil
+	case <-time.After(30 * time.Second):
+		cleanup()
+		return nil, nil, errors.New("the server did not start within 30 s")
+	}
+}
+
+// serverDB returns the DSN the server is to use for -db and how to remove
+// it afterwards: a new SQLite file by default, a database on a throwaway
+// PostgreSQL server for "pgtest", or the DSN given (kept).
+func serverDB(db string) (dsn string, drop func(), err error) {
+	dir, err := os.MkdirTemp("", "wsload-")
+	if err != nil {
+		return "", nil, err
+	}
+	drop = func() { os.RemoveAll(dir) }
+	switch db {
+	case "":
+		return "sqlite:" + filepath.Join(dir, "pyplay.db"), drop, nil
+	case "pgtest":
+		pg, err := pgtest.StartServer()
+		if err != nil {
+			drop()
+			return "", nil, err
+		}
+		drop = func() { os.RemoveAll(dir); pg.Close() }
+		if db, err = pg.CreateDatabase(context.Background(), "wsload"); err != nil {
+			drop()
+			return "", nil, err
 		}
 	}
+	return db, drop, nil
+}
+
+// watchLog reads the server's log: it sends the URL of its "serving" line
+// and echoes warnings and errors, so that they show beside the figures.
+func watchLog(stderr io.Reader) <-chan string {
 	urls := make(chan string, 1)
 	serving := regexp.MustCompile(`msg=serving url=(\S+)`)
 	go func() {
@@ -138,13 +162,7 @@ func startServer(o options) (*server, func(), error) {
 			}
 		}
 	}()
-	select {
-	case u := <-urls:
-		return &server{proc: proc, url: u}, cleanup, nil
-	case <-time.After(30 * time.Second):
-		cleanup()
-		return nil, nil, errors.New("the server did not start within 30 s")
-	}
+	return urls
 }
 
 // rss returns the server's resident and peak resident memory in bytes.
@@ -247,6 +265,9 @@ func (l *latencies) received(run string, batch int) {
 	l.mu.Unlock()
 }
 
+// run is one load run: start the server, connect the viewers and then the
+// producers, stream and drain while measuring the server, stop the
+// viewers, count what arrived, report.
 func run(o options) error {
 	if o.snippets < 1 || o.follow < 1 || o.follow > min(o.snippets, benchproto.DefaultLimits.MaxSubscriptions) {
 		return fmt.Errorf("-snippets must be at least 1, -follow between 1 and min(-snippets, %d)", benchproto.DefaultLimits.MaxSubscriptions)
@@ -263,218 +284,325 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	rssBefore, _ := srv.rss()
-	cpuBefore := srv.cpu()
+	m := &measures{cpuBefore: srv.cpu()}
+	m.rssBefore, _ = srv.rss()
 
 	lat := &latencies{sent: map[string]time.Time{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-
 	// Viewers first, so that they see every batch.
-	var viewersWG sync.WaitGroup
-	viewerBatches := make([]atomic.Int64, o.viewers)
-	viewerWant := make([]int, o.viewers) // batches each viewer should see
-	follows := make([][]string, o.viewers)
-	viewerErrs := make([]error, o.viewers)
-	var dropped atomic.Int64
-	var frames, messages atomic.Int64 // read by the viewers while streaming
-	for i := 0; i < o.viewers; i++ {
+	vs, err := startViewers(ctx, o, srv.url, ids, lat)
+	if err != nil {
+		return err
+	}
+	ps, err := startProducers(o, srv.url, ids, lat)
+	if err != nil {
+		return err
+	}
+	defer closeProducers(ps)
+
+	printPlan(o)
+	streamAll(ctx, o, srv, ps, m)
+	// Give the viewers the last fan-out, then stop them.
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	vs.wg.Wait()
+
+	t, err := count(srv.url, ps, vs)
+	if err != nil {
+		return err
+	}
+	return report(o, m, t, lat, vs)
+}
+
+// viewers are the dashboard viewers of a load run.
+type viewers struct {
+	all      []viewer
+	wg       sync.WaitGroup
+	dropped  atomic.Int64 // viewers the server dropped as too slow
+	frames   atomic.Int64 // WebSocket frames read, counted as each viewer stops
+	messages atomic.Int64 // messages in those frames, read while streaming
+}
+
+// viewer is one dashboard viewer and what it read.
+type viewer struct {
+	follows []string     // the snippets it follows
+	batches atomic.Int64 // samples messages read
+	err     error        // why it stopped before the end, if it did
+}
+
+// startViewers connects o.viewers viewers, each following o.follow
+// snippets, which read until ctx is done.
+func startViewers(ctx context.Context, o options, base string, ids []string, lat *latencies) (*viewers, error) {
+	vs := &viewers{all: make([]viewer, o.viewers)}
+	for i := range vs.all {
+		v := &vs.all[i]
 		for j := 0; j < o.follow; j++ {
-			follows[i] = append(follows[i], ids[(i+j)%len(ids)])
+			v.follows = append(v.follows, ids[(i+j)%len(ids)])
 		}
-		v, err := benchclient.DialViewer(ctx, benchclient.Config{URL: srv.url, Client: "wsload-viewer/1", Coalesce: o.coalesce}, follows[i]...)
+		c, err := benchclient.DialViewer(ctx, benchclient.Config{URL: base, Client: "wsload-viewer/1", Coalesce: o.coalesce}, v.follows...)
 		if err != nil {
-			return fmt.Errorf("viewer %d: %w", i, err)
+			return nil, fmt.Errorf("viewer %d: %w", i, err)
 		}
-		viewersWG.Add(1)
+		vs.wg.Add(1)
 		go func() {
-			defer viewersWG.Done()
-			defer v.Close()
-			start := v.Frames()
-			defer func() { frames.Add(int64(v.Frames() - start)) }()
-			for {
-				data, err := v.NextRaw(ctx)
-				if err != nil {
-					if ctx.Err() == nil {
-						viewerErrs[i] = err
-						dropped.Add(1)
-					}
-					return
-				}
-				// Only what is counted: decoding every sample with
-				// encoding/json would make the load generator, not the
-				// server, the bottleneck (BENCHMARKS.md).
-				var m struct {
-					Type    string `json:"type"`
-					Payload struct {
-						Run   json.RawMessage `json:"run"` // an object in run.started
-						Batch int             `json:"batch"`
-					} `json:"payload"`
-				}
-				var run string
-				err = json.Unmarshal(data, &m)
-				if err == nil && m.Type == benchproto.TypeSamples {
-					err = json.Unmarshal(m.Payload.Run, &run)
-				}
-				if err != nil {
-					viewerErrs[i] = fmt.Errorf("decode %.100s: %w", data, err)
-					return
-				}
-				messages.Add(1)
-				if m.Type == benchproto.TypeSamples {
-					lat.received(run, m.Payload.Batch)
-					viewerBatches[i].Add(1)
-				}
-			}
+			defer vs.wg.Done()
+			vs.read(ctx, v, c, lat)
 		}()
 	}
+	return vs, nil
+}
 
-	producers := make([]*benchclient.Producer, o.producers)
-	runs := make([]*benchclient.Run, o.producers)
-	added := make([]int, o.producers)
-	for i := range producers {
-		p, err := benchclient.NewProducer(benchclient.Config{URL: srv.url, Client: "wsload-producer/1", MaxBatch: o.batch, OnSend: lat.onSend, OnAck: lat.onAck})
+// read counts what viewer v reads on c until ctx is done or the server
+// drops it.
+func (vs *viewers) read(ctx context.Context, v *viewer, c *benchclient.Viewer, lat *latencies) {
+	defer c.Close()
+	start := c.Frames()
+	defer func() { vs.frames.Add(int64(c.Frames() - start)) }()
+	for {
+		data, err := c.NextRaw(ctx)
 		if err != nil {
-			return err
+			if ctx.Err() == nil {
+				v.err = err
+				vs.dropped.Add(1)
+			}
+			return
 		}
-		defer p.Close()
-		producers[i] = p
-		runs[i] = p.Start(benchproto.RunInfo{ID: fmt.Sprintf("load-%d-%d", time.Now().UnixNano(), i), Snippet: ids[i%len(ids)], Runtime: "pyodide",
-			Env: json.RawMessage(`{"userAgent":"wsload","cores":2}`)})
+		typ, run, batch, err := decodeCounted(data)
+		if err != nil {
+			v.err = fmt.Errorf("decode %.100s: %w", data, err)
+			return
+		}
+		vs.messages.Add(1)
+		if typ == benchproto.TypeSamples {
+			lat.received(run, batch)
+			v.batches.Add(1)
+		}
 	}
+}
 
+// decodeCounted reads only what is counted of a message: decoding every
+// sample with encoding/json would make the load generator, not the
+// server, the bottleneck (BENCHMARKS.md).
+func decodeCounted(data []byte) (typ, run string, batch int, err error) {
+	var m struct {
+		Type    string `json:"type"`
+		Payload struct {
+			Run   json.RawMessage `json:"run"` // an object in run.started
+			Batch int             `json:"batch"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return "", "", 0, err
+	}
+	if m.Type == benchproto.TypeSamples {
+		if err := json.Unmarshal(m.Payload.Run, &run); err != nil {
+			return "", "", 0, err
+		}
+	}
+	return m.Type, run, m.Payload.Batch, nil
+}
+
+// producer is one benchmark producer streaming one run.
+type producer struct {
+	client  *benchclient.Producer
+	run     *benchclient.Run
+	snippet string
+	added   int // samples added to run
+}
+
+// startProducers connects o.producers producers, spread over the
+// snippets, and starts a run on each.
+func startProducers(o options, base string, ids []string, lat *latencies) ([]*producer, error) {
+	ps := make([]*producer, 0, o.producers)
+	for i := range o.producers {
+		c, err := benchclient.NewProducer(benchclient.Config{URL: base, Client: "wsload-producer/1", MaxBatch: o.batch, OnSend: lat.onSend, OnAck: lat.onAck})
+		if err != nil {
+			closeProducers(ps)
+			return nil, err
+		}
+		p := &producer{client: c, snippet: ids[i%len(ids)]}
+		p.run = c.Start(benchproto.RunInfo{ID: fmt.Sprintf("load-%d-%d", time.Now().UnixNano(), i), Snippet: p.snippet, Runtime: "pyodide",
+			Env: json.RawMessage(`{"userAgent":"wsload","cores":2}`)})
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+func closeProducers(ps []*producer) {
+	for _, p := range ps {
+		p.client.Close()
+	}
+}
+
+// stream adds a batch to the run every o.interval until o.duration after
+// start, then ends the run. Producer i starts i/o.producers of an interval
+// late, so that the producers' ticks are spread over it.
+func (p *producer) stream(o options, i int, start time.Time) {
+	time.Sleep(time.Duration(i) * o.interval / time.Duration(o.producers))
+	t := time.NewTicker(o.interval)
+	defer t.Stop()
+	samples := make([]snippets.Sample, o.batch)
+	for time.Since(start) < o.duration {
+		for j := range samples {
+			samples[j] = snippets.Sample{Warmup: p.added+j < 5, NsPerIter: float64(1000 + (p.added+j)%97), Iterations: 100}
+		}
+		p.run.Add(samples...)
+		p.added += o.batch
+		<-t.C
+	}
+	p.run.End(snippets.RunDone, "")
+}
+
+func printPlan(o options) {
 	store := "SQLite (WAL, synchronous=FULL)"
 	if strings.HasPrefix(o.db, "postgres") || o.db == "pgtest" {
 		store = "PostgreSQL " + o.db
 	}
 	fmt.Printf("streaming: %d producers × %d samples every %v for %v over %d snippets, %d viewers; store %s\n",
 		o.producers, o.batch, o.interval, o.duration, o.snippets, o.viewers, store)
+}
+
+// measures are the server's figures over a load run.
+type measures struct {
+	elapsed  time.Duration // from the first batch to the last acknowledgement
+	waitErrs []error       // producers not acknowledged in full within -drain
+	// Resident memory before the viewers connected, at the end, at its
+	// peak (VmHWM), and the largest sampled while streaming; Go heap in
+	// use at the end.
+	rssBefore, rssNow, rssPeak, rssSampled, heap int64
+	cpuBefore, cpu                               time.Duration // cpu: used since cpuBefore was read
+}
+
+// streamAll runs every producer, waits (at most o.drain) for the server
+// to acknowledge everything, and measures the server meanwhile.
+func streamAll(ctx context.Context, o options, srv *server, ps []*producer, m *measures) {
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i := range producers {
+	for i, p := range ps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Spread the producers' ticks over the interval.
-			time.Sleep(time.Duration(i) * o.interval / time.Duration(o.producers))
-			t := time.NewTicker(o.interval)
-			defer t.Stop()
-			samples := make([]snippets.Sample, o.batch)
-			for time.Since(start) < o.duration {
-				for j := range samples {
-					samples[j] = snippets.Sample{Warmup: added[i]+j < 5, NsPerIter: float64(1000 + (added[i]+j)%97), Iterations: 100}
-				}
-				runs[i].Add(samples...)
-				added[i] += o.batch
-				<-t.C
-			}
-			runs[i].End(snippets.RunDone, "")
+			p.stream(o, i, start)
 		}()
 	}
-	var sampledRSS atomic.Int64 // the largest current RSS seen while streaming
+	var sampled atomic.Int64
 	ticker := time.NewTicker(250 * time.Millisecond)
+	done := make(chan struct{})
 	go func() {
-		for range ticker.C {
-			if c, _ := srv.rss(); c > sampledRSS.Load() {
-				sampledRSS.Store(c)
+		for {
+			select {
+			case <-ticker.C:
+				if c, _ := srv.rss(); c > sampled.Load() {
+					sampled.Store(c)
+				}
+			case <-done:
+				return
 			}
 		}
 	}()
 	wg.Wait()
 	dctx, dcancel := context.WithTimeout(ctx, o.drain)
 	defer dcancel()
-	var waitErrs []error
-	for _, p := range producers {
-		if err := p.Wait(dctx); err != nil {
-			waitErrs = append(waitErrs, err)
+	for _, p := range ps {
+		if err := p.client.Wait(dctx); err != nil {
+			m.waitErrs = append(m.waitErrs, err)
 		}
 	}
-	elapsed := time.Since(start)
+	m.elapsed = time.Since(start)
 	ticker.Stop()
-	rssNow, rssPeak := srv.rss()
-	cpuUsed := srv.cpu() - cpuBefore
-	heap := serverHeap(srv.url)
+	close(done)
+	m.rssSampled = sampled.Load()
+	m.rssNow, m.rssPeak = srv.rss()
+	m.cpu = srv.cpu() - m.cpuBefore
+	m.heap = serverHeap(srv.url)
+}
 
-	// Give the viewers the last fan-out, then stop them.
-	time.Sleep(500 * time.Millisecond)
-	cancel()
-	viewersWG.Wait()
+// tally is what reached the store and the viewers.
+type tally struct {
+	sent, stored int // samples
+	lost         int // runs missing samples
+	stats        benchclient.Stats
+	complete     int // viewers that read every batch of their snippets
+	deliveries   int // batches due to viewers
+}
 
-	// Count what is stored, run by run.
-	var sent, stored, batches int
-	lost := 0
-	for i, r := range runs {
-		sent += added[i]
-		n, err := storedSamples(srv.url, r.ID())
+// count asks the server what it stored, run by run, and checks each
+// viewer's count against the batches of the snippets it follows.
+func count(base string, ps []*producer, vs *viewers) (tally, error) {
+	var t tally
+	perSnippet := map[string]int{}
+	for _, p := range ps {
+		t.sent += p.added
+		n, err := storedSamples(base, p.run.ID())
 		if err != nil {
-			return err
+			return t, err
 		}
-		stored += n
-		if n != added[i] {
-			lost++
+		t.stored += n
+		if n != p.added {
+			t.lost++
+		}
+		s := p.client.Stats()
+		t.stats.Batches += s.Batches
+		t.stats.Duplicates += s.Duplicates
+		t.stats.Reconnects += s.Reconnects
+		t.stats.Resent += s.Resent
+		perSnippet[p.snippet] += s.Batches
+	}
+	for i := range vs.all {
+		v := &vs.all[i]
+		want := 0
+		for _, id := range v.follows {
+			want += perSnippet[id]
+		}
+		t.deliveries += want
+		if v.batches.Load() == int64(want) {
+			t.complete++
 		}
 	}
-	var st benchclient.Stats
-	for _, p := range producers {
-		s := p.Stats()
-		st.Batches += s.Batches
-		st.Duplicates += s.Duplicates
-		st.Reconnects += s.Reconnects
-		st.Resent += s.Resent
-	}
-	batches = st.Batches
+	return t, nil
+}
+
+// report prints the figures; it fails the run if a sample was lost.
+func report(o options, m *measures, t tally, lat *latencies, vs *viewers) error {
 	slices.Sort(lat.d)
 	slices.Sort(lat.acked)
-	pctOf := func(d []time.Duration, p float64) time.Duration {
-		if len(d) == 0 {
-			return 0
-		}
-		return d[min(len(d)-1, int(p*float64(len(d))))].Round(10 * time.Microsecond)
-	}
-	pct := func(p float64) time.Duration { return pctOf(lat.d, p) }
-	perSnippet := map[string]int{}
-	for i, p := range producers {
-		perSnippet[ids[i%len(ids)]] += p.Stats().Batches
-	}
-	complete := 0
-	deliveries := 0
-	for i := range viewerBatches {
-		for _, id := range follows[i] {
-			viewerWant[i] += perSnippet[id]
-		}
-		deliveries += viewerWant[i]
-		if viewerBatches[i].Load() == int64(viewerWant[i]) {
-			complete++
-		}
-	}
-
+	batches, secs := t.stats.Batches, m.elapsed.Seconds()
 	fmt.Printf("machine: %d CPUs (%s/%s), server and load generator on the same machine\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	fmt.Printf("samples stored: %d of %d sent in %d batches over %.1f s: %.0f samples/s (%.0f batches/s)\n",
-		stored, sent, batches, elapsed.Seconds(), float64(stored)/elapsed.Seconds(), float64(batches)/elapsed.Seconds())
+		t.stored, t.sent, batches, secs, float64(t.stored)/secs, float64(batches)/secs)
 	fmt.Printf("ack latency (producer write → ack read, %d batches): p50 %v, p99 %v, max %v\n",
-		len(lat.acked), pctOf(lat.acked, 0.5), pctOf(lat.acked, 0.99), pctOf(lat.acked, 1))
+		len(lat.acked), percentile(lat.acked, 0.5), percentile(lat.acked, 0.99), percentile(lat.acked, 1))
 	fmt.Printf("fan-out latency (producer write → viewer read, %d deliveries): p50 %v, p99 %v, max %v\n",
-		len(lat.d), pct(0.50), pct(0.99), pct(1))
+		len(lat.d), percentile(lat.d, 0.50), percentile(lat.d, 0.99), percentile(lat.d, 1))
 	fmt.Printf("viewers: %d following %d snippet(s) each: %d received every batch of their snippets (%d deliveries due); dropped as too slow: %d\n",
-		o.viewers, o.follow, complete, deliveries, dropped.Load())
-	fmt.Printf("viewers read %d messages in %d WebSocket frames (coalesced frames: %v)\n", messages.Load(), frames.Load(), o.coalesce)
+		o.viewers, o.follow, t.complete, t.deliveries, vs.dropped.Load())
+	fmt.Printf("viewers read %d messages in %d WebSocket frames (coalesced frames: %v)\n", vs.messages.Load(), vs.frames.Load(), o.coalesce)
 	fmt.Printf("server memory: RSS %s before, %s at the end, peak %s (VmHWM; %s sampled while streaming); Go heap in use at the end %s\n",
-		mib(rssBefore), mib(rssNow), mib(rssPeak), mib(sampledRSS.Load()), mib(heap))
+		mib(m.rssBefore), mib(m.rssNow), mib(m.rssPeak), mib(m.rssSampled), mib(m.heap))
 	fmt.Printf("server CPU while streaming and draining: %.2f s, %.0f µs per stored batch with its fan-out\n",
-		cpuUsed.Seconds(), float64(cpuUsed.Microseconds())/float64(max(batches, 1)))
-	fmt.Printf("producers: %d reconnects, %d batches resent, %d duplicates\n", st.Reconnects, st.Resent, st.Duplicates)
-	if lost > 0 || stored != sent || len(waitErrs) > 0 {
-		return fmt.Errorf("SAMPLES LOST: %d runs incomplete, %d of %d stored; %v", lost, stored, sent, errors.Join(waitErrs...))
+		m.cpu.Seconds(), float64(m.cpu.Microseconds())/float64(max(batches, 1)))
+	fmt.Printf("producers: %d reconnects, %d batches resent, %d duplicates\n", t.stats.Reconnects, t.stats.Resent, t.stats.Duplicates)
+	if t.lost > 0 || t.stored != t.sent || len(m.waitErrs) > 0 {
+		return fmt.Errorf("SAMPLES LOST: %d runs incomplete, %d of %d stored; %v", t.lost, t.stored, t.sent, errors.Join(m.waitErrs...))
 	}
 	fmt.Println("no sample lost: every run has every sample, once")
-	if dropped.Load() > 0 || complete != o.viewers {
-		for i, err := range viewerErrs {
-			if err != nil {
+	if vs.dropped.Load() > 0 || t.complete != o.viewers {
+		for i := range vs.all {
+			if err := vs.all[i].err; err != nil {
 				fmt.Printf("viewer %d: %v\n", i, err)
 			}
 		}
 	}
 	return nil
+}
+
+// percentile is the p-th of sorted latencies d (0 when there are none).
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[min(len(d)-1, int(p*float64(len(d))))].Round(10 * time.Microsecond)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
