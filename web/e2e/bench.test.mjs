@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, setCode, startServer, waitReady } from "./harness.mjs";
+import { launchBrowser, openPage, setCode, startServer, waitReady } from "./helpers.mjs";
 
 const FIB = (tag) => `# ${tag}\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nprint(fib(15))\n`;
 

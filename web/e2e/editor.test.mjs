@@ -2,7 +2,7 @@
 // Chromium, real Pyodide and MicroPython.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./harness.mjs";
+import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
 
 let server, browser, context, page, requests, errors;
 

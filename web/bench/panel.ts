@@ -3,7 +3,7 @@
 // to a snippet), starts a fresh interpreter of each chosen runtime, warms
 // each up and takes its samples — in interleaved rounds when there are
 // several, so that they share the machine's state — and streams everything
-// to the server over /ws (benchstream.ts) for the live dashboard.
+// to the server over /ws (stream.ts) for the live dashboard.
 //
 // Each runtime gets its own Runner (spare and snapshot off), so the start-up
 // phases it records are a real, comparable start and the editor's own
@@ -11,23 +11,23 @@
 // does the timing; this module only decides what to measure next.
 //
 // In PyScript mode the choices are PyScript's interpreters instead: each
-// gets a preview frame of its own (pyscript-lane.ts) whose PyScript worker
+// gets a preview frame of its own (pyscript/lane.ts) whose PyScript worker
 // runs the page and then the same harness, with the page body reset before
 // every iteration; the runs are streamed as runtime "pyscript" with the
 // interpreter in their env.
 
-import "./bench.css";
-import { ProducerStream, newRunID, wsURL, type RunInfo, type ServerError } from "./benchstream";
-import type { BenchEnv, BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "./protocol";
-import { Runner } from "./runner";
-import { PyScriptBenchRunner } from "./pyscript-lane";
-import type { Interpreter } from "./pyscript-protocol";
-import { formatNs, formatRatio, summarize } from "./stats";
+import "./panel.css";
+import { ProducerStream, newRunID, wsURL, type RunInfo, type ServerError } from "./stream";
+import type { BenchEnv, BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "../runtime/messages";
+import { Runner } from "../runtime/runner";
+import { PyScriptBenchRunner } from "../pyscript/lane";
+import type { Interpreter } from "../pyscript/messages";
+import { formatNs, formatRatio, summarize } from "../stats";
 
 /** What Benchmark can measure: a console runtime, or PyScript on one of its interpreters. */
 export type BenchChoice = RuntimeName | "pyscript/pyodide" | "pyscript/micropython";
 
-/** A program as a snippet stores it (bench.ts stores the code before measuring it). */
+/** A program as a snippet stores it (the panel stores the code before measuring it). */
 export interface SnippetContent {
   code: string;
   runtime: string;

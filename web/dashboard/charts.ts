@@ -6,8 +6,8 @@
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { BenchSample } from "./protocol";
-import { formatNs, summarize } from "./stats";
+import type { BenchSample } from "../runtime/messages";
+import { formatNs, summarize } from "../stats";
 
 const RUNTIME_HUES: Record<string, number> = {
   pyodide: 210,

@@ -2,13 +2,13 @@
 // log, the status line and the toolbar together.
 
 import { bootSlot, FAST_START_KEY, fastStartEnabled } from "./boot"; // first: starts the worker at once
-import "./style.css";
+import "../style.css";
 import { CodeBox, UPGRADE_AT_MS } from "./codebox";
 import { Output } from "./output";
-import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
-import { Runner, type ReadyInfo } from "./runner";
-import { PyScriptMode, type PyScriptPageConfig } from "./pyscript";
-import { BenchPanel } from "./bench";
+import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "../runtime/messages";
+import { Runner, type ReadyInfo } from "../runtime/runner";
+import { PyScriptMode, type PyScriptPageConfig } from "../pyscript/mode";
+import { BenchPanel } from "../bench/panel";
 import { Share } from "./share";
 
 export interface PageConfig {

@@ -155,7 +155,7 @@ export class Share {
     this.revert.addEventListener("click", () => this.revertToBaseline());
     this.button?.addEventListener("click", () => void this.share());
     this.runtimeSel.addEventListener("change", () => this.edited());
-    // The PyScript page body and interpreter have their own controls (pyscript.ts).
+    // The PyScript page body and interpreter have their own controls (pyscript/mode.ts).
     document.addEventListener("input", (e) => {
       if ((e.target as HTMLElement | null)?.id === "page-html") this.edited();
     });

@@ -7,12 +7,12 @@
 // statistics are the server's (server/stats); stats.ts computes them here
 // only for data the server has not summarised yet, or when it cannot.
 
-import "./style.css";
+import "../style.css";
 import "./dashboard.css";
-import { ViewerStream, wsURL, type RunInfo } from "./benchstream";
+import { ViewerStream, wsURL, type RunInfo } from "../bench/stream";
 import { HistogramChart, RUNTIME_LABELS, TimeSeriesChart, WaterfallChart, type Phases } from "./charts";
-import type { BenchSample } from "./protocol";
-import { compare as compareLocal, formatNs, formatRatio, summarize, warnings as localWarnings, type Summary } from "./stats";
+import type { BenchSample } from "../runtime/messages";
+import { compare as compareLocal, formatNs, formatRatio, summarize, warnings as localWarnings, type Summary } from "../stats";
 
 interface SnippetInfo {
   id: string;

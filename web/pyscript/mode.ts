@@ -6,10 +6,10 @@
 // lifecycle it reports back (py:progress, py:ready, py:done, output,
 // errors) into the Output log and the status line.
 
-import "./pyscript.css";
-import type { Output } from "./output";
-import type { RuntimeInfo } from "./protocol";
-import type { FromPreview, InputAnswer, Interpreter, ToPreview } from "./pyscript-protocol";
+import "./mode.css";
+import type { Output } from "../editor/output";
+import type { RuntimeInfo } from "../runtime/messages";
+import type { FromPreview, InputAnswer, Interpreter, ToPreview } from "./messages";
 
 /** The PyScript part of the page config (server/preview.go). */
 export interface PyScriptPageConfig {
@@ -67,7 +67,7 @@ export class PyScriptMode {
   private readonly pane: HTMLElement;
   /** What Run shows in the pane (the frame or a placeholder): the only part of the pane this class changes. */
   private readonly view: HTMLElement;
-  /** A benchmark's page frames (pyscript-lane.ts), beside the view: this class never touches them. */
+  /** A benchmark's page frames (lane.ts), beside the view: this class never touches them. */
   readonly benchFrames: HTMLElement;
   private readonly previewURL: URL | null;
   private frame: HTMLIFrameElement | null = null;
