@@ -10,6 +10,7 @@ import { Runner, type ReadyInfo } from "../runtime/runner";
 import { PyScriptMode, type PyScriptPageConfig } from "../pyscript/mode";
 import { BenchPanel } from "../bench/panel";
 import { Share } from "./share";
+import { formatMs } from "../dom";
 
 export interface PageConfig {
   build: string;
@@ -26,12 +27,6 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 function readConfig(): PageConfig {
   return JSON.parse($<HTMLScriptElement>("pyplay-config").textContent ?? "{}") as PageConfig;
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
 }
 
 function formatMB(bytes: number): string {

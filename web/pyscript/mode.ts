@@ -10,6 +10,7 @@ import "./mode.css";
 import type { Output } from "../editor/output";
 import type { RuntimeInfo } from "../runtime/messages";
 import type { FromPreview, InputAnswer, Interpreter, ToPreview } from "./messages";
+import { el, formatMs } from "../dom";
 
 /** The PyScript part of the page config (server/preview.go). */
 export interface PyScriptPageConfig {
@@ -39,23 +40,6 @@ const interpreterLabels: Record<Interpreter, string> = { pyodide: "Pyodide", mic
 
 /** The frame's sandbox: scripts and its own origin (PyScript needs IndexedDB), nothing else. */
 export const PREVIEW_SANDBOX = "allow-scripts allow-same-origin allow-modals";
-
-function formatMs(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, unknown> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e: HTMLElementTagNameMap[K] = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
 
 export class PyScriptMode {
   readonly interpreterSelect: HTMLSelectElement;
