@@ -1,8 +1,9 @@
 // Browser tests of the benchmark lab (issue: benchmark lab): one page
 // benchmarks a snippet in Pyodide and MicroPython while a second page has
 // its dashboard open; Stop aborts a benchmark; a server killed during a run
-// loses nothing. Real binary, real Chromium, real runtimes; small sample
-// counts and a short warmup keep it quick.
+// loses nothing; a dashboard whose comparison fails says so and recovers.
+// Real binary, real Chromium, real runtimes; small sample counts and a short
+// warmup keep it quick.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
