@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// baselinePage serves plain self-hosted Pyodide (see web/baseline.ts), the
+// baselinePage serves plain self-hosted Pyodide (see web/bench/baseline.ts), the
 // comparison point of the start-up benchmark.
 func (s *Server) baselinePage(c echo.Context) error {
 	m := s.manifest.Load()

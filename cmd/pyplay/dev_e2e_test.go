@@ -30,7 +30,7 @@ func TestDevRebuildsOnChange(t *testing.T) {
 		t.Fatalf("front-end packages missing (run make deps): %v", err)
 	}
 	root := t.TempDir()
-	for _, pattern := range []string{"web/*.ts", "web/*.css", "static/templates/*.html", "static/favicon.svg", "tsconfig.json", "package.json"} {
+	for _, pattern := range []string{"web/*.ts", "web/*.css", "web/*/*.ts", "web/*/*.css", "static/templates/*.html", "static/favicon.svg", "tsconfig.json", "package.json"} {
 		copyGlob(t, repo, root, pattern)
 	}
 	if err := os.Symlink(filepath.Join(repo, "node_modules"), filepath.Join(root, "node_modules")); err != nil {
@@ -41,7 +41,7 @@ func TestDevRebuildsOnChange(t *testing.T) {
 	before := editorBundle(t, m.URL())
 
 	marker := "pyplay dev rebuild " + time.Now().Format(time.RFC3339Nano)
-	f, err := os.OpenFile(filepath.Join(root, "web", "main.ts"), os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(root, "web", "editor", "main.ts"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestDevRebuildsOnChange(t *testing.T) {
 	after := before
 	for deadline := time.Now().Add(60 * time.Second); after == before; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the editor still serves %s a minute after web/main.ts changed", before)
+			t.Fatalf("the editor still serves %s a minute after web/editor/main.ts changed", before)
 		}
 		after = editorBundle(t, m.URL())
 	}

@@ -1,5 +1,5 @@
 // Package frontend builds pyplay's front end with esbuild's Go API: it
-// bundles web/*.ts, copies the runtimes (Pyodide, MicroPython, PyScript)
+// bundles the TypeScript under web/, copies the runtimes (Pyodide, MicroPython, PyScript)
 // out of node_modules unmodified, precompresses everything and writes
 // static/dist/manifest.json, which says where each bundle and runtime
 // landed. `pyplay build` calls Build; `pyplay serve -dev` calls Watch
@@ -28,9 +28,20 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// entryPoints are the front-end bundles, each web/<name>.ts, written as
-// dist/assets/<name>-<hash>.js (plus a .css file when it imports CSS).
-var entryPoints = []string{"boot", "main", "editor", "worker", "preview", "pyscript-bench", "baseline", "dashboard"}
+// entryPoints are the front-end bundles: each is built from its source
+// under web/ and written as dist/assets/<name>-<hash>.js (plus a .css file
+// when it imports CSS). The names are the manifest's keys, which the page
+// templates use, so a source file can move without a page changing.
+var entryPoints = []struct{ Name, Source string }{
+	{"boot", "editor/boot.ts"},
+	{"main", "editor/main.ts"},
+	{"editor", "editor/editor.ts"},
+	{"worker", "runtime/worker.ts"},
+	{"preview", "pyscript/preview.ts"},
+	{"pyscript-bench", "pyscript/bench.ts"},
+	{"baseline", "bench/baseline.ts"},
+	{"dashboard", "dashboard/dashboard.ts"},
+}
 
 // runtimePackage says which files of an npm package are served unmodified
 // under /runtime/<name>/<version>/.
@@ -118,7 +129,7 @@ func Build(opts BuildOptions) (*Manifest, error) {
 func esbuildOptions(opts BuildOptions) api.BuildOptions {
 	var entries []api.EntryPoint
 	for _, e := range entryPoints {
-		entries = append(entries, api.EntryPoint{InputPath: filepath.Join(opts.Root, "web", e+".ts"), OutputPath: e})
+		entries = append(entries, api.EntryPoint{InputPath: filepath.Join(opts.Root, "web", filepath.FromSlash(e.Source)), OutputPath: e.Name})
 	}
 	return api.BuildOptions{
 		EntryPointsAdvanced: entries,
@@ -160,13 +171,21 @@ func finishBuild(opts BuildOptions, m *Manifest, r api.BuildResult) error {
 	if err := json.Unmarshal([]byte(r.Metafile), &meta); err != nil {
 		return fmt.Errorf("build: read esbuild metafile: %w", err)
 	}
+	// The metafile names entry points by their path relative to Root.
+	names := map[string]string{}
+	for _, e := range entryPoints {
+		names[path.Join("web", e.Source)] = e.Name
+	}
 	keep := map[string]bool{}
 	for out, o := range meta.Outputs {
 		keep[filepath.Base(out)] = true
 		if o.EntryPoint == "" {
 			continue
 		}
-		name := strings.TrimSuffix(path.Base(o.EntryPoint), ".ts")
+		name, ok := names[o.EntryPoint]
+		if !ok {
+			return fmt.Errorf("build: esbuild reports entry point %s, which is not one of entryPoints", o.EntryPoint)
+		}
 		m.Entries[name] = "/assets/" + path.Base(out)
 		if o.CSSBundle != "" {
 			m.Entries[name+".css"] = "/assets/" + path.Base(o.CSSBundle)

@@ -1,12 +1,13 @@
 // Browser tests of the benchmark lab (issue: benchmark lab): one page
 // benchmarks a snippet in Pyodide and MicroPython while a second page has
 // its dashboard open; Stop aborts a benchmark; a server killed during a run
-// loses nothing. Real binary, real Chromium, real runtimes; small sample
-// counts and a short warmup keep it quick.
+// loses nothing; a dashboard whose comparison fails says so and recovers.
+// Real binary, real Chromium, real runtimes; small sample counts and a short
+// warmup keep it quick.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, setCode, startServer, waitReady } from "./harness.mjs";
+import { launchBrowser, openPage, setCode, startServer, waitReady } from "./helpers.mjs";
 
 const FIB = (tag) => `# ${tag}\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nprint(fib(15))\n`;
 
@@ -267,5 +268,102 @@ describe("a server killed during a benchmark", () => {
     assert.match(await page.locator("#bench-panel").textContent(), /Every sample is stored/);
     const run = await assertStored(second.url, r);
     assert.equal(run.status, "done");
+  });
+});
+
+describe("a dashboard whose comparison fails", () => {
+  let server, context;
+
+  before(async () => {
+    server = await startServer();
+    context = await browser.newContext();
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  /** Stores a finished run of 12 measured samples for the snippet, as a producer does over /ws. */
+  async function storeRun(page, snippet) {
+    return page.evaluate(async (snippet) => {
+      const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/ws`);
+      const inbox = [];
+      let wake = () => {};
+      ws.onmessage = (e) => {
+        inbox.push(JSON.parse(e.data));
+        wake();
+      };
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = () => reject(new Error("no WebSocket"));
+      });
+      let seq = 0;
+      const send = async (type, payload) => {
+        const s = ++seq;
+        ws.send(JSON.stringify({ v: 1, type, seq: s, payload }));
+        for (;;) {
+          const m = inbox.find((m) => m.type === "error" || (type === "hello" ? m.type === "welcome" : m.type === "ack" && m.payload.ack === s));
+          if (m?.type === "error") throw new Error(`${type}: ${JSON.stringify(m.payload)}`);
+          if (m) return m;
+          await new Promise((r) => (wake = r));
+        }
+      };
+      const id = crypto.randomUUID();
+      await send("hello", { role: "producer", client: "pyplay-e2e/1.0" });
+      await send("run.start", { run: { id, snippet, runtime: "pyodide", env: { browser: "Chrome", browserVersion: "156", platform: "Linux", cores: 2 } } });
+      const samples = Array.from({ length: 12 }, (_, i) => ({ seq: i, warmup: false, ns: 1e6 + 1000 * i, iters: 1 }));
+      await send("samples", { run: id, batch: 0, samples });
+      await send("run.end", { run: id, status: "done" });
+      ws.close();
+      return id;
+    }, snippet);
+  }
+
+  test("says the comparison is unavailable, asks again, and shows it once the server answers", async () => {
+    const res = await fetch(`${server.url}/api/snippets`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: "print('compare me')\n", runtime: "pyodide" }),
+    });
+    const { id } = await res.json();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/bench`);
+    await storeRun(page, id);
+
+    // The server's comparison fails until the route is taken away.
+    let failures = 0;
+    let failedTwice;
+    const twice = new Promise((r) => (failedTwice = r));
+    const pattern = "**/api/bench/compare?*";
+    await page.route(pattern, (route) => {
+      if (++failures === 2) failedTwice();
+      return route.fulfill({
+        status: 503,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "unavailable", message: "comparison down for the test" } }),
+      });
+    });
+    await page.goto(`${server.url}/bench/${id}`);
+    const status = page.getByRole("status");
+    const table = page.getByRole("table", { name: /Comparison with the baseline/ });
+    await page.waitForFunction(() => /comparison is unavailable/.test(document.getElementById("dashboard-status")?.textContent ?? ""));
+    assert.match(await status.textContent(), /The comparison is unavailable \(comparison down for the test\); asking the server again in \d+ s\./);
+    assert.match(await table.textContent(), /comparison is unavailable/);
+    assert.equal(await table.locator("tbody tr[data-runtime]").count(), 0, "no comparison made up by the page");
+    // The runs table has the stored run, with the server's statistics.
+    await page.locator("tr[data-run]").first().waitFor();
+    assert.equal(await page.locator("tr[data-run]").count(), 1);
+    assert.match(await page.locator("tr[data-run]").first().textContent(), /1\.01 ms/, "the median of 1.000 … 1.011 ms");
+
+    await twice; // it asked again
+    await page.unroute(pattern);
+    await table.locator("tbody tr[data-runtime]").first().waitFor({ timeout: 60000 });
+    assert.equal(await table.locator("tbody tr[data-runtime]").count(), 1);
+    assert.equal(await table.locator("tr.baseline").count(), 1);
+    assert.doesNotMatch(await status.textContent(), /unavailable/);
+    assert.doesNotMatch(await page.locator(".note").first().textContent(), /Not current/);
+    await page.close();
   });
 });

@@ -1,9 +1,9 @@
-// Browser tests of the code box (web/codebox.ts): the page's textarea is a
+// Browser tests of the code box (web/editor/codebox.ts): the page's textarea is a
 // working editor until the CodeMirror bundle, loaded after start-up, takes
 // over; and it stays one when that bundle cannot be loaded.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, output, startServer, waitReady, waitState } from "./harness.mjs";
+import { launchBrowser, output, startServer, waitReady, waitState } from "./helpers.mjs";
 
 let server, browser;
 

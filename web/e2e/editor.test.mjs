@@ -1,10 +1,15 @@
 // Browser tests of the editor page (issue: foundation): real binary, real
-// Chromium, real Pyodide and MicroPython.
+// Chromium, real Pyodide and MicroPython. One server and one browser for the
+// file; every test has a page of its own in a fresh browser context (no
+// drafts, caches or runtime choice left by another test), so each stands
+// alone and they may run in any order.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./harness.mjs";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
 
-let server, browser, context, page, requests, errors;
+let server, browser;
+/** The current test's context, page, and what the page requested and logged as errors. */
+let context, page, requests, errors;
 
 const status = () => page.getByRole("status").textContent();
 const runButton = () => page.getByRole("button", { name: "Run", exact: true });
@@ -19,9 +24,16 @@ async function run(code, states = ["done", "error", "stopped"]) {
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
+});
+
+beforeEach(async () => {
   context = await browser.newContext();
   ({ page, requests, errors } = await openPage(context, server.url + "/"));
   await waitReady(page);
+});
+
+afterEach(async () => {
+  await context?.close();
 });
 
 after(async () => {
@@ -141,10 +153,14 @@ describe("Pyodide", () => {
   });
 });
 
+async function switchToMicroPython() {
+  await page.getByRole("combobox", { name: "Runtime" }).selectOption({ label: "MicroPython" });
+  await waitReady(page);
+}
+
 describe("MicroPython", () => {
   test("runs a program, shows its traceback, and Stop terminates a loop", async () => {
-    await page.getByRole("combobox", { name: "Runtime" }).selectOption({ label: "MicroPython" });
-    await waitReady(page);
+    await switchToMicroPython();
     assert.match(await status(), /Ready: MicroPython 1\.27/);
     const ok = await run("import sys\nprint(sys.implementation.name, 6 * 7)\n");
     assert.equal(ok.state, "done");
@@ -176,10 +192,15 @@ describe("MicroPython", () => {
 
 describe("the page as a whole", () => {
   test("no request leaves the origin and nothing errors in the console", async () => {
+    // Both runtimes load and run a program.
+    assert.equal((await run("print('pyodide')\n")).text, "pyodide\n");
+    await switchToMicroPython();
+    assert.equal((await run("print('micropython')\n")).text, "micropython\n");
     const origin = new URL(server.url).origin;
     const foreign = requests.filter((u) => new URL(u).origin !== origin);
     assert.deepEqual(foreign, []);
     assert.ok(requests.some((u) => u.includes("/runtime/pyodide/")), "Pyodide files came from pyplay");
+    assert.ok(requests.some((u) => u.includes("/runtime/micropython/")), "MicroPython files came from pyplay");
     assert.deepEqual(errors, []);
   });
 });

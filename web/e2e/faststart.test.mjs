@@ -3,7 +3,7 @@
 // profile: a second page in it is a return visit.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, output, setCode, startServer, waitReady, waitState } from "./harness.mjs";
+import { launchBrowser, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
 
 let server, browser, context;
 

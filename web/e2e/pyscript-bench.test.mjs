@@ -5,7 +5,7 @@
 // with the interpreter in the run's env. Real binary, real Chromium.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, setCode, startServer, waitReady } from "./harness.mjs";
+import { launchBrowser, openPage, setCode, startServer, waitReady } from "./helpers.mjs";
 
 let server, browser, context;
 

@@ -5,7 +5,7 @@
 // for it.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./harness.mjs";
+import { launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
 
 let server, browser, context, page, requests, errors;
 

@@ -1,11 +1,11 @@
-// Browser test of the benchmark stream's rate_limited path (web/benchstream.ts):
+// Browser test of the benchmark stream's rate_limited path (web/bench/stream.ts):
 // a server that allows 2 messages a second per connection (-ws-rate 2, so
 // bursts of 4) refuses most of a page's burst of run.start messages; the page
 // must wait and send them again, hold back each run's samples and run.end
 // until its run.start is acknowledged, and end with every sample stored once.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, openPage, setCode, startServer, waitReady } from "./harness.mjs";
+import { launchBrowser, openPage, setCode, startServer, waitReady } from "./helpers.mjs";
 
 const RUNS = 8; // twice the burst the server allows for run.start
 const SAMPLES = 5;

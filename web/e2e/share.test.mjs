@@ -4,7 +4,7 @@
 // next share; hostile snippets stay text; unsaved work survives a reload.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady } from "./harness.mjs";
+import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady } from "./helpers.mjs";
 
 let server, browser, context;
 

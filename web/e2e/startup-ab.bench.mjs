@@ -5,7 +5,7 @@
 // change pays (BENCHMARKS.md). Loopback only; bounded by N and R.
 //
 //   BINS=/tmp/pyplay-before,bin/pyplay N=6 R=2 node web/e2e/startup-ab.bench.mjs
-import { launchBrowser, startServer } from "./harness.mjs";
+import { launchBrowser, startServer } from "./helpers.mjs";
 import { median, pyplayFirstOutput as firstOutput, snapshotSaved } from "./startup.mjs";
 
 const bins = (process.env.BINS ?? "").split(",").filter(Boolean);

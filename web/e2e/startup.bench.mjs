@@ -5,7 +5,7 @@
 // visit (second page in the same profile); plus Stop-to-prompt latency.
 // Prints medians over ROUNDS runs and the ratio to the baseline, as
 // Markdown. Loopback only; bounded by ROUNDS.
-import { launchBrowser, startServer } from "./harness.mjs";
+import { launchBrowser, startServer } from "./helpers.mjs";
 import { median, pyplayFirstOutput, snapshotSaved } from "./startup.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);

@@ -2,7 +2,7 @@
 // (docs/protocol.md): a Producer that streams runs and samples and loses
 // nothing across reconnects, and a Viewer that follows snippets' runs.
 // `pyplay bench-native`, the WebSocket load generator and the tests use it;
-// the browser has its own in web/benchstream.ts.
+// the browser has its own in web/bench/stream.ts.
 //
 // A Producer keeps every message until the server acknowledges it. When
 // the connection breaks it reconnects with capped exponential backoff,

@@ -1,6 +1,9 @@
 package stats
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Thresholds of Warnings, named so the dashboard can explain them.
 const (
@@ -55,14 +58,19 @@ func Warnings(s Summary, timerResolutionNs float64, hidden bool) []string {
 
 // FormatNs prints a duration in nanoseconds with a unit a person reads at
 // a glance ("12.3 ms"), to three significant digits.
+//
+// It rounds to three digits before choosing the unit, so 999.5 ns reads
+// "1 µs", not "1e+03 ns". web/dom.ts's formatNs is held to the same table
+// (web/testdata/format.json).
 func FormatNs(ns float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(ns, 'g', 3, 64), 64)
 	switch {
-	case ns >= 1e9:
-		return fmt.Sprintf("%.3g s", ns/1e9)
-	case ns >= 1e6:
-		return fmt.Sprintf("%.3g ms", ns/1e6)
-	case ns >= 1e3:
-		return fmt.Sprintf("%.3g µs", ns/1e3)
+	case r >= 1e9:
+		return fmt.Sprintf("%.3g s", r/1e9)
+	case r >= 1e6:
+		return fmt.Sprintf("%.3g ms", r/1e6)
+	case r >= 1e3:
+		return fmt.Sprintf("%.3g µs", r/1e3)
 	}
-	return fmt.Sprintf("%.3g ns", ns)
+	return fmt.Sprintf("%.3g ns", r)
 }

@@ -6,8 +6,8 @@
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { BenchSample } from "./protocol";
-import { formatNs, summarize } from "./stats";
+import type { BenchSample } from "../runtime/messages";
+import { el, formatNs } from "../dom";
 
 const RUNTIME_HUES: Record<string, number> = {
   pyodide: 210,
@@ -44,12 +44,6 @@ function axisColors() {
 }
 
 const nsTicks = (_u: uPlot, splits: number[]) => splits.map((v) => (v == null ? "" : formatNs(v)));
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-}
 
 /** A table for a chart's text alternative. */
 function dataTable(caption: string, head: string[], rows: (string | number)[][]): HTMLTableElement {
@@ -241,18 +235,10 @@ export class HistogramChart extends Figure {
         ? "No measured samples yet."
         : "Share of each group's measured samples per time bin; bins are equally wide on the logarithmic time axis. Narrow peaks mean steady timings.",
     );
-    this.details.replaceChildren(
-      this.details.firstElementChild!,
-      dataTable(
-        "Distribution of each group's measured samples",
-        ["Group", "Samples", "Minimum", "5th percentile", "Median", "95th percentile", "Maximum"],
-        this.groups.map((g) => {
-          const s = summarize(g.values);
-          return [g.label, s.n, formatNs(s.min), formatNs(s.p5), formatNs(s.median), formatNs(s.p95), formatNs(s.max)];
-        }),
-      ),
-    );
-    if (all.length === 0) return this.clear("No measured samples yet.");
+    if (all.length === 0) {
+      this.details.replaceChildren(this.details.firstElementChild!);
+      return this.clear("No measured samples yet.");
+    }
     let lo = Math.min(...all);
     let hi = Math.max(...all);
     if (hi / lo < 1.05) {
@@ -263,14 +249,29 @@ export class HistogramChart extends Figure {
     const step = Math.log(hi / lo) / bins;
     // x holds each bin's lower edge, plus the upper edge of the last one.
     const edges = Array.from({ length: bins + 1 }, (_, i) => lo * Math.exp(i * step));
-    const data: (number | null)[][] = [edges];
-    const counts: Record<string, number> = {};
-    const series: uPlot.Series[] = [{ label: "Time", value: (_u, v) => (v == null ? "–" : formatNs(v)) }];
-    for (const g of this.groups) {
+    const shares = this.groups.map((g) => {
       const h: number[] = new Array(bins + 1).fill(0);
       const vs = g.values.filter((v) => v > 0);
       for (const v of vs) h[Math.min(bins - 1, Math.max(0, Math.floor(Math.log(v / lo) / step)))]++;
-      data.push(h.map((c, i) => (i === bins || c === 0 ? null : c / vs.length)));
+      return { n: vs.length, share: h.map((c, i) => (i === bins || c === 0 ? null : c / vs.length)) };
+    });
+    // The text alternative is the histogram itself: each non-empty bin's share per group.
+    const pct = (v: number | null) => (v == null ? "–" : `${(100 * v).toFixed(0)}%`);
+    this.details.replaceChildren(
+      this.details.firstElementChild!,
+      dataTable(
+        "Share of each group's measured samples per time bin",
+        ["Time per iteration", ...this.groups.map((g, i) => `${g.label} (${shares[i].n} samples)`)],
+        edges
+          .slice(0, bins)
+          .map((e, b) => [`${formatNs(e)} – ${formatNs(edges[b + 1])}`, ...shares.map((sh) => pct(sh.share[b]))])
+          .filter((row) => row.slice(1).some((c) => c !== "–")),
+      ),
+    );
+    const data: (number | null)[][] = [edges, ...shares.map((sh) => sh.share)];
+    const counts: Record<string, number> = {};
+    const series: uPlot.Series[] = [{ label: "Time", value: (_u, v) => (v == null ? "–" : formatNs(v)) }];
+    for (const g of this.groups) {
       const k = (counts[g.runtime] = (counts[g.runtime] ?? -1) + 1);
       series.push({
         label: g.label,
@@ -279,7 +280,7 @@ export class HistogramChart extends Figure {
         width: 1.5,
         paths: uPlot.paths.bars!({ align: 1, size: [1, Infinity], gap: 1 }),
         points: { show: false },
-        value: (_u, v) => (v == null ? "–" : `${(100 * v).toFixed(0)}%`),
+        value: (_u, v) => pct(v),
       });
     }
     this.draw(

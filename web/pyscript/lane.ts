@@ -1,17 +1,17 @@
-// A PyScript page as a benchmark lane (bench.ts): a preview frame of its own
-// in the preview pane's benchmark container, rendered with `bench` (pyscript-protocol.ts), whose
+// A PyScript page as a benchmark lane (bench/panel.ts): a preview frame of its own
+// in the preview pane's benchmark container, rendered with `bench` (messages.ts), whose
 // PyScript worker runs the page once and then the harness's steps on the
-// page's interpreter (pyscript-bench.ts). It offers bench.ts what a console
+// page's interpreter (bench.ts). It offers the panel what a console
 // Runner does: start, one step at a time, stop, dispose.
 //
 // Nothing else may end a lane silently: a frame taken out of the page, a page
 // that loads again (its worker is gone with the old document) and an error
 // the worker reports after the page ran (its step may never end) all fail
-// the lane, so bench.ts never waits for a step that cannot finish.
+// the lane, so the panel never waits for a step that cannot finish.
 
-import type { BenchEvent, BenchRequest, RunStatus } from "./protocol";
-import { PREVIEW_SANDBOX } from "./pyscript";
-import type { BenchStep, FromPreview, Interpreter, ToPreview } from "./pyscript-protocol";
+import type { BenchEvent, BenchRequest, RunStatus } from "../runtime/messages";
+import { PREVIEW_SANDBOX } from "./mode";
+import type { BenchStep, FromPreview, Interpreter, ToPreview } from "./messages";
 
 export interface PyScriptLaneEvents {
   progress(text: string): void;
@@ -92,7 +92,7 @@ export class PyScriptBenchRunner {
 
   /**
    * Ends the lane with an error: the start-up or step in progress (if any)
-   * settles as fatal, and the next step is refused, so bench.ts fails the
+   * settles as fatal, and the next step is refused, so the panel fails the
    * run with message. The page is unloaded.
    */
   private fail(message: string): void {

@@ -1,8 +1,8 @@
 // Starts the runtime worker as early as possible, so the interpreter loads
 // while the page sets itself up.
 
-import type { RuntimeInfo, SnapshotMode } from "./protocol";
-import { Slot } from "./runner";
+import type { RuntimeInfo, SnapshotMode } from "../runtime/messages";
+import { Slot } from "../runtime/runner";
 
 /** localStorage key of the "Fast start" setting ("off" disables snapshots). */
 export const FAST_START_KEY = "pyplay.fastStart";

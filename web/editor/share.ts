@@ -5,6 +5,7 @@
 // after a reload with a note and a way back to the shared version.
 
 import "./share.css";
+import { el } from "../dom";
 
 /** A snippet as the page config names it. */
 export interface SnippetRef {
@@ -46,17 +47,6 @@ const SAVE_DELAY_MS = 400;
 const TOAST_MS = 6000;
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
 
 /** localStorage that may be missing or full: drafts are a convenience, never an error. */
 const store = {
@@ -155,7 +145,7 @@ export class Share {
     this.revert.addEventListener("click", () => this.revertToBaseline());
     this.button?.addEventListener("click", () => void this.share());
     this.runtimeSel.addEventListener("change", () => this.edited());
-    // The PyScript page body and interpreter have their own controls (pyscript.ts).
+    // The PyScript page body and interpreter have their own controls (pyscript/mode.ts).
     document.addEventListener("input", (e) => {
       if ((e.target as HTMLElement | null)?.id === "page-html") this.edited();
     });

@@ -6,10 +6,11 @@
 // lifecycle it reports back (py:progress, py:ready, py:done, output,
 // errors) into the Output log and the status line.
 
-import "./pyscript.css";
-import type { Output } from "./output";
-import type { RuntimeInfo } from "./protocol";
-import type { FromPreview, InputAnswer, Interpreter, ToPreview } from "./pyscript-protocol";
+import "./mode.css";
+import type { Output } from "../editor/output";
+import type { RuntimeInfo } from "../runtime/messages";
+import type { FromPreview, InputAnswer, Interpreter, ToPreview } from "./messages";
+import { el, formatMs } from "../dom";
 
 /** The PyScript part of the page config (server/preview.go). */
 export interface PyScriptPageConfig {
@@ -40,23 +41,6 @@ const interpreterLabels: Record<Interpreter, string> = { pyodide: "Pyodide", mic
 /** The frame's sandbox: scripts and its own origin (PyScript needs IndexedDB), nothing else. */
 export const PREVIEW_SANDBOX = "allow-scripts allow-same-origin allow-modals";
 
-function formatMs(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, unknown> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e: HTMLElementTagNameMap[K] = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
-
 export class PyScriptMode {
   readonly interpreterSelect: HTMLSelectElement;
   readonly html: HTMLTextAreaElement;
@@ -67,7 +51,7 @@ export class PyScriptMode {
   private readonly pane: HTMLElement;
   /** What Run shows in the pane (the frame or a placeholder): the only part of the pane this class changes. */
   private readonly view: HTMLElement;
-  /** A benchmark's page frames (pyscript-lane.ts), beside the view: this class never touches them. */
+  /** A benchmark's page frames (lane.ts), beside the view: this class never touches them. */
   readonly benchFrames: HTMLElement;
   private readonly previewURL: URL | null;
   private frame: HTMLIFrameElement | null = null;

@@ -1,14 +1,14 @@
 // The benchmark harness inside PyScript's worker, on the preview origin.
 // The preview (preview.ts) imports this bundle from its onAfterRunAsync
 // worker hook once the page's code has run, and hands it the page's own
-// interpreter: the harness (harness.ts, the same rules as the console's)
+// interpreter: the harness (bench/harness.ts, the same rules as the console's)
 // then waits for steps from the playground and runs them. Every call to the
 // frame is a synchronous call through PyScript's `sync` channel: the worker
 // blocks on it (coincident's Atomics.wait) until the frame answers, which for
 // the next step means until the playground sends one.
 
-import { handleBench, type BenchHost } from "./harness";
-import type { BenchEvent, BenchRequest, RunStatus, RuntimeName } from "./protocol";
+import { handleBench, type BenchHost } from "../bench/harness";
+import type { BenchEvent, BenchRequest, RunStatus, RuntimeName } from "../runtime/messages";
 
 /** What the preview tells the harness about the page's interpreter. */
 export interface PyScriptBenchSetup {

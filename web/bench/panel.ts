@@ -3,31 +3,34 @@
 // to a snippet), starts a fresh interpreter of each chosen runtime, warms
 // each up and takes its samples — in interleaved rounds when there are
 // several, so that they share the machine's state — and streams everything
-// to the server over /ws (benchstream.ts) for the live dashboard.
+// to the server over /ws (stream.ts) for the live dashboard.
 //
 // Each runtime gets its own Runner (spare and snapshot off), so the start-up
 // phases it records are a real, comparable start and the editor's own
 // interpreter is left alone. The harness inside the worker (harness.ts)
-// does the timing; this module only decides what to measure next.
+// does the timing; this module only decides what to measure next. The
+// statistics it shows are the server's, of the samples stored so far
+// (api.ts), fetched as the acknowledgements come in.
 //
 // In PyScript mode the choices are PyScript's interpreters instead: each
-// gets a preview frame of its own (pyscript-lane.ts) whose PyScript worker
+// gets a preview frame of its own (pyscript/lane.ts) whose PyScript worker
 // runs the page and then the same harness, with the page body reset before
 // every iteration; the runs are streamed as runtime "pyscript" with the
 // interpreter in their env.
 
-import "./bench.css";
-import { ProducerStream, newRunID, wsURL, type RunInfo, type ServerError } from "./benchstream";
-import type { BenchEnv, BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "./protocol";
-import { Runner } from "./runner";
-import { PyScriptBenchRunner } from "./pyscript-lane";
-import type { Interpreter } from "./pyscript-protocol";
-import { formatNs, formatRatio, summarize } from "./stats";
+import "./panel.css";
+import { ProducerStream, newRunID, wsURL, type RunInfo, type ServerError } from "./stream";
+import type { BenchEnv, BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "../runtime/messages";
+import { Runner } from "../runtime/runner";
+import { PyScriptBenchRunner } from "../pyscript/lane";
+import type { Interpreter } from "../pyscript/messages";
+import { getJSON, type Summary } from "./api";
+import { el, formatNs, formatRatio } from "../dom";
 
 /** What Benchmark can measure: a console runtime, or PyScript on one of its interpreters. */
 export type BenchChoice = RuntimeName | "pyscript/pyodide" | "pyscript/micropython";
 
-/** A program as a snippet stores it (bench.ts stores the code before measuring it). */
+/** A program as a snippet stores it (the panel stores the code before measuring it). */
 export interface SnippetContent {
   code: string;
   runtime: string;
@@ -87,6 +90,8 @@ interface PyScriptPhases {
   pageRunMs: number;
 }
 const SETTINGS_KEY = "pyplay.bench";
+/** The lanes' statistics are fetched from the server at most this often while samples are stored. */
+const SUMMARY_EVERY_MS = 1000;
 
 type LaneState = "waiting" | "starting" | "warming up" | "sampling" | "done" | "failed" | "stopped";
 
@@ -116,6 +121,8 @@ interface Lane {
   env?: BenchEnv;
   warmup: number;
   measured: number[];
+  /** The server's statistics of the run's stored samples, as last fetched. */
+  summary?: Summary;
   spentMs: number;
   note?: string;
   error?: string;
@@ -126,12 +133,6 @@ interface Lane {
 /** A lane's bookkeeping before it starts: a new run, nothing measured. */
 function unstarted(): Pick<Lane, "runID" | "state" | "announced" | "warmup" | "measured" | "spentMs" | "settle"> {
   return { runID: newRunID(), state: "waiting", announced: false, warmup: 0, measured: [], spentMs: 0, settle: null };
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
 }
 
 export class BenchPanel {
@@ -153,6 +154,10 @@ export class BenchPanel {
   private message = "";
   private error = "";
   private ratioNote = "";
+  private summaryTimer: number | undefined;
+  private summaryAt = 0;
+  private summaryBusy = false;
+  private summaryAgain = false;
 
   // DOM
   private form!: HTMLFormElement;
@@ -325,7 +330,7 @@ export class BenchPanel {
     this.errorBox.textContent = this.error;
     this.ratioLine.textContent = this.ratioNote;
     const rows = this.lanes.map((l) => {
-      const s = summarize(l.measured);
+      const s = l.summary ?? { n: 0, median: 0, mad: 0, ciLow: 0, ciHigh: 0 };
       const stored = this.stream?.storedSamples(l.runID) ?? 0;
       const cells = [
         LABELS[l.choice] + (l.ready ? ` ${l.ready.shown}` : ""),
@@ -348,15 +353,48 @@ export class BenchPanel {
 
   private updateRatio(): void {
     const [a, b] = this.lanes;
-    if (!a || !b || a.measured.length < 2 || b.measured.length < 2) {
+    if (!a?.summary || !b?.summary || a.summary.n < 2 || b.summary.n < 2) {
       this.ratioNote = "";
     } else {
-      const ma = summarize(a.measured).median;
-      const mb = summarize(b.measured).median;
+      const ma = a.summary.median;
+      const mb = b.summary.median;
       const [slow, fast, r] = ma > mb ? [a, b, ma / mb] : [b, a, mb / ma];
       this.ratioNote = `${LABELS[slow.choice]} takes ${formatRatio(r)} as long as ${LABELS[fast.choice]} (ratio of medians).`;
     }
     this.ratioLine.textContent = this.ratioNote;
+  }
+
+  private scheduleSummaries(): void {
+    if (this.summaryBusy) {
+      this.summaryAgain = true;
+      return;
+    }
+    if (this.summaryTimer !== undefined) return;
+    const wait = Math.max(0, SUMMARY_EVERY_MS - (performance.now() - this.summaryAt));
+    this.summaryTimer = window.setTimeout(() => void this.fetchSummaries(), wait);
+  }
+
+  /** Takes each lane's statistics from the server (GET /api/bench/runs/{run}). */
+  private async fetchSummaries(): Promise<void> {
+    this.summaryTimer = undefined;
+    this.summaryBusy = true;
+    this.summaryAt = performance.now();
+    const lanes = this.lanes.filter((l) => (this.stream?.storedSamples(l.runID) ?? 0) > 0);
+    await Promise.all(
+      lanes.map(async (l) => {
+        try {
+          l.summary = (await getJSON<{ summary: Summary }>(`/api/bench/runs/${encodeURIComponent(l.runID)}`)).summary;
+        } catch {
+          // The server is busy or away: the next acknowledgement asks again.
+        }
+      }),
+    );
+    this.summaryBusy = false;
+    this.queueRender();
+    if (this.summaryAgain) {
+      this.summaryAgain = false;
+      this.scheduleSummaries();
+    }
   }
 
   private say(text: string): void {
@@ -445,7 +483,10 @@ export class BenchPanel {
       this.snippetID = id;
       this.showLink(id);
       this.stream ??= new ProducerStream(wsURL(), {
-        stored: () => this.queueRender(),
+        stored: () => {
+          this.queueRender();
+          this.scheduleSummaries();
+        },
         refused: (_run, err) => this.refused(err),
       });
       this.lanes = settings.runtimes

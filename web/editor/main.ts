@@ -2,14 +2,15 @@
 // log, the status line and the toolbar together.
 
 import { bootSlot, FAST_START_KEY, fastStartEnabled } from "./boot"; // first: starts the worker at once
-import "./style.css";
+import "../style.css";
 import { CodeBox, UPGRADE_AT_MS } from "./codebox";
 import { Output } from "./output";
-import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "./protocol";
-import { Runner, type ReadyInfo } from "./runner";
-import { PyScriptMode, type PyScriptPageConfig } from "./pyscript";
-import { BenchPanel } from "./bench";
+import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "../runtime/messages";
+import { Runner, type ReadyInfo } from "../runtime/runner";
+import { PyScriptMode, type PyScriptPageConfig } from "../pyscript/mode";
+import { BenchPanel } from "../bench/panel";
 import { Share } from "./share";
+import { formatMs } from "../dom";
 
 export interface PageConfig {
   build: string;
@@ -26,12 +27,6 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 function readConfig(): PageConfig {
   return JSON.parse($<HTMLScriptElement>("pyplay-config").textContent ?? "{}") as PageConfig;
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
 }
 
 function formatMB(bytes: number): string {

@@ -1,8 +1,8 @@
-// Messages between the playground (pyscript.ts) and the PyScript preview
+// Messages between the playground (mode.ts) and the PyScript preview
 // document (preview.ts), which live on different origins and talk only by
 // postMessage, each checking the other's origin.
 
-import type { BenchEvent, BenchRequest, RunStatus } from "./protocol";
+import type { BenchEvent, BenchRequest, RunStatus } from "../runtime/messages";
 
 /** The interpreter PyScript runs the page's code with. */
 export type Interpreter = "pyodide" | "micropython";
@@ -14,8 +14,8 @@ export interface ToPreview {
   code: string; // becomes <script type="py" worker> (or "mpy") at the end of the body
   html: string; // the page body, written before the code runs
   /**
-   * Benchmark the page (bench.ts): after the code's own run, the harness
-   * (pyscript-bench.ts) takes over PyScript's worker and waits for steps.
+   * Benchmark the page (bench/panel.ts): after the code's own run, the harness
+   * (pyscript/bench.ts) takes over PyScript's worker and waits for steps.
    */
   bench?: boolean;
 }

@@ -25,7 +25,7 @@ import {
   type Stream,
   type ToWorker,
   WORKER_NAME_PREFIX,
-} from "./protocol";
+} from "./messages";
 
 /** How long Stop waits for KeyboardInterrupt before replacing the worker. */
 export const STOP_GRACE_MS = 1000;
@@ -114,7 +114,7 @@ export class Runner {
     private readonly build: string,
     runtime: RuntimeName,
     private readonly on: RunnerEvents,
-    /** A worker already started at page load (boot.ts), adopted by the first start(). */
+    /** A worker already started at page load (editor/boot.ts), adopted by the first start(). */
     private boot: Slot | null = null,
   ) {
     this.runtime = runtime;
@@ -282,7 +282,7 @@ export class Runner {
   }
 
   /**
-   * Sends one benchmark step to the harness (harness.ts): its events go to
+   * Sends one benchmark step to the harness (bench/harness.ts): its events go to
    * onEvent, and it ends with done() like a run, so stop() stops it too.
    * Returns false when not ready or busy.
    */

@@ -25,8 +25,8 @@ import {
   type Stream,
   type ToWorker,
   WORKER_NAME_PREFIX,
-} from "./protocol";
-import { handleBench } from "./harness";
+} from "./messages";
+import { handleBench } from "../bench/harness";
 
 const scope = globalThis as unknown as {
   name: string;

@@ -14,9 +14,9 @@
 // isolated), so display(), `from pyscript import document` and @when work.
 
 import "./preview.css";
-import type { BenchRequest, RunStatus } from "./protocol";
-import type { PyScriptBenchSetup } from "./pyscript-bench";
-import type { BenchStep, FromPreview, InputAnswer, Interpreter, ToPreview } from "./pyscript-protocol";
+import type { BenchRequest, RunStatus } from "../runtime/messages";
+import type { PyScriptBenchSetup } from "./bench";
+import type { BenchStep, FromPreview, InputAnswer, Interpreter, ToPreview } from "./messages";
 
 interface PreviewConfig {
   parent: string; // the playground's origin: the only one this page talks to
@@ -24,7 +24,7 @@ interface PreviewConfig {
   version: string;
   interpreters: Record<Interpreter, string>; // → URL of pyodide.mjs / micropython.mjs
   versions: Record<Interpreter, string>;
-  bench: string; // the harness bundle (pyscript-bench.ts) that PyScript's worker imports
+  bench: string; // the harness bundle (bench.ts) that PyScript's worker imports
 }
 
 interface PyScriptIO {
@@ -217,7 +217,7 @@ const workerOnReady: WorkerHook = (wrap, xworker) => {
     if (Atomics.add(ctl, 1, need) === 0) postMessage({ pyplay: "output" });
   };
   const write = (stream: number, data: unknown) => {
-    // A benchmark drops the program's output while it samples (pyscript-bench.ts).
+    // A benchmark drops the program's output while it samples (bench.ts).
     if ((globalThis as unknown as { pyplayMuted?: boolean }).pyplayMuted) return;
     if (data instanceof Error) {
       record(2, encoder.encode(data.message.slice(-65536)));
@@ -263,7 +263,7 @@ del _pyplay_input
 
 // ---- benchmarks ------------------------------------------------------------------
 // With `bench`, the page runs as usual; then PyScript's worker imports the
-// harness (pyscript-bench.ts) in its onAfterRunAsync hook and runs the
+// harness (bench.ts) in its onAfterRunAsync hook and runs the
 // playground's steps on the page's interpreter, calling this frame through
 // `xworker.sync` for each step, each report and each page reset.
 

@@ -3,7 +3,7 @@
 // keeps everything the server has not acknowledged, resending it after a
 // reconnect; ViewerStream follows a snippet's runs for a dashboard.
 
-import type { BenchSample } from "./protocol";
+import type { BenchSample } from "../runtime/messages";
 
 export const PROTOCOL_VERSION = 1;
 export const CLIENT = "pyplay-web/1.0";

@@ -3,16 +3,18 @@
 // static/templates/dashboard.html or bench.html with a JSON config
 // (#pyplay-config: build, snippet, api, ws, baseline); this script loads the
 // stored runs from the REST API (docs/bench.md), follows new ones over /ws
-// as a viewer, and draws the charts (charts.ts) and tables. The comparison
-// statistics are the server's (server/stats); stats.ts computes them here
-// only for data the server has not summarised yet, or when it cannot.
+// as a viewer, and draws the charts (charts.ts) and tables. Every statistic
+// in them is the server's (bench/api.ts): runs that change live are
+// described again with the comparison, and when the server cannot compare,
+// the page says so and asks again.
 
-import "./style.css";
+import "../style.css";
 import "./dashboard.css";
-import { ViewerStream, wsURL, type RunInfo } from "./benchstream";
+import { APIError, getJSON, type Summary } from "../bench/api";
+import { ViewerStream, wsURL, type RunInfo } from "../bench/stream";
+import { el, formatNs, formatRatio } from "../dom";
+import type { BenchSample } from "../runtime/messages";
 import { HistogramChart, RUNTIME_LABELS, TimeSeriesChart, WaterfallChart, type Phases } from "./charts";
-import type { BenchSample } from "./protocol";
-import { compare as compareLocal, formatNs, formatRatio, summarize, warnings as localWarnings, type Summary } from "./stats";
 
 interface SnippetInfo {
   id: string;
@@ -47,6 +49,7 @@ interface RunView extends Omit<RunInfo, "phases"> {
   error?: string;
   samples?: BenchSample[];
   sampleCount?: number;
+  /** Absent until the server has described the run (a run that started live). */
   group?: Group;
   warmupCount?: number;
   summary?: Summary;
@@ -68,8 +71,6 @@ interface CompareTable {
   baseline: string;
   groups: CompareRow[];
   truncated?: boolean;
-  /** Computed in this page (the server's comparison was unavailable). */
-  local?: boolean;
 }
 
 /** What this page knows about one run: stored data merged with live messages. */
@@ -83,51 +84,20 @@ interface RunState extends RunView {
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-}
-
 function readConfig(): DashboardConfig {
   const raw = $("pyplay-config")?.textContent ?? "{}";
   const cfg = JSON.parse(raw) as Partial<DashboardConfig>;
   return { build: "", snippet: null, api: "/api/bench", ws: "/ws", baseline: "", ...cfg };
 }
 
-async function getJSON<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: { accept: "application/json" } });
-  const body = await res.json().catch(() => null);
-  if (!res.ok) {
-    const msg = (body as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${res.status}`;
-    throw Object.assign(new Error(msg), { status: res.status });
-  }
-  return body as T;
-}
-
 const runtimeLabel = (rt: string) => RUNTIME_LABELS[rt] ?? rt;
 
-/** The runtime a run is compared as (server/bench_groups.go): PyScript runs per interpreter. */
+/**
+ * The runtime a run is compared as: the server's group says (PyScript runs
+ * per interpreter); until it has described a live run, the run's own.
+ */
 function seriesRuntime(r: RunView): string {
-  const i = r.env?.interpreter;
-  return r.runtime === "pyscript" && (i === "pyodide" || i === "micropython") ? `pyscript/${i}` : r.runtime;
-}
-
-function major(v: unknown): string {
-  return /\d+/.exec(String(v ?? ""))?.[0] ?? "";
-}
-
-/** The group of a run the server has not described yet (same rules, roughly). */
-function localGroup(r: RunView): Group {
-  const env = r.env ?? {};
-  let browser = typeof env.browser === "string" && env.browser !== "unknown" ? `${env.browser} ${major(env.browserVersion)}`.trim() : "";
-  if (!browser) browser = r.runtime === "cpython-native" ? "native" : "unknown browser";
-  const platform = typeof env.platform === "string" && env.platform !== "unknown" ? env.platform : "";
-  const cores = Number(env.cores) || 0;
-  const machine =
-    platform && cores ? `${platform}, ${cores} ${cores === 1 ? "core" : "cores"}` : platform || (cores ? `${cores} cores` : "unknown machine");
-  const rt = seriesRuntime(r);
-  return { key: `${rt}|${browser}|${machine}`, runtime: rt, browser, machine, label: `${rt} · ${browser} · ${machine}` };
+  return r.group?.runtime ?? r.runtime;
 }
 
 /** " 0.7.31 (MicroPython 1.27.0)": the runtime's version, and a PyScript run's interpreter's. */
@@ -180,11 +150,15 @@ function section(host: HTMLElement, id: string, title: string, intro?: string): 
 /** Runs whose samples are fetched on open (newest first); the table lists all. */
 const DETAIL_RUNS = 40;
 /**
- * The comparison is re-fetched at most this often while samples stream in
- * (the server pools every stored sample for it); the charts and the runs
- * table follow every message at once.
+ * The comparison, and the statistics of the runs that changed live, are
+ * re-fetched at most this often while samples stream in (the server pools
+ * every stored sample for the comparison); the charts and the runs' sample
+ * counts follow every message at once.
  */
-const COMPARE_EVERY_MS = 2000;
+const REFRESH_EVERY_MS = 2000;
+/** A failed comparison is asked for again after this long, doubling up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
 /** Rows of the runs table; older runs stay in the exports. */
 const TABLE_RUNS = 100;
 
@@ -197,10 +171,15 @@ class SnippetDashboard {
   private readonly status: HTMLElement;
   private readonly viewer: ViewerStream;
   private renderQueued = false;
-  private compareTimer: number | undefined;
-  private compareAt = 0;
-  private compareBusy = false;
-  private compareAgain = false;
+  private refreshTimer: number | undefined;
+  private refreshAt = 0;
+  private refreshBusy = false;
+  private refreshAgain = false;
+  /** Runs that changed over /ws since the server last described them. */
+  private readonly changed = new Set<string>();
+  /** Why the comparison is not current ("" when it is), and the wait before asking again. */
+  private compareError = "";
+  private retryMs = 0;
   private connection = "connecting";
   private loadError = "";
 
@@ -252,7 +231,7 @@ class SnippetDashboard {
       if (this.baseline) u.searchParams.set("baseline", this.baseline);
       else u.searchParams.delete("baseline");
       history.replaceState(null, "", u);
-      void this.refreshCompare(true);
+      void this.refresh(true);
     });
     cmp.append(el("label", { className: "field" }, "Baseline ", this.baselineSel));
     const cols = ["Runtime", "Browser", "Machine", "Runs", "Samples", "Median", "MAD", "p95", "95% CI of median", "Ratio to baseline (95% CI)", "Verdict", "Warnings"];
@@ -326,10 +305,11 @@ class SnippetDashboard {
 
   private merge(v: RunView): RunState {
     const r = this.state(v);
-    const finished = r.status !== "running" && r.status !== undefined && r.status !== "";
+    const before = r.status;
     const { samples, ...rest } = v;
     Object.assign(r, rest);
-    if (finished && v.status === "running") r.status = this.runs.get(v.id)!.status;
+    // A run seen ending live stays ended when an older view arrives.
+    if (before && before !== "running" && v.status === "running") r.status = before;
     if (samples) this.addSamples(r, samples);
     return r;
   }
@@ -384,15 +364,16 @@ class SnippetDashboard {
       this.loadError = `The stored runs could not be loaded: ${(err as Error).message}`;
     }
     this.queueRender();
-    void this.refreshCompare(true);
+    void this.refresh(true);
   }
 
   private onStarted(run: Omit<RunView, "status">): void {
     this.live.messages++;
     const r = this.merge({ ...run, status: this.runs.get(run.id)?.status ?? "running" } as RunView);
     r.liveStarted = true;
+    this.changed.add(r.id);
     this.queueRender();
-    this.scheduleCompare();
+    this.scheduleRefresh();
   }
 
   private onSamples(runID: string, samples: BenchSample[]): void {
@@ -413,8 +394,9 @@ class SnippetDashboard {
     const added = this.addSamples(r, samples);
     r.live += added;
     this.live.samples += added;
+    this.changed.add(runID);
     this.queueRender();
-    this.scheduleCompare();
+    this.scheduleRefresh();
   }
 
   private onEnded(runID: string, status: string, error?: string, finished?: string): void {
@@ -425,98 +407,84 @@ class SnippetDashboard {
       r.error = error ?? r.error;
       r.finished = finished ?? r.finished;
     }
+    this.changed.add(runID);
     this.queueRender();
-    this.scheduleCompare(true);
+    this.scheduleRefresh(true);
   }
 
   // ---- comparison ---------------------------------------------------------------
 
-  private scheduleCompare(soon = false): void {
-    if (this.compareTimer !== undefined) return;
-    const wait = soon ? 150 : Math.max(0, COMPARE_EVERY_MS - (performance.now() - this.compareAt));
-    this.compareTimer = window.setTimeout(() => {
-      this.compareTimer = undefined;
-      void this.refreshCompare();
+  private scheduleRefresh(soon = false): void {
+    if (this.refreshTimer !== undefined) return;
+    const wait = soon ? 150 : Math.max(0, REFRESH_EVERY_MS - (performance.now() - this.refreshAt));
+    this.refreshTimer = window.setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refresh();
     }, wait);
   }
 
-  async refreshCompare(now = false): Promise<void> {
-    if (this.compareBusy) {
-      this.compareAgain = true;
+  /** Fetches the comparison and the statistics of the runs that changed live. */
+  async refresh(now = false): Promise<void> {
+    if (this.refreshBusy) {
+      this.refreshAgain = true;
       return;
     }
-    if (!now && performance.now() - this.compareAt < COMPARE_EVERY_MS) return this.scheduleCompare();
-    this.compareBusy = true;
-    this.compareAt = performance.now();
+    if (!now && performance.now() - this.refreshAt < REFRESH_EVERY_MS) return this.scheduleRefresh();
+    this.refreshBusy = true;
+    this.refreshAt = performance.now();
+    const runs = [...this.changed];
+    this.changed.clear();
+    const [ok] = await Promise.all([this.fetchCompare(), ...runs.map((id) => this.describe(id))]);
+    this.refreshBusy = false;
+    this.queueRender();
+    if (!ok) {
+      // Asked again later, longer each time the server still cannot answer.
+      window.clearTimeout(this.refreshTimer);
+      this.refreshTimer = window.setTimeout(() => {
+        this.refreshTimer = undefined;
+        void this.refresh(true);
+      }, this.retryMs);
+    } else if (this.refreshAgain) {
+      this.refreshAgain = false;
+      this.scheduleRefresh();
+    }
+  }
+
+  /** GET /api/bench/compare; false when it failed and should be asked for again. */
+  private async fetchCompare(): Promise<boolean> {
     const q = new URLSearchParams({ snippet: this.snippet.id });
     if (this.baseline) q.set("baseline", this.baseline);
     try {
       this.compare = await getJSON<CompareTable>(`${this.cfg.api}/compare?${q}`);
+      this.compareError = "";
+      this.retryMs = 0;
+      return true;
     } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (status === 400 && this.baseline) {
-        // The chosen baseline has no samples (yet): fall back to the default.
+      if (err instanceof APIError && err.status === 400 && this.baseline) {
+        // The chosen baseline has no samples (yet): ask for the default.
         this.baseline = "";
-        this.compareBusy = false;
-        return this.refreshCompare(true);
+        return this.fetchCompare();
       }
-      this.compare = this.localCompare();
-      if (status !== 404 && status !== 405) console.warn("pyplay: comparison:", err);
-    }
-    this.compareBusy = false;
-    this.queueRender();
-    if (this.compareAgain) {
-      this.compareAgain = false;
-      this.scheduleCompare();
+      this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs ? 2 * this.retryMs : RETRY_FIRST_MS);
+      this.compareError = `The comparison is unavailable (${(err as Error).message}); asking the server again in ${this.retryMs / 1000} s.`;
+      console.warn("pyplay: comparison:", err);
+      return false;
     }
   }
 
-  /** The comparison computed here, from the samples this page holds. */
-  private localCompare(): CompareTable {
-    const pools = new Map<string, { g: Group; runs: string[]; versions: Set<string>; ns: number[]; res: number; hidden: boolean }>();
-    for (const r of this.runs.values()) {
-      if (r.status === "failed") continue;
-      const g = r.group ?? localGroup(r);
-      let p = pools.get(g.key);
-      if (!p) pools.set(g.key, (p = { g, runs: [], versions: new Set(), ns: [], res: 0, hidden: false }));
-      p.runs.push(r.id);
-      if (r.runtimeVersion) p.versions.add(r.runtimeVersion);
-      const measured = r.samples.filter((s) => !s.warmup);
-      p.ns.push(...measured.map((s) => s.ns));
-      const iters = Math.min(...measured.map((s) => s.iters));
-      const res = Number(r.env?.timerResolutionNs) || 0;
-      if (res && Number.isFinite(iters)) p.res = Math.max(p.res, res / iters);
-      p.hidden ||= Boolean(r.env?.hidden) || measured.some((s) => s.hidden);
+  /**
+   * Takes a run's statistics, group and warnings from the server. Its
+   * samples are left out: the ones still on their way over /ws must count as
+   * live when they arrive.
+   */
+  private async describe(id: string): Promise<void> {
+    try {
+      const { samples: _, ...view } = await getJSON<RunView>(`${this.cfg.api}/runs/${encodeURIComponent(id)}`);
+      this.merge(view);
+    } catch (err) {
+      this.changed.add(id); // described with the next refresh
+      console.warn("pyplay: run", id, err);
     }
-    const list = [...pools.values()];
-    let base = list.findIndex((p) => p.g.key === this.baseline);
-    if (base < 0) {
-      const native = list.filter((p) => p.g.runtime === "cpython-native" && p.ns.length);
-      const pickFrom = native.length ? native : list.filter((p) => p.ns.length);
-      const best = pickFrom.reduce<(typeof list)[number] | null>((a, p) => (!a || p.ns.length > a.ns.length ? p : a), null);
-      base = best ? list.indexOf(best) : -1;
-    }
-    const rows: CompareRow[] = list.map((p, i) => {
-      const summary = summarize(p.ns);
-      const row: CompareRow = {
-        ...p.g,
-        runtimeVersions: [...p.versions],
-        runs: p.runs,
-        summary,
-        warnings: localWarnings(summary, p.res, p.hidden),
-        baseline: i === base,
-        verdict: i === base ? "baseline" : p.ns.length ? "" : "no data",
-        text: "",
-      };
-      if (i !== base && base >= 0 && p.ns.length) {
-        const c = compareLocal(p.ns, list[base].ns);
-        row.comparison = c;
-        row.verdict = c.verdict;
-      }
-      return row;
-    });
-    rows.sort((a, b) => Number(b.baseline) - Number(a.baseline) || (a.summary.n ? 0 : 1) - (b.summary.n ? 0 : 1) || a.summary.median - b.summary.median);
-    return { baseline: base >= 0 ? list[base].g.key : "", groups: rows, local: true };
   }
 
   // ---- rendering ------------------------------------------------------------------
@@ -536,9 +504,8 @@ class SnippetDashboard {
   }
 
   private label(r: RunState): string {
-    const g = r.group ?? localGroup(r);
     const when = shortTime(r.created);
-    return `${runtimeLabel(seriesRuntime(r))} · ${g.browser}${when ? ` · ${when}` : ""}`;
+    return `${runtimeLabel(seriesRuntime(r))} · ${r.group?.browser ?? "…"}${when ? ` · ${when}` : ""}`;
   }
 
   render(): void {
@@ -551,6 +518,7 @@ class SnippetDashboard {
     if (running) parts.push(`${running} running`);
     if (this.live.samples) parts.push(`${this.live.samples} samples received live`);
     if (this.loadError) parts.push(this.loadError);
+    if (this.compareError) parts.push(this.compareError);
     this.status.textContent = parts.join(" · ");
     this.status.dataset.state = this.connection;
 
@@ -560,8 +528,9 @@ class SnippetDashboard {
     this.series.update(chartRuns.map((r) => ({ id: r.id, label: this.label(r), runtime: seriesRuntime(r), samples: r.samples })));
     const groups = new Map<string, { key: string; label: string; runtime: string; values: number[] }>();
     for (const r of chartRuns) {
-      if (r.status === "failed") continue;
-      const g = r.group ?? localGroup(r);
+      // Pooled by the server's groups: a run joins once the server has described it.
+      const g = r.group;
+      if (r.status === "failed" || !g) continue;
       let d = groups.get(g.key);
       if (!d) groups.set(g.key, (d = { key: g.key, label: `${runtimeLabel(g.runtime)} · ${g.browser} · ${g.machine}`, runtime: g.runtime, values: [] }));
       for (const s of r.samples) if (!s.warmup) d.values.push(s.ns);
@@ -586,8 +555,9 @@ class SnippetDashboard {
     this.baselineSel.value = rows.some((g) => g.key === keep) ? keep : "";
 
     if (rows.length === 0) {
-      this.compareBody.replaceChildren(el("tr", {}, el("td", { colSpan: 12, className: "empty" }, t ? "No runs with samples yet." : "Loading…")));
-      this.compareNote.textContent = "";
+      const empty = t ? "No runs with samples yet." : this.compareError || "Loading…";
+      this.compareBody.replaceChildren(el("tr", {}, el("td", { colSpan: 12, className: "empty" }, empty)));
+      this.compareNote.textContent = t ? this.compareError : "";
       return;
     }
     const base = rows.find((g) => g.baseline);
@@ -627,7 +597,7 @@ class SnippetDashboard {
     const notes: string[] = [];
     if (base) notes.push(`Baseline: ${runtimeLabel(base.runtime)} · ${base.browser} · ${base.machine}.`);
     notes.push("Ratios above 1 mean slower than the baseline, below 1 faster.");
-    if (t?.local) notes.push("Computed in this page: the server's comparison is not available.");
+    if (this.compareError) notes.push(`Not current: ${this.compareError}`);
     if (t?.truncated) notes.push("Only the newest runs are included.");
     this.compareNote.textContent = notes.join(" ");
   }
@@ -641,18 +611,13 @@ class SnippetDashboard {
     const api = this.cfg.api;
     this.runsBody.replaceChildren(
       ...runs.map((r) => {
-        const g = r.group ?? localGroup(r);
         const measured = r.samples.filter((s) => !s.warmup);
         const warm = r.samples.length - measured.length;
-        const local = summarize(measured.map((s) => s.ns));
-        // Live data is newer than the server's summary; use it when it has more.
-        const sum = r.summary && r.summary.n >= local.n ? r.summary : local;
+        // The server's statistics, as of the last refresh (live runs are described again with the comparison).
+        const sum = r.summary;
         const res = Number(r.env?.timerResolutionNs) || 0;
         const iso = r.env?.crossOriginIsolated;
         const timer = res ? `${formatNs(res)}${iso === false ? " (not isolated)" : ""}` : "–";
-        const hidden = Boolean(r.env?.hidden) || measured.some((s) => s.hidden);
-        const minIters = Math.min(...measured.map((s) => s.iters));
-        const ws = r.warnings && r.summary && r.summary.n >= local.n ? r.warnings : localWarnings(sum, res && Number.isFinite(minIters) ? res / minIters : 0, hidden);
         const status = el("td", { className: `status s-${r.status}` }, r.status);
         if (r.error) status.append(el("div", { className: "err" }, r.error.length > 300 ? r.error.slice(0, 300) + "…" : r.error));
         const id = encodeURIComponent(r.id);
@@ -661,15 +626,15 @@ class SnippetDashboard {
           {},
           el("th", { scope: "row" }, el("code", { title: r.id }, r.id.slice(0, 8))),
           el("td", {}, runtimeLabel(seriesRuntime(r)), el("span", { className: "ver" }, versionOf(r))),
-          el("td", { className: "nw" }, g.browser),
-          el("td", { className: "nw" }, g.machine),
+          el("td", { className: "nw" }, r.group?.browser ?? "…"),
+          el("td", { className: "nw" }, r.group?.machine ?? "…"),
           status,
           el("td", { className: "num" }, `${measured.length}${warm ? ` + ${warm} warmup` : ""}`),
-          el("td", { className: "num strong" }, sum.n ? formatNs(sum.median) : "–"),
+          el("td", { className: "num strong" }, sum?.n ? formatNs(sum.median) : "–"),
           el("td", { className: "num" }, timer),
           el("td", { className: "nw" }, timeOf(r.created)),
           el("td", {}, el("a", { href: `${api}/runs/${id}?format=csv` }, "CSV"), " ", el("a", { href: `${api}/runs/${id}?format=json` }, "JSON")),
-          el("td", { className: "warn-cell" }, warningList(ws)),
+          el("td", { className: "warn-cell" }, r.warnings ? warningList(r.warnings) : "…"),
         );
         tr.dataset.run = r.id;
         tr.dataset.runtime = seriesRuntime(r);

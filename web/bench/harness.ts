@@ -1,4 +1,4 @@
-// The benchmark harness, inside the runtime worker (worker.ts hands it the
+// The benchmark harness, inside the runtime worker (runtime/worker.ts hands it the
 // page's "bench" requests). It times the user's code the way pyperf does:
 // measure the timer first, compile once, warm up until WebAssembly has tiered
 // up, then take samples that each loop the code often enough to last far
@@ -21,7 +21,7 @@ import type {
   RuntimeInfo,
   RuntimeName,
   StartupPhases,
-} from "./protocol";
+} from "../runtime/messages";
 
 /** What the worker gives the harness: its interpreter and a few controls. */
 export interface BenchHost {

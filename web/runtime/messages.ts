@@ -102,13 +102,13 @@ export const SIGINT = 2;
 /** Cache Storage name for this browser's Pyodide memory snapshots. */
 export const SNAPSHOT_CACHE = "pyplay-snapshots";
 
-// ---- benchmarks (harness.ts in the worker, bench.ts on the page) ------------
+// ---- benchmarks (bench/harness.ts in the worker, bench/panel.ts on the page) ------------
 // The page drives a benchmark one step at a time: "prepare" measures the
 // timer, compiles and runs the code once, and warms up; each "sample" takes
 // timed samples. Every step ends with the usual "done" message, so Stop
 // works as for a run; results arrive before it as "bench" events.
 
-/** How the harness warms up and sizes samples; defaults in harness.ts. */
+/** How the harness warms up and sizes samples; defaults in bench/harness.ts. */
 export interface BenchOptions {
   /** Warm up for at least this long (WebAssembly tiers up meanwhile)… */
   warmupMs: number;
