@@ -187,7 +187,13 @@ type ABResult struct {
 // between interpreters. The result is deterministic: no random resampling.
 func ABCompare(d ABData, arm int, opts ABOptions) ABResult {
 	o := opts.withDefaults()
-	return abAnalyse(d, arm, o, o.Alpha)
+	series := make([][]float64, len(d.Interpreters))
+	for i, rounds := range d.Interpreters {
+		series[i], _ = abLogRatios(rounds, arm)
+	}
+	res := abAnalyse(series, arm, o, o.Alpha)
+	res.Summary = abSummary(res, o)
+	return res
 }
 
 // abInterpreter is what one interpreter contributes: its usable per-round
@@ -199,11 +205,15 @@ type abInterpreter struct {
 
 // abLogRatios returns log(arm/A) for the rounds where both times are finite
 // and positive; other rounds (a missing arm, a zero or negative time, a NaN)
-// are skipped rather than allowed to poison the estimate.
-func abLogRatios(rounds []ABRound, arm int) []float64 {
-	logs := make([]float64, 0, len(rounds))
-	for _, r := range rounds {
-		if arm >= len(r.NS) || len(r.NS) == 0 {
+// are skipped rather than allowed to poison the estimate. upto[r] is the
+// number of log ratios from the first r rounds, so that logs[:upto[r]] is
+// the series of a prefix of the rounds.
+func abLogRatios(rounds []ABRound, arm int) (logs []float64, upto []int) {
+	logs = make([]float64, 0, len(rounds))
+	upto = make([]int, len(rounds)+1)
+	for i, r := range rounds {
+		upto[i] = len(logs)
+		if arm < 0 || arm >= len(r.NS) {
 			continue
 		}
 		a, b := r.NS[0], r.NS[arm]
@@ -212,33 +222,23 @@ func abLogRatios(rounds []ABRound, arm int) []float64 {
 		}
 		logs = append(logs, math.Log(b)-math.Log(a))
 	}
-	return logs
+	upto[len(rounds)] = len(logs)
+	return logs, upto
 }
 
-// abInterpreters gathers the interpreters of d that have enough usable
-// rounds.
-func abInterpreters(d ABData, arm int) []abInterpreter {
-	var out []abInterpreter
-	for _, rounds := range d.Interpreters {
-		logs := abLogRatios(rounds, arm)
-		if len(logs) < abMinRounds {
-			continue
-		}
-		out = append(out, abInterpreter{logs: logs, estimate: HodgesLehmann(logs)})
-	}
-	return out
-}
-
-// abAnalyse is ABCompare at a given alpha, with options already defaulted.
-func abAnalyse(d ABData, arm int, o ABOptions, alpha float64) ABResult {
+// abAnalyse is ABCompare at a given alpha, with options already defaulted,
+// on the log ratios of each interpreter, without the Summary (callers add
+// it to the result they return). Interpreters with fewer than abMinRounds
+// log ratios do not count.
+func abAnalyse(series [][]float64, arm int, o ABOptions, alpha float64) ABResult {
 	res := ABResult{Arm: arm, Level: 1 - alpha, Threshold: o.Threshold, Verdict: ABUndecided}
-	if arm < 0 {
-		res.Summary = abSummary(res, o)
-		return res
+	var interps []abInterpreter
+	for _, logs := range series {
+		if len(logs) >= abMinRounds {
+			interps = append(interps, abInterpreter{logs: logs, estimate: HodgesLehmann(logs)})
+		}
 	}
-	interps := abInterpreters(d, arm)
 	if len(interps) == 0 {
-		res.Summary = abSummary(res, o)
 		return res
 	}
 	centre, halfWidth := abInterval(interps, alpha)
@@ -250,7 +250,6 @@ func abAnalyse(d ABData, arm int, o ABOptions, alpha float64) ABResult {
 	}
 	res.Interpreters = len(interps)
 	res.Verdict = abDecide(res.CILow, res.CIHigh, o.Threshold)
-	res.Summary = abSummary(res, o)
 	return res
 }
 

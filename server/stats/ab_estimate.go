@@ -22,9 +22,11 @@ func HodgesLehmann(xs []float64) float64 {
 	s := sorted(xs)
 	m := n * (n + 1) / 2
 	if m%2 == 1 {
-		return walshKth(s, m/2)
+		mid, _ := walshRanks(s, m/2, 1)
+		return mid
 	}
-	return walshKth(s, m/2-1)/2 + walshKth(s, m/2)/2
+	a, b := walshRanks(s, m/2-1, 2)
+	return a/2 + b/2
 }
 
 // walsh is the Walsh average of two values, computed the same way
@@ -50,38 +52,44 @@ func walshCountLE(s []float64, v float64) int {
 	return count
 }
 
-// walshKth returns the k-th smallest (0-based) Walsh average of the sorted
-// s without listing all n(n+1)/2 of them: bisect on the value until at most
-// n averages lie in the bracket (lo, hi], then list those and pick. Memory
-// stays O(n) and time O(n·log(range)), so large interpreters stay cheap.
-func walshKth(s []float64, k int) float64 {
-	lo, hi := s[0], s[len(s)-1]
-	below := walshCountLE(s, lo) // averages ≤ lo
-	if below > k {
-		return lo // s[0] is the smallest average and holds rank k
-	}
-	for walshCountLE(s, hi)-below > len(s) {
+// walshRanks returns the k-th and the (k+count−1)-th smallest (0-based)
+// Walsh averages of the sorted s, count being 1 or 2 (the one or two middle
+// ones), without listing all n(n+1)/2 of them: bisect on the value until at
+// most n averages lie in the bracket (lo, hi], then list those and pick.
+// Memory stays O(n) and time O(n·log(range)), so large interpreters stay
+// cheap.
+func walshRanks(s []float64, k, count int) (first, last float64) {
+	n := len(s)
+	// Start just below the smallest average, so that (lo, hi] holds all.
+	lo, hi := math.Nextafter(s[0], math.Inf(-1)), s[n-1]
+	below, atHi := 0, n*(n+1)/2 // averages ≤ lo, ≤ hi
+	for atHi-below > n {
 		mid := lo/2 + hi/2
 		if mid <= lo || mid >= hi {
 			break // adjacent floats: (lo, hi] holds the single value hi
 		}
-		if c := walshCountLE(s, mid); c > k {
-			hi = mid
-		} else {
+		switch c := walshCountLE(s, mid); {
+		case c >= k+count: // every wanted rank is ≤ mid
+			hi, atHi = mid, c
+		case c <= k: // every wanted rank is > mid
 			lo, below = mid, c
+		default: // mid falls between the two wanted ranks: one at a time
+			first, _ = walshRanks(s, k, 1)
+			last, _ = walshRanks(s, k+1, 1)
+			return first, last
 		}
 	}
-	between := walshBetween(s, lo, hi)
+	between := walshBetween(s, lo, hi, atHi-below)
 	slices.Sort(between)
-	return between[k-below]
+	return between[k-below], between[k+count-1-below]
 }
 
 // walshBetween lists the Walsh averages w of the sorted s with lo < w ≤ hi
-// in O(n + listed). For each i the j ≥ i with w > lo start at some index
+// (size of them) in O(n + size). For each i the j ≥ i with w > lo start at some index
 // that only moves left as i grows (and never below i: walsh(s[i], s[i])
 // exceeds every average that exceeded lo for i−1 at or left of i).
-func walshBetween(s []float64, lo, hi float64) []float64 {
-	var out []float64
+func walshBetween(s []float64, lo, hi float64, size int) []float64 {
+	out := make([]float64, 0, size)
 	start := len(s)
 	for i := range s {
 		start = max(start, i)
@@ -120,10 +128,12 @@ func studentTQuantile(p, df float64) float64 {
 	}
 	lg1, _ := math.Lgamma((df + 1) / 2)
 	lg2, _ := math.Lgamma(df / 2)
+	lgHalf, _ := math.Lgamma(0.5)
 	logNorm := lg1 - lg2 - 0.5*math.Log(df*math.Pi)
+	logBeta := lg2 + lgHalf - lg1 // log B(df/2, ½), constant over the iteration
 	for range 1000 {
 		density := math.Exp(logNorm - (df+1)/2*math.Log1p(x*x/df))
-		step := (p - studentTCDF(x, df)) / density
+		step := (p - studentTCDFBeta(x, df, logBeta)) / density
 		if !(step > 1e-15*x) {
 			break
 		}
@@ -136,27 +146,33 @@ func studentTQuantile(p, df float64) float64 {
 // through the regularised incomplete beta function:
 // P(|T| > t) = I(df/(df+t²); df/2, ½).
 func studentTCDF(t, df float64) float64 {
-	tail := 0.5 * regIncBeta(df/(df+t*t), df/2, 0.5)
+	lg1, _ := math.Lgamma((df + 1) / 2)
+	lg2, _ := math.Lgamma(df / 2)
+	lgHalf, _ := math.Lgamma(0.5)
+	return studentTCDFBeta(t, df, lg2+lgHalf-lg1)
+}
+
+// studentTCDFBeta is studentTCDF given logBeta = log B(df/2, ½).
+func studentTCDFBeta(t, df, logBeta float64) float64 {
+	tail := 0.5 * regIncBeta(df/(df+t*t), df/2, 0.5, logBeta)
 	if t > 0 {
 		return 1 - tail
 	}
 	return tail
 }
 
-// regIncBeta returns the regularised incomplete beta function I_x(a, b) by
-// its continued fraction (modified Lentz), using the symmetry
-// I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction converges fast.
-func regIncBeta(x, a, b float64) float64 {
+// regIncBeta returns the regularised incomplete beta function I_x(a, b),
+// given logBeta = log B(a, b), by its continued fraction (modified Lentz),
+// using the symmetry I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction
+// converges fast.
+func regIncBeta(x, a, b, logBeta float64) float64 {
 	switch {
 	case x <= 0:
 		return 0
 	case x >= 1:
 		return 1
 	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	front := math.Exp(lab - la - lb + a*math.Log(x) + b*math.Log1p(-x))
+	front := math.Exp(a*math.Log(x) + b*math.Log1p(-x) - logBeta)
 	if x < (a+1)/(a+b+2) {
 		return front * betaContinuedFraction(x, a, b) / a
 	}

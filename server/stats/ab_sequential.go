@@ -83,43 +83,45 @@ func ABShouldStop(d ABData, arm int, budgetOver bool, opts ABOptions) (ABResult,
 	o := opts.withDefaults()
 	looks := ABLooks(o.MaxRounds)
 	last := ABResult{Arm: arm, Threshold: o.Threshold, Verdict: ABUndecided}
-	last.Summary = abSummary(last, o)
-	for j, n := range looks {
-		if !abReached(d, o.Interpreters, n) {
-			break
+	if len(d.Interpreters) >= o.Interpreters {
+		// The log ratios of each interpreter, computed once; every look
+		// analyses a prefix of them.
+		logs := make([][]float64, o.Interpreters)
+		upto := make([][]int, o.Interpreters)
+		for i, rounds := range d.Interpreters[:o.Interpreters] {
+			logs[i], upto[i] = abLogRatios(rounds, arm)
 		}
-		alpha := abLookAlpha(j, len(looks), o.Alpha)
-		last = abAnalyse(abPrefix(d, o.Interpreters, n), arm, o, alpha)
-		if last.Verdict != ABUndecided || j == len(looks)-1 {
-			return last, true
+		prefix := make([][]float64, o.Interpreters)
+		for j, n := range looks {
+			if !abReached(d, o.Interpreters, n) {
+				break
+			}
+			for i := range prefix {
+				prefix[i] = logs[i][:upto[i][n]]
+			}
+			last = abAnalyse(prefix, arm, o, abLookAlpha(j, len(looks), o.Alpha))
+			if last.Verdict != ABUndecided || j == len(looks)-1 {
+				last.Summary = abSummary(last, o)
+				return last, true
+			}
 		}
 	}
 	if budgetOver {
-		return abAnalyse(d, arm, o, abLookAlpha(len(looks)-1, len(looks), o.Alpha)), true
+		return ABCompare(d, arm, ABOptions{
+			Threshold: o.Threshold, Alpha: abLookAlpha(len(looks)-1, len(looks), o.Alpha), Names: o.Names,
+		}), true
 	}
+	last.Summary = abSummary(last, o)
 	return last, false
 }
 
 // abReached reports whether the first k interpreters of d have at least n
 // rounds each.
 func abReached(d ABData, k, n int) bool {
-	if len(d.Interpreters) < k {
-		return false
-	}
 	for _, rounds := range d.Interpreters[:k] {
 		if len(rounds) < n {
 			return false
 		}
 	}
 	return true
-}
-
-// abPrefix returns the first n rounds of each of the first k interpreters
-// of d (which must have them), sharing d's storage.
-func abPrefix(d ABData, k, n int) ABData {
-	p := ABData{Interpreters: make([][]ABRound, k)}
-	for i := range k {
-		p.Interpreters[i] = d.Interpreters[i][:n]
-	}
-	return p
 }

@@ -89,21 +89,23 @@ func (w *simWorld) newProcess(arms int) *simProcess {
 }
 
 // studentT3 draws a Student-t(3) variate scaled to unit variance: heavy
-// tails like timing noise, finite variance.
+// tails like timing noise, finite variance. Bailey's polar method needs two
+// uniforms per draw (about 2.5 with rejections), cheaper than a normal over
+// a chi-square, which matters under the race detector.
 func studentT3(rng *rand.Rand) float64 {
-	var chi float64
-	for range 3 {
-		z := rng.NormFloat64()
-		chi += z * z
+	for {
+		u, v := 2*rng.Float64()-1, 2*rng.Float64()-1
+		if w := u*u + v*v; w > 0 && w <= 1 {
+			return u * math.Sqrt(3*(math.Pow(w, -2.0/3)-1)/w) / math.Sqrt(3)
+		}
 	}
-	return rng.NormFloat64() / math.Sqrt(chi/3) / math.Sqrt(3)
 }
 
 // sample times one iteration of an arm whose true log effect is effect.
 func (p *simProcess) sample(arm int, effect float64, first bool) float64 {
 	w := p.w
 	w.t++
-	p.walk += w.driftStep * w.rng.NormFloat64()
+	p.walk += w.driftStep * math.Sqrt(3) * (2*w.rng.Float64() - 1) // sd driftStep
 	p.ar = w.rho*p.ar + math.Sqrt(1-w.rho*w.rho)*w.noise*studentT3(w.rng)
 	x := p.level + p.walk + p.ar + effect + p.interaction[arm]
 	x += w.sineAmp * math.Sin(2*math.Pi*float64(w.t)/w.sinePeriod+w.sinePhase)
@@ -116,34 +118,54 @@ func (p *simProcess) sample(arm int, effect float64, first bool) float64 {
 	return simBaseNS * math.Exp(x)
 }
 
-// interleaved simulates the new design: k interpreters alive together,
+// simBench is the new design in progress: k interpreters alive together,
 // taking turns round by round; each round times every arm once in a
 // shuffled order. effects[arm] is the true log effect of each arm.
-func (w *simWorld) interleaved(k, rounds int, effects []float64) ABData {
-	procs := make([]*simProcess, k)
-	for i := range procs {
-		procs[i] = w.newProcess(len(effects))
+type simBench struct {
+	w       *simWorld
+	procs   []*simProcess
+	effects []float64
+	order   []int
+	slab    []float64 // backing store for rounds: fewer allocations
+	data    ABData
+}
+
+func (w *simWorld) newBench(k int, effects []float64) *simBench {
+	b := &simBench{w: w, effects: effects, order: make([]int, len(effects))}
+	for range k {
+		b.procs = append(b.procs, w.newProcess(len(effects)))
 	}
-	d := ABData{Interpreters: make([][]ABRound, k)}
-	arms := len(effects)
-	order := make([]int, arms)
-	for i := range d.Interpreters {
-		d.Interpreters[i] = make([]ABRound, rounds)
-	}
-	for r := range rounds {
-		for i, p := range procs {
-			ns := make([]float64, arms)
-			for j := range order {
-				order[j] = j
+	b.data.Interpreters = make([][]ABRound, k)
+	return b
+}
+
+// growTo takes rounds until every interpreter has n.
+func (b *simBench) growTo(n int) {
+	arms := len(b.effects)
+	for len(b.data.Interpreters[0]) < n {
+		for i, p := range b.procs {
+			if len(b.slab) < arms {
+				b.slab = make([]float64, 64*arms)
 			}
-			w.rng.Shuffle(arms, func(a, b int) { order[a], order[b] = order[b], order[a] })
-			for pos, arm := range order {
-				ns[arm] = p.sample(arm, effects[arm], pos == 0)
+			ns := b.slab[:arms:arms]
+			b.slab = b.slab[arms:]
+			for j := range b.order {
+				b.order[j] = j
 			}
-			d.Interpreters[i][r] = ABRound{NS: ns}
+			b.w.rng.Shuffle(arms, func(x, y int) { b.order[x], b.order[y] = b.order[y], b.order[x] })
+			for pos, arm := range b.order {
+				ns[arm] = p.sample(arm, b.effects[arm], pos == 0)
+			}
+			b.data.Interpreters[i] = append(b.data.Interpreters[i], ABRound{NS: ns})
 		}
 	}
-	return d
+}
+
+// interleaved simulates a whole benchmark of k interpreters × rounds.
+func (w *simWorld) interleaved(k, rounds int, effects []float64) ABData {
+	b := w.newBench(k, effects)
+	b.growTo(rounds)
+	return b.data
 }
 
 // run simulates one run of the old lab: a fresh interpreter timing one
@@ -272,11 +294,11 @@ func simExperiments() int {
 }
 
 // simOldExperiments is the number of experiments per scenario of the old
-// statistics, whose 2000-resample bootstrap dominates the cost: 1000, or 200
+// statistics, whose 2000-resample bootstrap dominates the cost: 1000, or 100
 // with -short or the race detector (enough: they fail by a wide margin).
 func simOldExperiments() int {
 	if testing.Short() || simRace {
-		return 200
+		return 100
 	}
 	return 1000
 }
@@ -289,56 +311,58 @@ func simSkipEvidence(t *testing.T) {
 	}
 }
 
+// simSequential is an auto-sampled A/B benchmark with the default options
+// (5 interpreters × up to 60 rounds, threshold 2 %), B's true log effect
+// being effect. It reports the verdict and the rounds it took.
+func simSequential(effect float64) func(*rand.Rand) (ABVerdict, int) {
+	return func(rng *rand.Rand) (ABVerdict, int) {
+		opts := DefaultABOptions()
+		b := newSimWorld(rng, 0.05, 0.15).newBench(opts.Interpreters, []float64{0, effect})
+		// Take rounds as the lab would, asking at each look whether to
+		// stop; rounds after the stop are never simulated.
+		for _, n := range ABLooks(opts.MaxRounds) {
+			b.growTo(n)
+			if r, stop := ABShouldStop(b.data, 1, false, opts); stop {
+				return r.Verdict, r.Rounds
+			}
+		}
+		panic("ABShouldStop did not stop at its last look")
+	}
+}
+
+// simOldOneRunEach is the old lab's workflow: one run of A and one of B,
+// 30 samples each, made at different times in fresh interpreters, compared
+// by Compare (Mann–Whitney + bootstrap ratio, Decide at 5 %).
+func simOldOneRunEach(effect float64) func(*rand.Rand) (ABVerdict, int) {
+	return func(rng *rand.Rand) (ABVerdict, int) {
+		w := newSimWorld(rng, 0.12, 0.19)
+		a, b := w.run(30, 0), w.run(30, effect)
+		return simOldCompare(b, a, rng.Uint64()), 0
+	}
+}
+
+// simOldPooled runs the new interleaved design (A/A) but analyses it with
+// the old Compare, every sample taken as independent.
+func simOldPooled(k, rounds int) func(*rand.Rand) (ABVerdict, int) {
+	return func(rng *rand.Rand) (ABVerdict, int) {
+		d := newSimWorld(rng, 0.05, 0.15).interleaved(k, rounds, []float64{0, 0})
+		return simOldCompare(simPooled(d, 1), simPooled(d, 0), rng.Uint64()), 0
+	}
+}
+
 // TestABCalibration checks the default auto-sampled A/B benchmark (5
 // interpreters × up to 60 rounds, threshold 2 %, alpha 5 %) against the
-// issue's requirements, and shows the old statistics failing the same test.
+// issue's requirements, and shows the old statistics failing: on separate
+// runs, and on samples interleaved in one interpreter pooled as if
+// independent (the interpreter's own bias passes for a difference).
 func TestABCalibration(t *testing.T) {
 	n, nOld := simExperiments(), simOldExperiments()
-	opts := DefaultABOptions()
-	k, maxRounds := opts.Interpreters, opts.MaxRounds
-	sequential := func(effect float64) func(*rand.Rand) (ABVerdict, int) {
-		return func(rng *rand.Rand) (ABVerdict, int) {
-			d := newSimWorld(rng, 0.05, 0.15).interleaved(k, maxRounds, []float64{0, effect})
-			r, _ := ABShouldStop(d, 1, true, opts)
-			return r.Verdict, r.Rounds
-		}
-	}
-	// The old statistics (Compare: Mann–Whitney + bootstrap ratio, Decide
-	// at 5 %) on one run of A and one of B, 30 samples each, made at
-	// different times in fresh interpreters: the workflow.
-	oneRunEach := func(effect float64) func(*rand.Rand) (ABVerdict, int) {
-		return func(rng *rand.Rand) (ABVerdict, int) {
-			w := newSimWorld(rng, 0.12, 0.19)
-			a, b := w.run(30, 0), w.run(30, effect)
-			return simOldCompare(b, a, rng.Uint64()), 0
-		}
-	}
-	// The old statistics on the new, interleaved data, every sample taken
-	// as independent.
-	pooledInterleaved := func(k, rounds int) func(*rand.Rand) (ABVerdict, int) {
-		return func(rng *rand.Rand) (ABVerdict, int) {
-			d := newSimWorld(rng, 0.05, 0.15).interleaved(k, rounds, []float64{0, 0})
-			return simOldCompare(simPooled(d, 1), simPooled(d, 0), rng.Uint64()), 0
-		}
-	}
-	// The new statistics on the same 2 × 150 design (the prior covers the
-	// interpreters it cannot compare).
-	twoInterpreters := func(rng *rand.Rand) (ABVerdict, int) {
-		d := newSimWorld(rng, 0.05, 0.15).interleaved(2, 150, []float64{0, 0})
-		r := ABCompare(d, 1, opts)
-		return r.Verdict, r.Rounds
-	}
-	plus10, minus10 := math.Log(1.10), math.Log(0.90)
-	aa := simulate("new: A/A", n, 1, sequential(0))
-	slower := simulate("new: B +10 %", n, 2, sequential(plus10))
-	faster := simulate("new: B −10 %", n, 3, sequential(minus10))
-	small := simulate("new: B +3 %", n, 4, sequential(math.Log(1.03)))
-	new2 := simulate("new, 2 interpreters × 150 rounds: A/A", n, 5, twoInterpreters)
-	oldRunsAA := simulate("old, one run each: A/A", nOld, 6, oneRunEach(0))
-	oldRunsSlower := simulate("old, one run each: B +10 %", nOld, 7, oneRunEach(plus10))
-	oldPooled5 := simulate("old, interleaved 5 × 60 pooled: A/A", nOld, 8, pooledInterleaved(k, maxRounds))
-	oldPooled2 := simulate("old, interleaved 2 × 150 pooled: A/A", nOld, 9, pooledInterleaved(2, 150))
-	simLogTable(t, []simCounts{aa, slower, faster, small, new2, oldRunsAA, oldRunsSlower, oldPooled5, oldPooled2})
+	aa := simulate("new: A/A", n, 1, simSequential(0))
+	slower := simulate("new: B +10 %", n, 2, simSequential(math.Log(1.10)))
+	faster := simulate("new: B −10 %", n, 3, simSequential(math.Log(0.90)))
+	oldRuns := simulate("old, one run each: A/A", nOld, 6, simOldOneRunEach(0))
+	oldPooled := simulate("old, interleaved 1 × 100 pooled: A/A", nOld, 9, simOldPooled(1, 100))
+	simLogTable(t, []simCounts{aa, slower, faster, oldRuns, oldPooled})
 
 	if fa := aa.falseAlarms(); fa > 0.05 {
 		t.Errorf("A/A false alarms %.1f %% (%d faster, %d slower of %d), want ≤ 5 %%", 100*fa, aa.faster, aa.slower, aa.n)
@@ -349,21 +373,41 @@ func TestABCalibration(t *testing.T) {
 	if r := faster.rate(faster.faster); r < 0.95 {
 		t.Errorf("−10 %% called faster in %.1f %% of %d, want ≥ 95 %%", 100*r, faster.n)
 	}
-	if fa := new2.falseAlarms(); fa > 0.05 {
-		t.Errorf("%s: false alarms %.1f %%, want ≤ 5 %%", new2.name, 100*fa)
-	}
-	for _, old := range []simCounts{oldRunsAA, oldPooled2} {
+	for _, old := range []simCounts{oldRuns, oldPooled} {
 		if fa := old.falseAlarms(); fa <= 0.05 {
 			t.Errorf("%s: false alarms %.1f %%; the old statistics were expected to fail (> 5 %%)", old.name, 100*fa)
 		}
 	}
 }
 
+// TestABCalibrationDetails completes the table of docs/statistics.md: a
+// small difference, the new statistics with a single interpreter (where
+// the prior spread stands in for the missing ones), the old statistics
+// facing a real +10 %, and the old statistics on the default interleaved
+// design, where pooling is nearly harmless.
+func TestABCalibrationDetails(t *testing.T) {
+	simSkipEvidence(t)
+	n, nOld := simExperiments(), simOldExperiments()
+	opts := DefaultABOptions()
+	small := simulate("new: B +3 %", n, 4, simSequential(math.Log(1.03)))
+	one := simulate("new, 1 interpreter × 100 rounds: A/A", n, 5, func(rng *rand.Rand) (ABVerdict, int) {
+		d := newSimWorld(rng, 0.05, 0.15).interleaved(1, 100, []float64{0, 0})
+		r := ABCompare(d, 1, opts)
+		return r.Verdict, r.Rounds
+	})
+	oldSlower := simulate("old, one run each: B +10 %", nOld, 7, simOldOneRunEach(math.Log(1.10)))
+	oldPooled := simulate("old, interleaved 5 × 60 pooled: A/A", nOld, 8, simOldPooled(opts.Interpreters, opts.MaxRounds))
+	simLogTable(t, []simCounts{small, one, oldSlower, oldPooled})
+	if fa := one.falseAlarms(); fa > 0.05 {
+		t.Errorf("%s: false alarms %.1f %%, want ≤ 5 %%", one.name, 100*fa)
+	}
+}
+
 // TestABIntervalAlternatives is the evidence for the choice of interval:
-// at a fixed budget of 5 interpreters × 60 rounds, the Student t interval
-// over per-interpreter estimates against a hierarchical bootstrap
-// (interpreters, then blocks of rounds) and against the pooled median of all
-// per-round ratios with a naive bootstrap of rounds.
+// at a fixed budget of 5 interpreters × 60 rounds (one look at 95 %), the
+// Student t interval over per-interpreter estimates (ABCompare) against a
+// hierarchical bootstrap (interpreters, then blocks of rounds) and against a
+// block bootstrap of rounds that ignores interpreters.
 func TestABIntervalAlternatives(t *testing.T) {
 	simSkipEvidence(t)
 	n := 1000
@@ -374,14 +418,14 @@ func TestABIntervalAlternatives(t *testing.T) {
 			return method(d, rng), 0
 		})
 	}
-	tInterval := alt("A/A: t over interpreters (ABCompare)", 11, func(d ABData, _ *rand.Rand) ABVerdict {
+	tInterval := alt("A/A, 5 × 60: t over interpreters (ABCompare)", 11, func(d ABData, _ *rand.Rand) ABVerdict {
 		return ABCompare(d, 1, opts).Verdict
 	})
-	hier := alt("A/A: hierarchical bootstrap", 12, func(d ABData, rng *rand.Rand) ABVerdict {
+	hier := alt("A/A, 5 × 60: hierarchical bootstrap", 12, func(d ABData, rng *rand.Rand) ABVerdict {
 		lo, hi := simHierarchicalBootstrap(d, rng, 400)
 		return abDecide(lo, hi, opts.Threshold)
 	})
-	naive := alt("A/A: bootstrap of rounds, interpreters ignored", 13, func(d ABData, rng *rand.Rand) ABVerdict {
+	naive := alt("A/A, 5 × 60: block bootstrap of rounds, interpreters ignored", 13, func(d ABData, rng *rand.Rand) ABVerdict {
 		var all []ABRound
 		for _, rounds := range d.Interpreters {
 			all = append(all, rounds...)
@@ -402,7 +446,8 @@ func TestABIntervalAlternatives(t *testing.T) {
 func simHierarchicalBootstrap(d ABData, rng *rand.Rand, resamples int) (lo, hi float64) {
 	var logs [][]float64
 	for _, rounds := range d.Interpreters {
-		logs = append(logs, abLogRatios(rounds, 1))
+		xs, _ := abLogRatios(rounds, 1)
+		logs = append(logs, xs)
 	}
 	reps := make([]float64, resamples)
 	var pool []float64
