@@ -344,31 +344,37 @@ func abSummary(r ABResult, o ABOptions) string {
 	if r.Rounds == 0 {
 		return fmt.Sprintf("Undecided: no complete rounds of %s and %s yet.", arm, base)
 	}
-	after := fmt.Sprintf("%d rounds in %d interpreter%s", r.Rounds, r.Interpreters, abPlural(r.Interpreters))
-	return abSentence(r.Verdict, arm, base, r.Ratio, r.CILow, r.CIHigh, r.Threshold, after)
+	return abSentence(r.Verdict, r.Ratio, r.CILow, r.CIHigh, r.Threshold, abWording{
+		arm: arm, base: base, more: "rounds or interpreters",
+		after: fmt.Sprintf("%d rounds in %d interpreter%s", r.Rounds, r.Interpreters, abPlural(r.Interpreters)),
+	})
 }
+
+// abWording fills the sentence of abSentence: the names of the arm and the
+// baseline, what the verdict rests on ("84 rounds in 5 interpreters") and
+// what more of would settle an undecided one ("runs").
+type abWording struct{ arm, base, after, more string }
 
 // abSentence is the sentence shared by ABResult and RunsComparison.
 // Percentages are of the baseline's time: "20 % faster" means 20 % less
-// time. Beyond 2× the ratio itself reads better than a percentage.
-func abSentence(v ABVerdict, arm, base string, ratio, lo, hi, threshold float64, after string) string {
+// time. From 2× on the ratio itself reads better than a percentage.
+func abSentence(v ABVerdict, ratio, lo, hi, threshold float64, w abWording) string {
 	switch v {
 	case ABSlower:
-		if lo >= 2 {
-			return fmt.Sprintf("%s is %.2f× slower than %s [%.2f–%.2f×], decided after %s.", arm, ratio, base, lo, hi, after)
+		if ratio >= 2 {
+			return fmt.Sprintf("%s is %.2f× slower than %s [%.2f–%.2f×], decided after %s.", w.arm, ratio, w.base, lo, hi, w.after)
 		}
-		return fmt.Sprintf("%s is %s slower than %s [%s–%s], decided after %s.", arm, abPct(ratio-1), base, abPctNum(lo-1), abPct(hi-1), after)
+		return fmt.Sprintf("%s is %s slower than %s [%s–%s], decided after %s.", w.arm, abPct(ratio-1), w.base, abPctNum(lo-1), abPct(hi-1), w.after)
 	case ABFaster:
-		if hi <= 0.5 {
-			return fmt.Sprintf("%s is %.2f× faster than %s [%.2f–%.2f×], decided after %s.", arm, 1/ratio, base, 1/hi, 1/lo, after)
+		if ratio <= 0.5 {
+			return fmt.Sprintf("%s is %.2f× faster than %s [%.2f–%.2f×], decided after %s.", w.arm, 1/ratio, w.base, 1/hi, 1/lo, w.after)
 		}
-		return fmt.Sprintf("%s is %s faster than %s [%s–%s less time], decided after %s.", arm, abPct(1-ratio), base, abPctNum(1-hi), abPct(1-lo), after)
+		return fmt.Sprintf("%s is %s faster than %s [%s–%s less time], decided after %s.", w.arm, abPct(1-ratio), w.base, abPctNum(1-hi), abPct(1-lo), w.after)
 	case ABSame:
 		return fmt.Sprintf("No difference larger than ±%s between %s and %s (%s/%s %.3f [%.3f–%.3f]), decided after %s.",
-			abPct(threshold), arm, base, arm, base, ratio, lo, hi, after)
+			abPct(threshold), w.arm, w.base, w.arm, w.base, ratio, lo, hi, w.after)
 	}
-	return fmt.Sprintf("Undecided: needs more rounds or interpreters (%s/%s %.3f [%.3f–%.3f] after %s).",
-		arm, base, ratio, lo, hi, after)
+	return fmt.Sprintf("Undecided: needs more %s (%s/%s %.3f [%.3f–%.3f] after %s).", w.more, w.arm, w.base, ratio, lo, hi, w.after)
 }
 
 // abPct formats a relative difference as a percentage, "9.6 %"; abPctNum

@@ -294,11 +294,11 @@ func simExperiments() int {
 }
 
 // simOldExperiments is the number of experiments per scenario of the old
-// statistics, whose 2000-resample bootstrap dominates the cost: 1000, or 100
+// statistics, whose 2000-resample bootstrap dominates the cost: 1000, or 50
 // with -short or the race detector (enough: they fail by a wide margin).
 func simOldExperiments() int {
 	if testing.Short() || simRace {
-		return 100
+		return 50
 	}
 	return 1000
 }

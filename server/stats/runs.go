@@ -117,8 +117,9 @@ func CompareRuns(a, b [][]float64, opts RunsOptions) RunsComparison {
 	res.CIHigh = abExp(centre + halfWidth)
 	res.Verdict = abDecide(res.CILow, res.CIHigh, o.Threshold)
 	res.Note = runsNote(o, len(la), len(lb))
-	after := fmt.Sprintf("%d + %d runs", len(la), len(lb))
-	res.Summary = abSentence(res.Verdict, o.NameA, o.NameB, res.Ratio, res.CILow, res.CIHigh, o.Threshold, after)
+	res.Summary = abSentence(res.Verdict, res.Ratio, res.CILow, res.CIHigh, o.Threshold, abWording{
+		arm: o.NameA, base: o.NameB, more: "runs", after: fmt.Sprintf("%d + %d runs", len(la), len(lb)),
+	})
 	return res
 }
 
