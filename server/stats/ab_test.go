@@ -51,10 +51,10 @@ func TestHodgesLehmann(t *testing.T) {
 	// Against the definition, with ties, heavy tails and sizes past the
 	// point where the selection bisects.
 	rng := rand.New(rand.NewPCG(3, 4))
-	for trial := range 400 {
-		n := 1 + rng.IntN(120)
-		if trial%50 == 0 {
-			n = 400 + rng.IntN(200)
+	for trial := range 300 {
+		n := 1 + rng.IntN(80)
+		if trial%60 == 0 {
+			n = 200 + rng.IntN(100)
 		}
 		xs := make([]float64, n)
 		for i := range xs {
