@@ -463,31 +463,81 @@ func TestABIntervalAlternatives(t *testing.T) {
 // simHierarchicalBootstrap is the alternative interval: resample
 // interpreters with replacement, then blocks of consecutive rounds within
 // each, and take the 2.5 % and 97.5 % percentiles of the median log ratio
-// of the resample. It returns ratios.
+// of the resample. It returns ratios. Drawn values are counted by their
+// rank among all values, so each median is a walk over the counts rather
+// than a sort.
 func simHierarchicalBootstrap(d ABData, rng *rand.Rand, resamples int) (lo, hi float64) {
 	var logs [][]float64
+	var all []float64
 	for _, rounds := range d.Interpreters {
 		xs, _ := abLogRatios(rounds, 1)
 		logs = append(logs, xs)
+		all = append(all, xs...)
 	}
+	// rank[i][j] is the position of logs[i][j] in the sorted values.
+	order := make([]int, len(all))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmpFloat(all[a], all[b]) })
+	flatRank := make([]int, len(all))
+	for r, i := range order {
+		flatRank[i] = r
+	}
+	rank := make([][]int, len(logs))
+	for i, off := 0, 0; i < len(logs); i++ {
+		rank[i] = flatRank[off : off+len(logs[i])]
+		off += len(logs[i])
+	}
+	sortedAll := slices.Sorted(slices.Values(all))
+	counts := make([]int, len(all))
 	reps := make([]float64, resamples)
-	var pool []float64
 	for r := range reps {
-		pool = pool[:0]
+		clear(counts)
+		total := 0
 		for range logs {
-			xs := logs[rng.IntN(len(logs))]
-			block := max(1, int(math.Ceil(math.Cbrt(float64(len(xs))))))
-			for filled := 0; filled < len(xs); {
-				start := rng.IntN(len(xs))
-				for j := 0; j < block && filled < len(xs); j++ {
-					pool = append(pool, xs[(start+j)%len(xs)])
+			i := rng.IntN(len(logs))
+			n := len(logs[i])
+			block := max(1, int(math.Ceil(math.Cbrt(float64(n)))))
+			for filled := 0; filled < n; {
+				start := rng.IntN(n)
+				for j := 0; j < block && filled < n; j++ {
+					counts[rank[i][(start+j)%n]]++
 					filled++
 				}
 			}
+			total += n
 		}
-		slices.Sort(pool)
-		reps[r] = quantileSorted(pool, 0.5)
+		reps[r] = simCountsMedian(sortedAll, counts, total)
 	}
 	slices.Sort(reps)
 	return math.Exp(quantileSorted(reps, 0.025)), math.Exp(quantileSorted(reps, 0.975))
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// simCountsMedian returns the median of a multiset given as counts over the
+// sorted values.
+func simCountsMedian(sorted []float64, counts []int, total int) float64 {
+	lo, hi := (total-1)/2, total/2
+	var loVal float64
+	seen := 0
+	for i, c := range counts {
+		if seen <= lo && lo < seen+c {
+			loVal = sorted[i]
+		}
+		if hi < seen+c {
+			return (loVal + sorted[i]) / 2
+		}
+		seen += c
+	}
+	return math.NaN()
 }

@@ -88,24 +88,28 @@ func TestRunsCalibrationDetails(t *testing.T) {
 // replacement, then samples within each drawn run, and take the 2.5 % and
 // 97.5 % percentiles of the ratio of the medians of run medians.
 func simRunsBootstrap(a, b [][]float64, rng *rand.Rand, resamples int) (lo, hi float64) {
-	var buf, medians []float64
+	sortRuns := func(runs [][]float64) [][]float64 {
+		out := make([][]float64, len(runs))
+		for i, r := range runs {
+			out[i] = slices.Sorted(slices.Values(r))
+		}
+		return out
+	}
+	sa, sb := sortRuns(a), sortRuns(b)
+	var medians []float64
+	counts := make([]int, 64)
 	groupMedian := func(runs [][]float64) float64 {
 		medians = medians[:0]
 		for range runs {
 			run := runs[rng.IntN(len(runs))]
-			buf = buf[:0]
-			for range run {
-				buf = append(buf, run[rng.IntN(len(run))])
-			}
-			slices.Sort(buf)
-			medians = append(medians, quantileSorted(buf, 0.5))
+			medians = append(medians, resampledMedian(rng, run, counts[:len(run)]))
 		}
 		slices.Sort(medians)
 		return quantileSorted(medians, 0.5)
 	}
 	ratios := make([]float64, resamples)
 	for i := range ratios {
-		ratios[i] = groupMedian(a) / groupMedian(b)
+		ratios[i] = groupMedian(sa) / groupMedian(sb)
 	}
 	slices.Sort(ratios)
 	return quantileSorted(ratios, 0.025), quantileSorted(ratios, 0.975)
