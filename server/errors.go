@@ -71,7 +71,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		status := statusOf(code)
 		if status >= 500 && code != snippets.Unavailable {
 			log.Error("request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-				"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+				"method", truncateForMessage(c.Request().Method, logMethodMax), "path", truncateForMessage(c.Request().URL.Path, logPathMax), "err", err)
 		}
 		var body errorBody
 		body.Error.Code, body.Error.Message = code, msg

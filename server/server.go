@@ -53,6 +53,11 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// WS configures the benchmark WebSocket endpoint (ws.go).
 	WS WSConfig
+	// MetricsAddr is where Prometheus metrics are served (GET /metrics),
+	// never on the playground's origin (metrics_listener.go). Empty means
+	// loopback on Addr's port plus two (127.0.0.1:8082 for :8080; port 0
+	// stays 0); MetricsOff serves none.
+	MetricsAddr string
 }
 
 // Server is a configured pyplay HTTP server.
@@ -72,6 +77,12 @@ type Server struct {
 	cancel   context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
+
+	// metricsLn and metricsHTTP serve /metrics (metrics_listener.go).
+	metricsLn   net.Listener
+	metricsHTTP *http.Server
+	// storeDown is what /healthz last found, so that it logs changes only.
+	storeDown atomic.Bool
 }
 
 // ErrNotBuilt says the front end has not been built into static/dist.
@@ -182,6 +193,11 @@ func (s *Server) Open() error {
 		ln.Close()
 		return err
 	}
+	if err := s.openMetrics(); err != nil {
+		ln.Close()
+		s.closePreview(context.Background())
+		return err
+	}
 	s.http = s.serve(ln, s.echo, "serve")
 	s.log.Info("serving", "url", s.URL())
 	return nil
@@ -227,6 +243,9 @@ func (s *Server) Close(ctx context.Context) error {
 		err = s.http.Shutdown(ctx)
 	}
 	err = errors.Join(err, s.closePreview(ctx))
+	if s.metricsHTTP != nil {
+		err = errors.Join(err, s.metricsHTTP.Shutdown(ctx))
+	}
 	s.cancel()
 	s.wg.Wait()
 	return err

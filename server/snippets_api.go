@@ -531,7 +531,8 @@ func contentDisposition(name string) string {
 	return "attachment; filename=" + strconv.Quote(name)
 }
 
-// truncateForMessage shortens what a client sent before it is echoed in a message.
+// truncateForMessage shortens what a client sent before it is echoed in a
+// message or a log line.
 func truncateForMessage(s string, n int) string {
 	if len(s) <= n {
 		return s
