@@ -11,12 +11,16 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/pyplay/pyplay/snippets"
+	"github.com/pyplay/pyplay/snippets/sqlite"
 )
 
 // These tests attack a server that listens on real sockets (New, then Open
@@ -209,4 +213,39 @@ func rawRequest(t testing.TB, addr, request string) string {
 	return strings.TrimSpace(line)
 }
 
-var _ = fmt.Sprint
+// TestClientBehindRealIPProxy: behind a trusted proxy that sets only
+// X-Real-IP (a common nginx set-up), a client rotating its own
+// X-Forwarded-For must not escape the rate limit.
+func TestClientBehindRealIPProxy(t *testing.T) {
+	st := sqliteStore(t)
+	s := openServer(t, Config{Store: st, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Snippets: SnippetOptions{CreatesPerMinute: 20, CreateBurst: 20}})
+	client := &http.Client{Timeout: 5 * time.Second}
+	statuses := map[int]int{}
+	for i := range 25 {
+		req, _ := http.NewRequest("POST", s.URL()+"/api/snippets", strings.NewReader(fmt.Sprintf(`{"code":"print(%d)"}`, i)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Real-IP", "203.0.113.9")                         // set by the proxy
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)) // passed on from the client
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		statuses[res.StatusCode]++
+	}
+	if statuses[http.StatusCreated] != 20 || statuses[http.StatusTooManyRequests] != 5 {
+		t.Errorf("statuses %v, want 20 × 201 then 5 × 429", statuses)
+	}
+}
+
+func sqliteStore(t testing.TB) snippets.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pyplay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
