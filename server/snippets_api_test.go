@@ -125,6 +125,7 @@ func TestCreateSnippetErrors(t *testing.T) {
 		{name: "blank code", body: `{"code": "  \n\t"}`, status: 400, code: "invalid", message: "code is empty"},
 		{name: "code not a string", body: `{"code": 42}`, status: 400, code: "invalid", message: `"code" must be a string`},
 		{name: "invalid UTF-8", body: "{\"code\": \"print('\xff')\"}", status: 400, code: "invalid", message: "not valid UTF-8"},
+		{name: "lone surrogate", body: `{"code": "print('\ud800')"}`, status: 400, code: "invalid", message: "lone surrogate"},
 		{name: "NUL in code", body: `{"code": "print(1)\u0000"}`, status: 400, code: "invalid", message: "NUL"},
 		{name: "NUL in title", body: `{"code": "print(1)", "title": "a\u0000b"}`, status: 400, code: "invalid", message: "NUL"},
 		{name: "unknown runtime", body: `{"code": "print(1)", "runtime": "cpython"}`, status: 400, code: "invalid", message: `unknown runtime "cpython"`},
