@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,7 +16,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -248,4 +251,184 @@ func sqliteStore(t testing.TB) snippets.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// deadlineRecorder is a ResponseWriter that notes each write deadline set
+// and how many bytes each write between them carried.
+type deadlineRecorder struct {
+	httptest.ResponseRecorder
+	events []string // "deadline" or "write N"
+}
+
+func (r *deadlineRecorder) SetWriteDeadline(time.Time) error {
+	r.events = append(r.events, "deadline")
+	return nil
+}
+
+func (r *deadlineRecorder) Write(p []byte) (int, error) {
+	r.events = append(r.events, fmt.Sprintf("write %d", len(p)))
+	return r.ResponseRecorder.Write(p)
+}
+
+// TestWriteDeadlineIsARate: the write deadline is extended before every
+// 32 KiB, however the handler writes, so that a large response needs a
+// minimum rate, not a fixed total time.
+func TestWriteDeadlineIsARate(t *testing.T) {
+	rec := &deadlineRecorder{ResponseRecorder: *httptest.NewRecorder()}
+	s := newTestServer(t)
+	big := bytes.Repeat([]byte("x"), 3*progressChunk+100)
+	s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(big)
+		w.Write([]byte("tail"))
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	want := []string{"deadline", // at the start: a handler that only sets a status
+		"deadline", "write 32768", "deadline", "write 32768", "deadline", "write 32768", "deadline", "write 100",
+		"deadline", "write 4",
+		"deadline"} // for what the server flushes after the handler
+	if fmt.Sprint(rec.events) != fmt.Sprint(want) {
+		t.Errorf("events %v\nwant %v", rec.events, want)
+	}
+	if rec.Body.Len() != len(big)+4 {
+		t.Errorf("body of %d bytes, want %d", rec.Body.Len(), len(big)+4)
+	}
+}
+
+// dialSmallWindow connects with a tiny receive buffer, so that a response
+// the client does not read fills the socket quickly.
+func dialSmallWindow(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// hostPort is a server URL's host:port.
+func hostPort(url string) string { return strings.TrimPrefix(url, "http://") }
+
+// TestReaderThatNeverReads: a client that asks for a large file and never
+// reads it loses its connection, and the handler returns, within a few
+// timeouts.
+func TestReaderThatNeverReads(t *testing.T) {
+	const size = 32 << 20 // more than loopback's socket buffers hold
+	static := testStatic(t)
+	static["dist/runtime/pyodide/1.0.0/big.wasm"] = &fstest.MapFile{Data: bytes.Repeat([]byte{0}, size)}
+	var logs logBuffer
+	s := openServer(t, Config{Static: static, Logger: logs.logger(), SlowClientTimeout: 200 * time.Millisecond})
+	conn := dialSmallWindow(t, hostPort(s.URL()))
+	fmt.Fprintf(conn, "GET /runtime/pyodide/1.0.0/big.wasm HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitFor(t, "the handler of the stalled download to return", func() bool {
+		return strings.Contains(logs.String(), "path=/runtime/pyodide/1.0.0/big.wasm")
+	})
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := io.Copy(io.Discard, conn)
+	if isTimeout(err) || n >= size {
+		t.Errorf("read %d bytes (%v): the connection was not cut", n, err)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// trickle sends body one byte at a time, every interval, until it is sent
+// or the connection breaks; it stops when the test ends.
+func trickle(t testing.TB, conn net.Conn, body string, interval time.Duration) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	t.Cleanup(func() { close(done); <-stopped })
+	go func() {
+		defer close(stopped)
+		for i := range len(body) {
+			select {
+			case <-done:
+				return
+			case <-time.After(interval):
+			}
+			if _, err := conn.Write([]byte{body[i]}); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// expectCut reads what the server sends until it closes the connection,
+// failing if it is still open after a bound only a broken server reaches.
+// It returns what was read.
+func expectCut(t testing.TB, conn net.Conn) string {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got bytes.Buffer
+	_, err := io.Copy(&got, conn)
+	if isTimeout(err) {
+		t.Fatalf("the connection is still open; received so far:\n%s", got.String())
+	}
+	return got.String()
+}
+
+// TestTrickledBodies: a request body trickled slowly, to any route, does not
+// hold the connection.
+func TestTrickledBodies(t *testing.T) {
+	s := openServer(t, Config{Store: sqliteStore(t), SlowClientTimeout: 200 * time.Millisecond})
+	body := `{"code": "` + strings.Repeat("x", 2000) + `"}`
+	for _, head := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n",
+		"POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n",
+		"POST /api/snippets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+	} {
+		t.Run(strings.Fields(head)[0]+" "+strings.Fields(head)[1], func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", hostPort(s.URL()), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if strings.Contains(head, "%d") {
+				head = fmt.Sprintf(head, len(body))
+			}
+			io.WriteString(conn, head)
+			trickle(t, conn, body, 20*time.Millisecond)
+			expectCut(t, conn)
+		})
+	}
+}
+
+// TestShutdownCutsStalledClients: Close waits for requests in progress until
+// its context is done, then cuts what is left, a client that stalled, and
+// reports a clean shutdown.
+func TestShutdownCutsStalledClients(t *testing.T) {
+	st := sqliteStore(t)
+	s, err := New(Config{Addr: "127.0.0.1:0", PreviewAddr: "127.0.0.1:0", Static: testStatic(t), Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", hostPort(s.URL()), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /api/snippets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Expect: 100-continue\r\nContent-Length: 1000\r\n\r\n")
+	// 100 Continue says the handler has started to read the body.
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.Contains(line, "100") {
+		t.Fatalf("answer %q, %v", line, err)
+	}
+	trickle(t, conn, `{"code": "`+strings.Repeat("x", 1000), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Errorf("Close with a stalled client: %v, want nil", err)
+	}
+	expectCut(t, conn)
 }

@@ -176,7 +176,7 @@ func (s *Server) openPreview() error {
 	if s.ln != nil {
 		s.preview.mainPort = strconv.Itoa(s.ln.Addr().(*net.TCPAddr).Port)
 	}
-	s.preview.http = s.serve(ln, s.previewRoutes(), "serve previews")
+	s.preview.http = s.serve(ln, s.guard(s.previewRoutes()), "serve previews")
 	s.log.Info("serving previews", "url", s.PreviewURL())
 	return nil
 }
@@ -200,10 +200,7 @@ func (s *Server) PreviewURL() string {
 
 // closePreview drains the preview listener like the playground's.
 func (s *Server) closePreview(ctx context.Context) error {
-	if s.preview.http == nil {
-		return nil
-	}
-	return s.preview.http.Shutdown(ctx)
+	return s.shutdown(ctx, s.preview.http, "serve previews")
 }
 
 // previewRoutes is the whole preview origin: the preview document, its

@@ -53,6 +53,11 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// WS configures the benchmark WebSocket endpoint (ws.go).
 	WS WSConfig
+	// SlowClientTimeout is how long a request body or a response (WebSockets
+	// aside) may take to move each 32 KiB before the connection is cut, so
+	// that a client that stalls cannot hold a handler (slowclients.go); 0
+	// means DefaultSlowClientTimeout.
+	SlowClientTimeout time.Duration
 	// MetricsAddr is where Prometheus metrics are served (GET /metrics),
 	// never on the playground's origin (metrics_listener.go). Empty means
 	// loopback on Addr's port plus two (127.0.0.1:8082 for :8080; port 0
@@ -179,7 +184,7 @@ func (s *Server) startDev() error {
 }
 
 // Handler returns the HTTP handler (for tests with httptest).
-func (s *Server) Handler() http.Handler { return s.echo }
+func (s *Server) Handler() http.Handler { return s.guard(s.echo) }
 
 // Open starts listening, so that a busy port fails at once, then serves in
 // the background.
@@ -198,7 +203,7 @@ func (s *Server) Open() error {
 		s.closePreview(context.Background())
 		return err
 	}
-	s.http = s.serve(ln, s.echo, "serve")
+	s.http = s.serve(ln, s.Handler(), "serve")
 	s.log.Info("serving", "url", s.URL())
 	return nil
 }
@@ -210,6 +215,7 @@ func (s *Server) serve(ln net.Listener, handler http.Handler, what string) *http
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		ConnState:         clearWriteDeadline,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.wg.Add(1)
@@ -236,16 +242,11 @@ func (s *Server) URL() string {
 }
 
 // Close stops accepting connections, drains requests until ctx is done,
+// cuts the connections of clients that are still not done (see shutdown),
 // then stops background work. The caller closes the store afterwards.
 func (s *Server) Close(ctx context.Context) error {
-	var err error
-	if s.http != nil {
-		err = s.http.Shutdown(ctx)
-	}
-	err = errors.Join(err, s.closePreview(ctx))
-	if s.metricsHTTP != nil {
-		err = errors.Join(err, s.metricsHTTP.Shutdown(ctx))
-	}
+	err := errors.Join(s.shutdown(ctx, s.http, "serve"), s.closePreview(ctx),
+		s.shutdown(ctx, s.metricsHTTP, "serve metrics"))
 	s.cancel()
 	s.wg.Wait()
 	return err

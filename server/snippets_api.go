@@ -53,11 +53,6 @@ const DefaultStoreTimeout = 5 * time.Second
 // field limits; maxBody uses it to refuse oversized bodies before reading.
 const snippetBodySlack = 4096
 
-// bodyReadTimeout bounds reading a POST body, so that a client trickling
-// bytes cannot hold a handler (the server has no global read timeout
-// because WebSockets must not have one).
-const bodyReadTimeout = 30 * time.Second
-
 // immutableCache is the caching of anything addressed by a snippet ID: the
 // content behind an ID never changes.
 const immutableCache = "public, max-age=31536000, immutable"
@@ -173,8 +168,6 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 		return snippets.Errorf(snippets.TooLarge, "request body is %d bytes; the limit is %d bytes (%d bytes of code)",
 			req.ContentLength, max, a.limits.MaxCode)
 	}
-	// Best effort: httptest's recorder, for one, cannot set deadlines.
-	_ = http.NewResponseController(res).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	body := http.MaxBytesReader(res, req.Body, max)
 	sn, err := snippets.Decode(body, a.limits)
 	if err != nil {
