@@ -432,3 +432,89 @@ func TestShutdownCutsStalledClients(t *testing.T) {
 	}
 	expectCut(t, conn)
 }
+
+// TestHeaderLimit: a request header over the limit is answered 431.
+func TestHeaderLimit(t *testing.T) {
+	s := openServer(t, Config{})
+	addr := hostPort(s.URL())
+	ok := rawRequest(t, addr, "GET /api/ping HTTP/1.1\r\nHost: x\r\nX-Pad: "+strings.Repeat("a", DefaultMaxHeaderBytes/2)+"\r\n\r\n")
+	if !strings.Contains(ok, " 200 ") {
+		t.Errorf("a header of half the limit: %q", ok)
+	}
+	big := rawRequest(t, addr, "GET /api/ping HTTP/1.1\r\nHost: x\r\nX-Pad: "+strings.Repeat("a", 2*DefaultMaxHeaderBytes)+"\r\n\r\n")
+	if !strings.Contains(big, " 431 ") {
+		t.Errorf("a header of twice the limit: %q, want 431", big)
+	}
+}
+
+// dialFrom opens a connection from a loopback address of the test's
+// choosing (every 127.0.0.0/8 address is loopback), to play several clients.
+func dialFrom(t testing.TB, from, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// openConns is what the server's gauge says is open.
+func openConns(t testing.TB, s *Server) string {
+	for _, line := range strings.Split(scrape(t, s), "\n") {
+		if v, ok := strings.CutPrefix(line, "pyplay_http_connections_open "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// pingFrom answers whether a request from the given address gets 200.
+func pingFrom(t testing.TB, from, addr string) string {
+	t.Helper()
+	conn := dialFrom(t, from, addr)
+	defer conn.Close()
+	io.WriteString(conn, "GET /api/ping HTTP/1.1\r\nHost: x\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if isTimeout(err) {
+		t.Fatalf("no answer from the server to %s", from)
+	}
+	return strings.TrimSpace(line)
+}
+
+// TestConnectionLimits: connections beyond the limit per client address, or
+// in all, are refused at once; others and trusted proxies are not.
+func TestConnectionLimits(t *testing.T) {
+	s := openServer(t, Config{MaxConnsPerClient: 2, MaxConns: 4,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.9/32")}})
+	addr := hostPort(s.URL())
+	// Two idle connections: the client's share.
+	a1, _ := dialFrom(t, "127.0.0.2", addr), dialFrom(t, "127.0.0.2", addr)
+	waitFor(t, "two open connections", func() bool { return openConns(t, s) == "2" })
+	if got := pingFrom(t, "127.0.0.2", addr); !strings.Contains(got, "503") {
+		t.Errorf("a third connection from one address: %q, want 503", got)
+	}
+	if got := pingFrom(t, "127.0.0.3", addr); !strings.Contains(got, "200") {
+		t.Errorf("another address meanwhile: %q", got)
+	}
+	// Closing one gives its place back.
+	a1.Close()
+	waitFor(t, "the closed connection to be released", func() bool { return pingFrom(t, "127.0.0.2", addr) == "HTTP/1.1 200 OK" })
+
+	// A trusted proxy is not limited per address, only in all.
+	for range 3 {
+		dialFrom(t, "127.0.0.9", addr)
+	}
+	waitFor(t, "four open connections", func() bool { return openConns(t, s) == "4" })
+	if got := pingFrom(t, "127.0.0.4", addr); !strings.Contains(got, "503") {
+		t.Errorf("a connection over the total: %q, want 503", got)
+	}
+	metrics := scrape(t, s)
+	for _, want := range []string{`pyplay_http_connections_refused_total{reason="client"} `, `pyplay_http_connections_refused_total{reason="total"} `} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s\n%s", want, metrics)
+		}
+	}
+}

@@ -171,12 +171,12 @@ func (s *Server) openPreview() error {
 	if err != nil {
 		return fmt.Errorf("server: listen for previews on %s: %w (set -preview-addr / PYPLAY_PREVIEW_ADDR)", addr, err)
 	}
-	s.preview.ln = ln
+	s.preview.ln = s.conns.listen(ln)
 	s.preview.port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	if s.ln != nil {
 		s.preview.mainPort = strconv.Itoa(s.ln.Addr().(*net.TCPAddr).Port)
 	}
-	s.preview.http = s.serve(ln, s.guard(s.previewRoutes()), "serve previews")
+	s.preview.http = s.serve(s.preview.ln, s.guard(s.previewRoutes()), "serve previews")
 	s.log.Info("serving previews", "url", s.PreviewURL())
 	return nil
 }

@@ -6,6 +6,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,6 +59,16 @@ type Config struct {
 	// that a client that stalls cannot hold a handler (slowclients.go); 0
 	// means DefaultSlowClientTimeout.
 	SlowClientTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header (Go answers 431 above it,
+	// with 4 KiB of slack); 0 means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	// MaxConnsPerClient and MaxConns bound the connections open on the
+	// playground and preview listeners from one client address (an IPv4
+	// address or IPv6 /64; trusted proxies are not counted) and in all
+	// (conns.go); 0 means DefaultMaxConnsPerClient and DefaultMaxConns,
+	// negative no limit.
+	MaxConnsPerClient int
+	MaxConns          int
 	// MetricsAddr is where Prometheus metrics are served (GET /metrics),
 	// never on the playground's origin (metrics_listener.go). Empty means
 	// loopback on Addr's port plus two (127.0.0.1:8082 for :8080; port 0
@@ -88,6 +99,7 @@ type Server struct {
 	metricsHTTP *http.Server
 	// storeDown is what /healthz last found, so that it logs changes only.
 	storeDown atomic.Bool
+	conns     *connLimiter // both public listeners' connections (conns.go)
 }
 
 // ErrNotBuilt says the front end has not been built into static/dist.
@@ -100,6 +112,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, metrics: newMetrics()}
+	s.conns = newConnLimiter(cfg, s.metrics.registry)
 	switch {
 	case cfg.Static != nil:
 		s.static = cfg.Static
@@ -193,7 +206,7 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.ln = s.conns.listen(ln)
 	if err := s.openPreview(); err != nil {
 		ln.Close()
 		return err
@@ -203,7 +216,7 @@ func (s *Server) Open() error {
 		s.closePreview(context.Background())
 		return err
 	}
-	s.http = s.serve(ln, s.Handler(), "serve")
+	s.http = s.serve(s.ln, s.Handler(), "serve")
 	s.log.Info("serving", "url", s.URL())
 	return nil
 }
@@ -214,6 +227,7 @@ func (s *Server) serve(ln net.Listener, handler http.Handler, what string) *http
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    cmp.Or(s.cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		IdleTimeout:       120 * time.Second,
 		ConnState:         clearWriteDeadline,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
