@@ -518,3 +518,31 @@ func TestConnectionLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestPageCacheIgnoresHost: a snippet's page is the same whatever Host a
+// request names, so random Host headers can neither make pages of their
+// own (rendering each anew) nor push other pages out of the cache.
+func TestPageCacheIgnoresHost(t *testing.T) {
+	s := openServer(t, Config{Static: previewStatic(t), Store: sqliteStore(t)})
+	id := shareSnippet(t, s.Handler(), map[string]any{"code": "print('hosts')"})
+	client := &http.Client{Timeout: 5 * time.Second}
+	etags := map[string]bool{}
+	for i := range 20 {
+		req, _ := http.NewRequest("GET", s.URL()+"/s/"+id, nil)
+		req.Host = fmt.Sprintf("h%d-%s.example:%d", i, randomToken(8), 1000+i)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || strings.Contains(string(body), ".example") || strings.Contains(string(body), "https:") {
+			t.Fatalf("status %d; the page names the request's Host or scheme:\n%s", res.StatusCode, body)
+		}
+		etags[res.Header.Get("ETag")] = true
+	}
+	if len(etags) != 1 {
+		t.Errorf("%d representations of one page for 20 Host headers", len(etags))
+	}
+}
