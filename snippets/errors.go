@@ -15,6 +15,12 @@ const (
 	Internal    = "internal"    // a bug or an unexpected failure: 500
 )
 
+// ErrStorageFull is the error of a write that failed because the
+// database's disk (or its size limit) is full: Unavailable, since it is
+// nobody's fault in the request and writes work again once there is room.
+// Stores wrap it, so test with errors.Is.
+var ErrStorageFull = &Error{Code: Unavailable, Message: "the server's storage is full; try again later"}
+
 // Error is the one error type of the domain: a code for programs and a
 // message for people. Wrap it with fmt.Errorf("...: %w", err) freely;
 // ErrorCode and ErrorMessage find it through the chain.
