@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/fstest"
@@ -544,5 +546,185 @@ func TestPageCacheIgnoresHost(t *testing.T) {
 	}
 	if len(etags) != 1 {
 		t.Errorf("%d representations of one page for 20 Host headers", len(etags))
+	}
+}
+
+// fullStore fails writes as a store on a full disk does while full is set.
+type fullStore struct {
+	snippets.Store
+	full atomic.Bool
+}
+
+func (f *fullStore) Put(ctx context.Context, sn *snippets.Snippet) (bool, error) {
+	if f.full.Load() {
+		return false, fmt.Errorf("sqlite: put %s: %w: database or disk is full (13)", sn.ID, snippets.ErrStorageFull)
+	}
+	return f.Store.Put(ctx, sn)
+}
+
+// getJSON fetches url and decodes its JSON body into a map of strings.
+func getJSON(t testing.TB, url string) (int, map[string]string) {
+	t.Helper()
+	res, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]string
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, out
+}
+
+// post sends a snippet to the server and returns the status, Retry-After
+// and error code.
+func post(t testing.TB, base, body string) (status int, retryAfter, code string) {
+	t.Helper()
+	res, err := (&http.Client{Timeout: 5 * time.Second}).Post(base+"/api/snippets", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var e errorBody
+	json.NewDecoder(res.Body).Decode(&e)
+	return res.StatusCode, res.Header.Get("Retry-After"), e.Error.Code
+}
+
+// TestDiskFull: a write that fails for a full disk answers 503 with
+// Retry-After, /healthz says why, and both recover with the next write
+// that succeeds.
+func TestDiskFull(t *testing.T) {
+	st := &fullStore{Store: sqliteStore(t)}
+	st.full.Store(true)
+	var logs logBuffer
+	s := openServer(t, Config{Store: st, Logger: logs.logger()})
+	if status, ra, code := post(t, s.URL(), `{"code": "print('full')"}`); status != 503 || ra == "" || code != "unavailable" {
+		t.Errorf("POST on a full disk: %d, Retry-After %q, code %q; want 503, a Retry-After, unavailable", status, ra, code)
+	}
+	if status, out := getJSON(t, s.URL()+"/healthz"); status != 503 || out["store"] != "disk full" {
+		t.Errorf("healthz on a full disk: %d %v", status, out)
+	}
+	if !strings.Contains(scrape(t, s), "pyplay_store_full_errors_total 1") {
+		t.Error("the full-disk failure is not in the metrics")
+	}
+	st.full.Store(false)
+	if status, _, _ := post(t, s.URL(), `{"code": "print('room again')"}`); status != 201 {
+		t.Errorf("POST once there is room: %d", status)
+	}
+	if status, out := getJSON(t, s.URL()+"/healthz"); status != 200 || out["store"] != "ok" {
+		t.Errorf("healthz once there is room: %d %v", status, out)
+	}
+}
+
+// TestDiskFloor: below the free-disk floor new snippets get 503 with
+// Retry-After and /healthz says "disk low"; what is stored stays readable.
+func TestDiskFloor(t *testing.T) {
+	st := sqliteStore(t)
+	sn := &snippets.Snippet{Code: "print('stored before')", Runtime: snippets.Pyodide}
+	sn.Seal()
+	if _, err := st.Put(context.Background(), sn); err != nil {
+		t.Fatal(err)
+	}
+	s := openServer(t, Config{Store: st, MinFreeDisk: 1 << 62}) // more than any disk has
+	if status, ra, code := post(t, s.URL(), `{"code": "print('new')"}`); status != 503 || ra == "" || code != "unavailable" {
+		t.Errorf("POST below the floor: %d, Retry-After %q, code %q", status, ra, code)
+	}
+	if status, out := getJSON(t, s.URL()+"/healthz"); status != 503 || out["store"] != "disk low" {
+		t.Errorf("healthz below the floor: %d %v", status, out)
+	}
+	if status, _ := getJSON(t, s.URL()+"/api/snippets/"+sn.ID); status != 200 {
+		t.Errorf("reading a stored snippet below the floor: %d", status)
+	}
+	metrics := scrape(t, s)
+	if !strings.Contains(metrics, "pyplay_store_writable 0") || !strings.Contains(metrics, "pyplay_disk_free_bytes ") {
+		t.Errorf("metrics lack the disk state")
+	}
+
+	// The default floor is far below this machine's free space.
+	ok := openServer(t, Config{Store: sqliteStore(t)})
+	if status, _, _ := post(t, ok.URL(), `{"code": "print('new')"}`); status != 201 {
+		t.Errorf("POST with the default floor: %d", status)
+	}
+}
+
+// TestHealthzIsShort: /healthz is public: it says the store is unavailable,
+// and only the log has the driver's error, which may name hosts and users.
+func TestHealthzIsShort(t *testing.T) {
+	var logs logBuffer
+	st := secretOutage{}
+	s := openServer(t, Config{Store: st, Logger: logs.logger()})
+	status, out := getJSON(t, s.URL()+"/healthz")
+	if status != 503 || out["status"] != "unavailable" || out["store"] != "unavailable" {
+		t.Errorf("healthz: %d %v", status, out)
+	}
+	if fmt.Sprint(out) == "" || strings.Contains(fmt.Sprint(out), "db.internal") {
+		t.Errorf("healthz shows the error: %v", out)
+	}
+	if !strings.Contains(logs.String(), "db.internal") {
+		t.Errorf("the log lacks the error:\n%s", logs.String())
+	}
+}
+
+// secretOutage fails like a PostgreSQL server that refuses the login.
+type secretOutage struct{ snippets.Store }
+
+func (secretOutage) Ping(context.Context) error {
+	return fmt.Errorf("postgres: ping: %w: failed to connect to `user=pyplay database=pyplay`: db.internal:5432: password authentication failed",
+		snippets.Errorf(snippets.Unavailable, "the database is unavailable"))
+}
+
+// TestDailyQuota: one client may store so many bytes of new snippets a
+// day; beyond that it gets 429 with a clear message. Others are not
+// affected, and snippets that existed cost nothing.
+func TestDailyQuota(t *testing.T) {
+	s, _ := newSnippetServer(t, SnippetOptions{DailyBytesPerClient: 1000})
+	h := s.Handler()
+	create := func(remote, code string) *httptest.ResponseRecorder {
+		return serveAPI(t, h, apiRequest{method: "POST", target: "/api/snippets", remote: remote,
+			body: jsonOf(map[string]any{"code": code}), header: map[string]string{"Content-Type": "application/json"}})
+	}
+	code := func(i int) string { return fmt.Sprintf("print(%d)\n", i) + strings.Repeat("#", 390) }
+	for i := range 2 {
+		if rec := create("198.51.100.7:1", code(i)); rec.Code != 201 {
+			t.Fatalf("snippet %d within the quota: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	if rec := create("198.51.100.7:1", code(0)); rec.Code != 200 {
+		t.Errorf("an existing snippet again: %d %s", rec.Code, rec.Body)
+	}
+	rec := create("198.51.100.7:1", code(2))
+	if rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("beyond the quota: %d %s", rec.Code, rec.Body)
+	}
+	if c, msg := apiErrorOf(t, rec); c != "rate_limited" || !strings.Contains(msg, "at most 1000 bytes a day") || !strings.Contains(msg, "try again in 24 hours") {
+		t.Errorf("error %s: %s", c, msg)
+	}
+	if ra := rec.Header().Get("Retry-After"); ra != "86400" && ra != "86399" {
+		t.Errorf("Retry-After %q, want a day", ra)
+	}
+	if rec := create("198.51.100.8:1", code(2)); rec.Code != 201 {
+		t.Errorf("another client: %d", rec.Code)
+	}
+	if !strings.Contains(scrape(t, s), `pyplay_snippet_creations_total{result="over_quota"} 1`) {
+		t.Error("the refusal is not in the metrics")
+	}
+}
+
+func TestByteQuotaWindow(t *testing.T) {
+	q := newByteQuota(100)
+	t0 := time.Unix(1_000_000, 0)
+	if ok, _, _ := q.reserve("a", 60, t0); !ok {
+		t.Fatal("within the quota")
+	}
+	if ok, used, wait := q.reserve("a", 60, t0.Add(time.Hour)); ok || used != 60 || wait != 23*time.Hour {
+		t.Errorf("beyond: ok %v, used %d, wait %v", ok, used, wait)
+	}
+	q.refund("a", 60)
+	if ok, _, _ := q.reserve("a", 100, t0.Add(time.Hour)); !ok {
+		t.Error("a refund gives the bytes back")
+	}
+	if ok, _, _ := q.reserve("a", 100, t0.Add(quotaWindow)); !ok {
+		t.Error("a day later the quota is whole again")
 	}
 }

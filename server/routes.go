@@ -38,7 +38,9 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
-// healthz answers 200 when the server and its store work, 503 otherwise.
+// healthz answers 200 when the server and its store work, 503 otherwise:
+// when the store does not answer, or cannot take writes (disk full, or
+// below the free-disk floor).
 // The answer is public, so it says what is wrong in a word or two; the
 // detail (a PostgreSQL error names the host, user and database) goes to
 // the log, once per change.
@@ -56,10 +58,15 @@ func (s *Server) healthz(c echo.Context) error {
 				s.log.Info("health: the store answers again")
 			}
 		}
-		if err != nil {
+		switch why := s.storage.state(time.Now()); {
+		case err != nil:
 			out["status"], out["store"] = "unavailable", "unavailable"
 			status = http.StatusServiceUnavailable
-		} else {
+		case why != "":
+			// Reads still work; writes do not.
+			out["status"], out["store"] = "unavailable", why
+			status = http.StatusServiceUnavailable
+		default:
 			out["store"] = "ok"
 		}
 	}

@@ -69,6 +69,11 @@ type Config struct {
 	// negative no limit.
 	MaxConnsPerClient int
 	MaxConns          int
+	// MinFreeDisk is the free space below which a store with a local data
+	// directory (SQLite) takes no new data: writes get 503 and /healthz
+	// says "disk low" (storage_guard.go); 0 means DefaultMinFreeDisk,
+	// negative no floor.
+	MinFreeDisk int64
 	// MetricsAddr is where Prometheus metrics are served (GET /metrics),
 	// never on the playground's origin (metrics_listener.go). Empty means
 	// loopback on Addr's port plus two (127.0.0.1:8082 for :8080; port 0
@@ -99,7 +104,8 @@ type Server struct {
 	metricsHTTP *http.Server
 	// storeDown is what /healthz last found, so that it logs changes only.
 	storeDown atomic.Bool
-	conns     *connLimiter // both public listeners' connections (conns.go)
+	conns     *connLimiter  // both public listeners' connections (conns.go)
+	storage   *storageGuard // disk space and full-disk failures (storage_guard.go)
 }
 
 // ErrNotBuilt says the front end has not been built into static/dist.
@@ -141,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 		cancel()
 		return nil, err
 	}
+	s.startStorageGuard()
 	s.echo = s.routes()
 	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"mime"
@@ -37,6 +38,10 @@ type SnippetOptions struct {
 	// wedged database answers 503 instead of piling up requests; 0 means
 	// DefaultStoreTimeout.
 	StoreTimeout time.Duration
+	// DailyBytesPerClient is how many bytes of new snippets (code, html and
+	// title) one client may store in a day (quota.go); 0 means
+	// DefaultDailyBytesPerClient, negative no quota.
+	DailyBytesPerClient int64
 	// CacheBytes bounds the memory that keeps snippets and their rendered
 	// pages (see snippet_cache.go); 0 means DefaultSnippetCacheBytes,
 	// negative turns the cache off.
@@ -65,6 +70,7 @@ type snippetAPI struct {
 	limits  snippets.Limits
 	timeout time.Duration
 	limiter *clientLimiter // nil: no rate limit
+	quota   *byteQuota     // nil: no daily quota
 	cache   *snippetCache  // nil: off
 	now     func() time.Time
 	created *prometheus.CounterVec
@@ -88,9 +94,15 @@ func (s *Server) snippetRoutes(e *echo.Echo) {
 	}
 	a.created = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pyplay_snippet_creations_total",
-		Help: "POST /api/snippets outcomes: created, existing, rejected (4xx), rate_limited, failed (5xx).",
+		Help: "POST /api/snippets outcomes: created, existing, rejected (4xx), rate_limited, over_quota, failed (5xx).",
 	}, []string{"result"})
 	s.metrics.registry.MustRegister(a.created)
+	switch {
+	case opt.DailyBytesPerClient == 0:
+		a.quota = newByteQuota(DefaultDailyBytesPerClient)
+	case opt.DailyBytesPerClient > 0:
+		a.quota = newByteQuota(opt.DailyBytesPerClient)
+	}
 	var create []echo.MiddlewareFunc
 	if opt.CreatesPerMinute > 0 {
 		a.limiter = newClientLimiter(opt.CreatesPerMinute/60, opt.CreateBurst)
@@ -144,6 +156,7 @@ func (a *snippetAPI) create(c echo.Context) error {
 	err := a.createSnippet(c)
 	if err != nil {
 		switch code := snippets.ErrorCode(err); {
+		case code == codeRateLimited: // over the quota: counted as such
 		case statusOf(code) >= 500:
 			a.created.WithLabelValues("failed").Inc()
 		default:
@@ -168,6 +181,9 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 		return snippets.Errorf(snippets.TooLarge, "request body is %d bytes; the limit is %d bytes (%d bytes of code)",
 			req.ContentLength, max, a.limits.MaxCode)
 	}
+	if err := a.s.storage.writable(); err != nil {
+		return storeError(c, err)
+	}
 	body := http.MaxBytesReader(res, req.Body, max)
 	sn, err := snippets.Decode(body, a.limits)
 	if err != nil {
@@ -178,7 +194,23 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), a.timeout)
 	defer cancel()
+	// Reserved before the write and given back unless it stored something
+	// new, so that concurrent requests cannot overdraw the quota. A
+	// snippet that exists costs nothing, even over the quota.
+	client, size, reserved := clientKey(c.RealIP()), snippetSize(sn), false
+	if a.quota != nil {
+		ok, used, wait := a.quota.reserve(client, size, a.now())
+		if !ok && !a.exists(ctx, sn.ID) {
+			a.created.WithLabelValues("over_quota").Inc()
+			return overQuota(c, used, a.quota.limit, wait)
+		}
+		reserved = ok
+	}
 	created, err := a.store.Put(ctx, sn)
+	a.s.storage.noteWrite(err, a.now())
+	if reserved && !created {
+		a.quota.refund(client, size)
+	}
 	if err != nil {
 		return storeError(c, fmt.Errorf("create snippet %s: %w", sn.ID, err))
 	}
@@ -364,6 +396,16 @@ func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error
 	return sn, nil
 }
 
+// exists reports whether the snippet with the given ID is stored (false
+// when the store cannot tell).
+func (a *snippetAPI) exists(ctx context.Context, id string) bool {
+	if _, ok := a.cache.snippet(id, a.now()); ok {
+		return true
+	}
+	_, err := a.store.Get(ctx, id)
+	return err == nil
+}
+
 // notModified sets the caching headers of a snippet's representation and
 // answers 304 when the client already has it. The ETag is the ID itself:
 // it is a hash of everything the response carries.
@@ -403,7 +445,10 @@ const retryAfterUnavailable = "5"
 
 // storeError passes err on, telling clients when to retry an outage.
 func storeError(c echo.Context, err error) error {
-	if snippets.ErrorCode(err) == snippets.Unavailable {
+	switch {
+	case errors.Is(err, snippets.ErrStorageFull), errors.Is(err, errDiskLow):
+		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterStorage)
+	case snippets.ErrorCode(err) == snippets.Unavailable:
 		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterUnavailable)
 	}
 	return err
