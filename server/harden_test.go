@@ -728,3 +728,31 @@ func TestByteQuotaWindow(t *testing.T) {
 		t.Error("a day later the quota is whole again")
 	}
 }
+
+// TestEndlessBody: a body that never ends, sent as fast as the network
+// takes it, is not read for long: the answer comes, and the connection
+// is closed.
+func TestEndlessBody(t *testing.T) {
+	s := openServer(t, Config{Store: sqliteStore(t)})
+	for _, target := range []string{"/", "/api/snippets"} {
+		t.Run(target, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", hostPort(s.URL()), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			io.WriteString(conn, "POST "+target+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+			go func() {
+				chunk := []byte(fmt.Sprintf("%x\r\n%s\r\n", 1<<14, bytes.Repeat([]byte(" "), 1<<14)))
+				for {
+					if _, err := conn.Write(chunk); err != nil {
+						return
+					}
+				}
+			}()
+			if got := expectCut(t, conn); !strings.HasPrefix(got, "HTTP/1.1 4") {
+				t.Errorf("answer %.200q, want a 4xx", got)
+			}
+		})
+	}
+}
