@@ -40,10 +40,9 @@ func (s *Server) routes() *echo.Echo {
 
 // healthz answers 200 when the server and its store work, 503 otherwise:
 // when the store does not answer, or cannot take writes (disk full, or
-// below the free-disk floor).
-// The answer is public, so it says what is wrong in a word or two; the
-// detail (a PostgreSQL error names the host, user and database) goes to
-// the log, once per change.
+// below the free-disk floor). The answer is public, so it says what is
+// wrong in a word or two; the detail (a PostgreSQL error names the host,
+// user and database) goes to the log, once per change.
 func (s *Server) healthz(c echo.Context) error {
 	out := map[string]string{"status": "ok", "build": s.manifest.Load().Build}
 	status := http.StatusOK

@@ -207,7 +207,7 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 		reserved = ok
 	}
 	created, err := a.store.Put(ctx, sn)
-	a.s.storage.noteWrite(err, a.now())
+	a.s.storage.noteWrite(err, time.Now())
 	if reserved && !created {
 		a.quota.refund(client, size)
 	}
