@@ -92,10 +92,7 @@ func (l *connLimiter) admit(addr net.Addr) (key, refusal string) {
 	exempt := false
 	if ap, err := netip.ParseAddrPort(key); err == nil {
 		a := ap.Addr().Unmap()
-		key = clientKey(a.String())
-		for _, p := range l.trusted {
-			exempt = exempt || p.Contains(a)
-		}
+		key, exempt = clientKey(a.String()), inPrefixes(l.trusted, a)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -137,15 +137,7 @@ func (s *Server) fromTrustedProxy(r *http.Request) bool {
 		return false
 	}
 	a, ok := parseIP(host)
-	if !ok {
-		return false
-	}
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return ok && inPrefixes(s.cfg.TrustedProxies, a)
 }
 
 // hostname strips the port from a Host header, keeping IPv6 brackets off.

@@ -153,14 +153,7 @@ func clientIPExtractor(trusted []netip.Prefix) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return direct
 	}
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
+	isTrusted := func(a netip.Addr) bool { return inPrefixes(trusted, a) }
 	return func(r *http.Request) string {
 		peer := direct(r)
 		if a, ok := parseIP(peer); !ok || !isTrusted(a) {
@@ -215,4 +208,14 @@ func parseIP(s string) (netip.Addr, bool) {
 		a = ap.Addr()
 	}
 	return a.Unmap().WithZone(""), true
+}
+
+// inPrefixes reports whether a is in one of ps (trusted proxies).
+func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
