@@ -266,10 +266,11 @@ func TestAcceptedEncodings(t *testing.T) {
 }
 
 func TestMetricsCountRoutes(t *testing.T) {
-	h := newTestServer(t).Handler()
+	s := newTestServer(t)
+	h := s.Handler()
 	do(t, h, "GET", "/assets/main-ABC.js", nil)
 	do(t, h, "GET", "/no/such/page", nil)
-	body := do(t, h, "GET", "/metrics", nil).Body.String()
+	body := scrape(t, s)
 	for _, want := range []string{
 		`pyplay_http_requests_total{method="GET",route="/assets/*",status="200"} 1`,
 		`pyplay_http_requests_total{method="GET",route="unmatched",status="404"} 1`,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pyplay/pyplay/server/response"
 )
 
 // contentSecurityPolicy allows only same-origin scripts, plus compiling
@@ -66,6 +67,15 @@ func requestID() echo.MiddlewareFunc {
 	}
 }
 
+// Caps on what a log line repeats of a request. The method, path and
+// headers are the client's to choose (Go accepts a method or path as long
+// as the header limit), and a log line must not be.
+const (
+	logMethodMax    = 16
+	logPathMax      = 256
+	logUserAgentMax = 160
+)
+
 // accessLog logs each request once, at debug level for assets.
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -82,8 +92,9 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			log.Log(req.Context(), level, "http",
 				"request_id", res.Header().Get(echo.HeaderXRequestID),
-				"method", req.Method, "path", req.URL.Path, "status", res.Status,
-				"bytes", res.Size, "duration", time.Since(start), "remote", c.RealIP())
+				"method", response.Truncate(req.Method, logMethodMax), "path", response.Truncate(req.URL.Path, logPathMax), "status", res.Status,
+				"bytes", res.Size, "duration", time.Since(start), "remote", c.RealIP(),
+				"user_agent", response.Truncate(req.UserAgent(), logUserAgentMax))
 			return nil
 		}
 	}

@@ -65,7 +65,7 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 		Build: m.Build, Worker: m.Entries["worker"], Editor: m.Entries["editor"], Runtimes: m.Runtimes,
 		Runtime: p.Runtime, Examples: ex,
 	}
-	p.Config.PyScript = s.pyscriptConfig(c, sn)
+	p.Config.PyScript = s.pyscriptConfig(sn)
 	if sn != nil {
 		p.Config.Snippet = &snippetRef{ID: sn.ID, Runtime: string(sn.Runtime), Title: sn.Title}
 	}

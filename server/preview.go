@@ -62,21 +62,30 @@ type previewPage struct {
 
 // pyscriptPageConfig is the PyScript part of the editor page's config.
 type pyscriptPageConfig struct {
-	// Preview is the preview document's URL on the preview origin; empty
-	// when there is no preview listener (then the page says so).
+	// Preview is the preview document's URL on the configured public
+	// preview origin; empty otherwise.
 	Preview string `json:"preview"`
-	HTML    string `json:"html"` // the snippet's page body
+	// PreviewPort is the preview listener's port when no public origin is
+	// configured: the page finds the preview on its own host, on this
+	// port. The page is then the same whatever Host header a request
+	// names, so one rendering serves everybody (snippet_cache.go). Both
+	// are empty when there is no preview listener (then the page says so).
+	PreviewPort string `json:"previewPort,omitempty"`
+	HTML        string `json:"html"` // the snippet's page body
 	// Interpreter is the PyScript snippet's interpreter ("pyodide" or
 	// "micropython"); empty for a new program or another runtime.
 	Interpreter string `json:"interpreter"`
 }
 
-// pyscriptConfig describes PyScript previews to the editor page rendered for
-// the request in c, on snippet sn (nil for a new program).
-func (s *Server) pyscriptConfig(c echo.Context, sn *snippets.Snippet) *pyscriptPageConfig {
+// pyscriptConfig describes PyScript previews to the editor page on snippet
+// sn (nil for a new program). It depends on the configuration only, never
+// on the request.
+func (s *Server) pyscriptConfig(sn *snippets.Snippet) *pyscriptPageConfig {
 	out := &pyscriptPageConfig{}
-	if origin := s.previewOrigin(c.Request()); origin != "" {
-		out.Preview = origin + "/preview"
+	if s.preview.public != nil {
+		out.Preview = s.PreviewURL() + "/preview"
+	} else {
+		out.PreviewPort = s.preview.port
 	}
 	if sn != nil && sn.Runtime == snippets.PyScript {
 		out.HTML = sn.HTML
@@ -87,7 +96,8 @@ func (s *Server) pyscriptConfig(c echo.Context, sn *snippets.Snippet) *pyscriptP
 
 // previewOrigin is the preview origin as seen by a browser that sent r to
 // the playground: the configured public URL, or the same host on the preview
-// port. Empty when previews are not being served.
+// port. Empty when previews are not being served. Only the response to r
+// may depend on it: r's Host header is the client's to choose.
 func (s *Server) previewOrigin(r *http.Request) string {
 	if s.preview.public != nil {
 		return s.preview.public.Scheme + "://" + s.preview.public.Host
@@ -95,7 +105,7 @@ func (s *Server) previewOrigin(r *http.Request) string {
 	if s.preview.port == "" {
 		return ""
 	}
-	return requestScheme(r) + "://" + net.JoinHostPort(hostname(r.Host), s.preview.port)
+	return s.requestScheme(r) + "://" + net.JoinHostPort(hostname(r.Host), s.preview.port)
 }
 
 // playgroundCSP is the playground's Content-Security-Policy: frames may come
@@ -108,11 +118,27 @@ func (s *Server) playgroundCSP(c echo.Context) string {
 	return fmt.Sprintf(contentSecurityPolicy, frames)
 }
 
-func requestScheme(r *http.Request) string {
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+// requestScheme is the scheme a browser used for r: https when the
+// connection is TLS, or when a trusted proxy says so in X-Forwarded-Proto
+// (from anyone else, the header means nothing).
+func (s *Server) requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") && s.fromTrustedProxy(r) {
 		return "https"
 	}
 	return "http"
+}
+
+// fromTrustedProxy reports whether r's connection comes from a trusted proxy.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a, ok := parseIP(host)
+	return ok && inPrefixes(s.cfg.TrustedProxies, a)
 }
 
 // hostname strips the port from a Host header, keeping IPv6 brackets off.
@@ -172,12 +198,12 @@ func (s *Server) openPreview() error {
 	if err != nil {
 		return fmt.Errorf("server: listen for previews on %s: %w (set -preview-addr / PYPLAY_PREVIEW_ADDR)", addr, err)
 	}
-	s.preview.ln = ln
+	s.preview.ln = s.conns.listen(ln)
 	s.preview.port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	if s.ln != nil {
 		s.preview.mainPort = strconv.Itoa(s.ln.Addr().(*net.TCPAddr).Port)
 	}
-	s.preview.http = s.serve(ln, s.previewRoutes(), "serve previews")
+	s.preview.http = s.serve(s.preview.ln, s.guard(s.previewRoutes()), "serve previews")
 	s.log.Info("serving previews", "url", s.PreviewURL())
 	return nil
 }
@@ -201,10 +227,7 @@ func (s *Server) PreviewURL() string {
 
 // closePreview drains the preview listener like the playground's.
 func (s *Server) closePreview(ctx context.Context) error {
-	if s.preview.http == nil {
-		return nil
-	}
-	return s.preview.http.Shutdown(ctx)
+	return s.shutdown(ctx, s.preview.http, "serve previews")
 }
 
 // previewRoutes is the whole preview origin: the preview document, its
@@ -295,7 +318,11 @@ func (s *Server) previewParent(r *http.Request) (string, error) {
 		return "", bad("is not an origin")
 	}
 	origin := u.Scheme + "://" + u.Host
-	if u.Scheme != requestScheme(r) {
+	scheme := s.requestScheme(r)
+	if s.preview.public != nil {
+		scheme = s.preview.public.Scheme
+	}
+	if u.Scheme != scheme {
 		return "", bad("has another scheme")
 	}
 	host, previewHost := hostname(u.Host), hostname(r.Host)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -243,25 +244,32 @@ func TestPreviewServesRuntimeAndItsBundle(t *testing.T) {
 }
 
 func TestPlaygroundFramesOnlyThePreviewOrigin(t *testing.T) {
+	// httptest's requests come from 192.0.2.1.
+	proxy := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
 	cases := []struct {
-		name, previewURL, host, proto, want string
+		name, previewURL string
+		trusted          []netip.Prefix
+		host, proto      string
+		want             string // in the CSP
+		config           string // in the page
 	}{
-		{"derived", "", "play.test:8080", "", "frame-src http://play.test:8081;"},
-		{"derived ip", "", "127.0.0.1:8080", "", "frame-src http://127.0.0.1:8081;"},
-		{"derived ipv6", "", "[::1]:8080", "", "frame-src http://[::1]:8081;"},
-		{"derived behind tls proxy", "", "play.test", "https", "frame-src https://play.test:8081;"},
-		{"public", "https://preview.example.com/", "example.com", "https", "frame-src https://preview.example.com;"},
+		{"derived", "", nil, "play.test:8080", "", "frame-src http://play.test:8081;", `"pyscript":{"preview":"","previewPort":"8081"`},
+		{"derived ip", "", nil, "127.0.0.1:8080", "", "frame-src http://127.0.0.1:8081;", `"previewPort":"8081"`},
+		{"derived ipv6", "", nil, "[::1]:8080", "", "frame-src http://[::1]:8081;", `"previewPort":"8081"`},
+		{"derived behind tls proxy", "", proxy, "play.test", "https", "frame-src https://play.test:8081;", `"previewPort":"8081"`},
+		{"X-Forwarded-Proto from anyone", "", nil, "play.test", "https", "frame-src http://play.test:8081;", `"previewPort":"8081"`},
+		{"public", "https://preview.example.com/", nil, "example.com", "https", "frame-src https://preview.example.com;",
+			`"pyscript":{"preview":"https://preview.example.com/preview"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := newPreviewServer(t, Config{PreviewURL: c.previewURL})
+			s := newPreviewServer(t, Config{PreviewURL: c.previewURL, TrustedProxies: c.trusted})
 			rec := doHost(t, s.Handler(), "GET", "/", c.host, "X-Forwarded-Proto", c.proto)
 			if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, c.want) {
 				t.Fatalf("CSP %q lacks %q", csp, c.want)
 			}
-			origin := strings.TrimSuffix(strings.TrimPrefix(c.want, "frame-src "), ";")
-			if body := rec.Body.String(); !strings.Contains(body, `"pyscript":{"preview":"`+origin+`/preview"`) {
-				t.Errorf("page config lacks the preview URL %s/preview", origin)
+			if body := rec.Body.String(); !strings.Contains(body, c.config) {
+				t.Errorf("page config lacks %s", c.config)
 			}
 		})
 	}
@@ -279,19 +287,16 @@ func TestPlaygroundFramesOnlyThePreviewOrigin(t *testing.T) {
 func TestPyScriptSnippetHTMLReachesThePage(t *testing.T) {
 	s := newPreviewServer(t, Config{})
 	sn := &snippets.Snippet{ID: "abc", Runtime: snippets.PyScript, Code: "print(1)", HTML: `<p id="x">hi</p></script>`}
-	req := httptest.NewRequest("GET", "/s/abc", nil)
-	req.Host = "play.test:8080"
-	c := s.echo.NewContext(req, httptest.NewRecorder())
-	cfg := s.pyscriptConfig(c, sn)
-	if cfg.HTML != sn.HTML || cfg.Preview != "http://play.test:8081/preview" || cfg.Interpreter != "pyodide" {
+	cfg := s.pyscriptConfig(sn)
+	if cfg.HTML != sn.HTML || cfg.Preview != "" || cfg.PreviewPort != "8081" || cfg.Interpreter != "pyodide" {
 		t.Fatalf("%+v", cfg)
 	}
 	sn.Interpreter = snippets.InterpreterMicroPython
-	if got := s.pyscriptConfig(c, sn).Interpreter; got != "micropython" {
+	if got := s.pyscriptConfig(sn).Interpreter; got != "micropython" {
 		t.Errorf("MicroPython page: interpreter %q", got)
 	}
 	sn.Runtime, sn.Interpreter = snippets.Pyodide, ""
-	if cfg := s.pyscriptConfig(c, sn); cfg.HTML != "" || cfg.Interpreter != "" {
+	if cfg := s.pyscriptConfig(sn); cfg.HTML != "" || cfg.Interpreter != "" {
 		t.Errorf("a Pyodide snippet has no page body and no interpreter: %+v", cfg)
 	}
 }

@@ -3,10 +3,10 @@ package server
 import (
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,32 +132,90 @@ func secondsText(n int) string {
 	return fmt.Sprintf("%d seconds", n)
 }
 
-// clientIPExtractor decides where c.RealIP() (rate limits, logs) takes the
-// client's address from. With no trusted proxies it is the connection's
-// peer, and X-Forwarded-For and X-Real-IP, which anyone can send, are
-// ignored. Behind trusted proxies it is the nearest address in
-// X-Forwarded-For that is not a trusted proxy (or X-Real-IP when a proxy
-// sends only that), and only when the peer itself is a trusted proxy.
+// clientIPExtractor decides where c.RealIP() (rate limits, quotas, logs)
+// takes the client's address from. With no trusted proxies it is the
+// connection's peer, and X-Forwarded-For and X-Real-IP, which anyone can
+// send, are ignored. When the peer is a trusted proxy:
+//
+//   - X-Forwarded-For names the client by its right-most address that is
+//     not a trusted proxy: each proxy appends the address it saw, so what
+//     lies left of that is the client's own to write;
+//   - X-Real-IP names it when it is not a trusted proxy itself;
+//   - when both name a client and disagree, one of them came from the
+//     client unchanged (a proxy that sets X-Real-IP only passes the
+//     client's X-Forwarded-For on, and one that appends to
+//     X-Forwarded-For passes the client's X-Real-IP on), and nothing in
+//     the request says which: neither is believed, and the client counts
+//     as the proxy itself. Such a client shares the proxy's rate limit
+//     rather than choosing its own.
 func clientIPExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	direct := echo.ExtractIPDirect()
 	if len(trusted) == 0 {
-		return echo.ExtractIPDirect()
+		return direct
 	}
-	// Echo trusts loopback, link-local and private addresses by default;
-	// here only what the operator listed is trusted.
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, p := range trusted {
-		p = p.Masked()
-		opts = append(opts, echo.TrustIPRange(&net.IPNet{
-			IP:   p.Addr().AsSlice(),
-			Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen()),
-		}))
-	}
-	xff := echo.ExtractIPFromXFFHeader(opts...)
-	realIP := echo.ExtractIPFromRealIPHeader(opts...)
+	isTrusted := func(a netip.Addr) bool { return inPrefixes(trusted, a) }
 	return func(r *http.Request) string {
-		if len(r.Header.Values(echo.HeaderXForwardedFor)) > 0 {
-			return xff(r)
+		peer := direct(r)
+		if a, ok := parseIP(peer); !ok || !isTrusted(a) {
+			return peer
 		}
-		return realIP(r)
+		fwd, fwdOK := forwardedClient(r.Header.Values(echo.HeaderXForwardedFor), isTrusted)
+		real, realOK := parseIP(r.Header.Get(echo.HeaderXRealIP))
+		realOK = realOK && !isTrusted(real) && len(r.Header.Values(echo.HeaderXRealIP)) == 1
+		switch {
+		case fwdOK && realOK && fwd != real:
+			return peer
+		case fwdOK:
+			return fwd.String()
+		case realOK:
+			return real.String()
+		}
+		return peer
 	}
+}
+
+// forwardedClient is the right-most address in X-Forwarded-For that is not
+// a trusted proxy (the left-most when all of them are). A malformed entry
+// makes the whole header worthless: ok is false.
+func forwardedClient(values []string, isTrusted func(netip.Addr) bool) (client netip.Addr, ok bool) {
+	var entries []string
+	for _, v := range values {
+		entries = append(entries, strings.Split(v, ",")...)
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		a, ok := parseIP(entries[i])
+		if !ok {
+			return netip.Addr{}, false
+		}
+		client = a
+		if !isTrusted(a) {
+			break
+		}
+	}
+	return client, client.IsValid()
+}
+
+// parseIP reads an address as proxies write them: bare, or with a port
+// ("192.0.2.1:3456", "[2001:db8::1]:3456"); IPv4-mapped IPv6 is IPv4.
+func parseIP(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, err2 := netip.ParseAddrPort(s)
+		if err2 != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+// inPrefixes reports whether a is in one of ps (trusted proxies).
+func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

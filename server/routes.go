@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,7 +28,6 @@ func (s *Server) routes() *echo.Echo {
 	get("/", func(c echo.Context) error { return s.renderEditor(c, nil) })
 	get("/healthz", s.healthz)
 	get("/baseline/pyodide", s.baselinePage)
-	get("/metrics", s.metrics.handler())
 	get("/favicon.svg", func(c echo.Context) error { return s.assets.serve(c, "favicon.svg", false) })
 	get("/assets/*", func(c echo.Context) error {
 		return s.assets.serve(c, "dist/assets/"+c.Param("*"), true)
@@ -42,17 +40,34 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
-// healthz answers 200 when the server and its store work, 503 otherwise.
+// healthz answers 200 when the server and its store work, 503 otherwise:
+// when the store does not answer, or cannot take writes (disk full, or
+// below the free-disk floor). The answer is public, so it says what is
+// wrong in a word or two; the detail (a PostgreSQL error names the host,
+// user and database) goes to the log, once per change.
 func (s *Server) healthz(c echo.Context) error {
 	out := map[string]string{"status": "ok", "build": s.manifest.Load().Build}
 	status := http.StatusOK
 	if s.cfg.Store != nil {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
-		if err := s.cfg.Store.Ping(ctx); err != nil {
-			out["status"], out["store"] = "unavailable", strings.TrimSpace(err.Error())
+		err := s.cfg.Store.Ping(ctx)
+		if s.storeDown.Swap(err != nil) != (err != nil) {
+			if err != nil {
+				s.log.Warn("health: the store does not answer", "err", err)
+			} else {
+				s.log.Info("health: the store answers again")
+			}
+		}
+		switch why := s.storage.state(time.Now()); {
+		case err != nil:
+			out["status"], out["store"] = "unavailable", "unavailable"
 			status = http.StatusServiceUnavailable
-		} else {
+		case why != "":
+			// Reads still work; writes do not.
+			out["status"], out["store"] = "unavailable", why
+			status = http.StatusServiceUnavailable
+		default:
 			out["store"] = "ok"
 		}
 	}

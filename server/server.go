@@ -10,6 +10,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,6 +60,31 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// WS configures the benchmark WebSocket endpoint.
 	WS bench.WSConfig
+	// SlowClientTimeout is how long a request body or a response (WebSockets
+	// aside) may take to move each 32 KiB before the connection is cut, so
+	// that a client that stalls cannot hold a handler (slowclients.go); 0
+	// means DefaultSlowClientTimeout.
+	SlowClientTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header (Go answers 431 above it,
+	// with 4 KiB of slack); 0 means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	// MaxConnsPerClient and MaxConns bound the connections open on the
+	// playground and preview listeners from one client address (an IPv4
+	// address or IPv6 /64; trusted proxies are not counted) and in all
+	// (conns.go); 0 means DefaultMaxConnsPerClient and DefaultMaxConns,
+	// negative no limit.
+	MaxConnsPerClient int
+	MaxConns          int
+	// MinFreeDisk is the free space below which a store with a local data
+	// directory (SQLite) takes no new data: writes get 503 and /healthz
+	// says "disk low" (storage_guard.go); 0 means DefaultMinFreeDisk,
+	// negative no floor.
+	MinFreeDisk int64
+	// MetricsAddr is where Prometheus metrics are served (GET /metrics),
+	// never on the playground's origin (metrics_listener.go). Empty means
+	// loopback on Addr's port plus two (127.0.0.1:8082 for :8080; port 0
+	// stays 0); MetricsOff serves none.
+	MetricsAddr string
 }
 
 // Server is a configured pyplay HTTP server.
@@ -79,6 +105,14 @@ type Server struct {
 	cancel   context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
+
+	// metricsLn and metricsHTTP serve /metrics (metrics_listener.go).
+	metricsLn   net.Listener
+	metricsHTTP *http.Server
+	// storeDown is what /healthz last found, so that it logs changes only.
+	storeDown atomic.Bool
+	conns     *connLimiter  // both public listeners' connections (conns.go)
+	storage   *storageGuard // disk space and full-disk failures (storage_guard.go)
 }
 
 // ErrNotBuilt says the front end has not been built into static/dist.
@@ -91,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, metrics: newMetrics()}
+	s.conns = newConnLimiter(cfg, s.metrics.registry)
 	switch {
 	case cfg.Static != nil:
 		s.static = cfg.Static
@@ -130,6 +165,7 @@ func New(cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		lab.Run(s.ctx)
 	}()
+	s.startStorageGuard()
 	s.echo = s.routes()
 	return s, nil
 }
@@ -186,7 +222,7 @@ func (s *Server) startDev() error {
 }
 
 // Handler returns the HTTP handler (for tests with httptest).
-func (s *Server) Handler() http.Handler { return s.echo }
+func (s *Server) Handler() http.Handler { return s.guard(s.echo) }
 
 // Open starts listening, so that a busy port fails at once, then serves in
 // the background.
@@ -195,12 +231,17 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.ln = s.conns.listen(ln)
 	if err := s.openPreview(); err != nil {
 		ln.Close()
 		return err
 	}
-	s.http = s.serve(ln, s.echo, "serve")
+	if err := s.openMetrics(); err != nil {
+		ln.Close()
+		s.closePreview(context.Background())
+		return err
+	}
+	s.http = s.serve(s.ln, s.Handler(), "serve")
 	s.log.Info("serving", "url", s.URL())
 	return nil
 }
@@ -211,7 +252,9 @@ func (s *Server) serve(ln net.Listener, handler http.Handler, what string) *http
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    cmp.Or(s.cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		IdleTimeout:       120 * time.Second,
+		ConnState:         clearWriteDeadline,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.wg.Add(1)
@@ -238,15 +281,13 @@ func (s *Server) URL() string {
 }
 
 // Close stops accepting connections, drains requests until ctx is done,
+// cuts the connections of clients that are still not done (see shutdown),
 // then stops background work: the benchmark lab closes its WebSockets
 // with 1001 going away and waits for them. The caller closes the store
 // afterwards.
 func (s *Server) Close(ctx context.Context) error {
-	var err error
-	if s.http != nil {
-		err = s.http.Shutdown(ctx)
-	}
-	err = errors.Join(err, s.closePreview(ctx))
+	err := errors.Join(s.shutdown(ctx, s.http, "serve"), s.closePreview(ctx),
+		s.shutdown(ctx, s.metricsHTTP, "serve metrics"))
 	s.cancel()
 	s.wg.Wait()
 	return err

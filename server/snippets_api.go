@@ -37,6 +37,10 @@ type SnippetOptions struct {
 	// wedged database answers 503 instead of piling up requests; 0 means
 	// DefaultStoreTimeout.
 	StoreTimeout time.Duration
+	// DailyBytesPerClient is how many bytes of new snippets (code, html and
+	// title) one client may store in a day (quota.go); 0 means
+	// DefaultDailyBytesPerClient, negative no quota.
+	DailyBytesPerClient int64
 	// CacheBytes bounds the memory that keeps snippets and their rendered
 	// pages (see snippet_cache.go); 0 means DefaultSnippetCacheBytes,
 	// negative turns the cache off.
@@ -48,11 +52,6 @@ type SnippetOptions struct {
 
 // DefaultStoreTimeout is SnippetOptions.StoreTimeout's default.
 const DefaultStoreTimeout = 5 * time.Second
-
-// bodyReadTimeout bounds reading a POST body, so that a client trickling
-// bytes cannot hold a handler (the server has no global read timeout
-// because WebSockets must not have one).
-const bodyReadTimeout = 30 * time.Second
 
 // immutableCache is the caching of anything addressed by a snippet ID: the
 // content behind an ID never changes.
@@ -66,6 +65,7 @@ type snippetAPI struct {
 	limits  snippets.Limits
 	timeout time.Duration
 	limiter *clientLimiter // nil: no rate limit
+	quota   *byteQuota     // nil: no daily quota
 	cache   *snippetCache  // nil: off
 	now     func() time.Time
 	created *prometheus.CounterVec
@@ -90,9 +90,15 @@ func newSnippetAPI(s *Server) *snippetAPI {
 	}
 	a.created = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pyplay_snippet_creations_total",
-		Help: "POST /api/snippets outcomes: created, existing, rejected (4xx), rate_limited, failed (5xx).",
+		Help: "POST /api/snippets outcomes: created, existing, rejected (4xx), rate_limited, over_quota, failed (5xx).",
 	}, []string{"result"})
 	s.metrics.registry.MustRegister(a.created)
+	switch {
+	case opt.DailyBytesPerClient == 0:
+		a.quota = newByteQuota(DefaultDailyBytesPerClient)
+	case opt.DailyBytesPerClient > 0:
+		a.quota = newByteQuota(opt.DailyBytesPerClient)
+	}
 	if opt.CreatesPerMinute > 0 {
 		a.limiter = newClientLimiter(opt.CreatesPerMinute/60, opt.CreateBurst)
 	}
@@ -133,9 +139,11 @@ func (a *snippetAPI) create(c echo.Context) error {
 	err := a.createSnippet(c)
 	if err != nil {
 		_, _, status := response.Classify(err)
-		if status >= 500 {
+		switch {
+		case status == http.StatusTooManyRequests: // over the quota: counted as such
+		case status >= 500:
 			a.created.WithLabelValues("failed").Inc()
-		} else {
+		default:
 			a.created.WithLabelValues("rejected").Inc()
 		}
 		// A body refused unread would otherwise be drained to keep the
@@ -157,8 +165,9 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 		return snippets.Errorf(snippets.TooLarge, "request body is %d bytes; the limit is %d bytes (%d bytes of code)",
 			req.ContentLength, max, a.limits.MaxCode)
 	}
-	// Best effort: httptest's recorder, for one, cannot set deadlines.
-	_ = http.NewResponseController(res).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	if err := a.s.storage.writable(); err != nil {
+		return response.StoreError(c, err)
+	}
 	body := http.MaxBytesReader(res, req.Body, max)
 	sn, err := snippets.Decode(body, a.limits)
 	if err != nil {
@@ -169,7 +178,23 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), a.timeout)
 	defer cancel()
+	// Reserved before the write and given back unless it stored something
+	// new, so that concurrent requests cannot overdraw the quota. A
+	// snippet that exists costs nothing, even over the quota.
+	client, size, reserved := clientKey(c.RealIP()), snippetSize(sn), false
+	if a.quota != nil {
+		ok, used, wait := a.quota.reserve(client, size, a.now())
+		if !ok && !a.exists(ctx, sn.ID) {
+			a.created.WithLabelValues("over_quota").Inc()
+			return overQuota(c, used, a.quota.limit, wait)
+		}
+		reserved = ok
+	}
 	created, err := a.store.Put(ctx, sn)
+	a.s.storage.noteWrite(err, time.Now())
+	if reserved && !created {
+		a.quota.refund(client, size)
+	}
 	if err != nil {
 		return response.StoreError(c, fmt.Errorf("create snippet %s: %w", sn.ID, err))
 	}
@@ -236,14 +261,15 @@ func (a *snippetAPI) page(c echo.Context) error {
 
 // renderPage renders the editor on sn, or sends the copy rendered before,
 // with an ETag so that a browser coming back gets 304. The page depends on
-// the snippet, the build, and the preview origin derived from the request;
-// in -dev the templates change under it, so nothing is kept.
+// the snippet and the build only, nothing a client sends (so no Host header
+// can make a copy of its own or push others out); in -dev the templates
+// change under it, so nothing is kept.
 func (a *snippetAPI) renderPage(c echo.Context, sn *snippets.Snippet) error {
 	if a.cache == nil || a.s.cfg.Dev {
 		return a.s.renderEditor(c, sn)
 	}
 	now := a.now()
-	key := sn.ID + "|" + a.s.manifest.Load().Build + "|" + a.s.previewOrigin(c.Request())
+	key := sn.ID + "|" + a.s.manifest.Load().Build
 	p, ok := a.cache.page(key, now)
 	if !ok {
 		var err error
@@ -352,6 +378,16 @@ func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error
 	}
 	a.cache.addSnippet(sn, now)
 	return sn, nil
+}
+
+// exists reports whether the snippet with the given ID is stored (false
+// when the store cannot tell).
+func (a *snippetAPI) exists(ctx context.Context, id string) bool {
+	if _, ok := a.cache.snippet(id, a.now()); ok {
+		return true
+	}
+	_, err := a.store.Get(ctx, id)
+	return err == nil
 }
 
 // notModified sets the caching headers of a snippet's representation and

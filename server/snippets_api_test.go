@@ -126,6 +126,7 @@ func TestCreateSnippetErrors(t *testing.T) {
 		{name: "blank code", body: `{"code": "  \n\t"}`, status: 400, code: "invalid", message: "code is empty"},
 		{name: "code not a string", body: `{"code": 42}`, status: 400, code: "invalid", message: `"code" must be a string`},
 		{name: "invalid UTF-8", body: "{\"code\": \"print('\xff')\"}", status: 400, code: "invalid", message: "not valid UTF-8"},
+		{name: "lone surrogate", body: `{"code": "print('\ud800')"}`, status: 400, code: "invalid", message: "lone surrogate"},
 		{name: "NUL in code", body: `{"code": "print(1)\u0000"}`, status: 400, code: "invalid", message: "NUL"},
 		{name: "NUL in title", body: `{"code": "print(1)", "title": "a\u0000b"}`, status: 400, code: "invalid", message: "NUL"},
 		{name: "unknown runtime", body: `{"code": "print(1)", "runtime": "cpython"}`, status: 400, code: "invalid", message: `unknown runtime "cpython"`},
@@ -618,6 +619,17 @@ func TestClientIPExtractor(t *testing.T) {
 		{"untrusted X-Real-IP", trusted, "203.0.113.5:1", "", "198.51.100.1", "203.0.113.5"},
 		{"IPv6 proxy", trusted, "[2001:db8::1]:1", "2001:db8:ffff::1, 2a00::1", "", "2a00::1"},
 		{"garbage XFF", trusted, "10.1.2.3:1", "not-an-ip", "", "10.1.2.3"},
+		{"garbage within XFF", trusted, "10.1.2.3:1", "198.51.100.1, junk, 10.9.9.9", "", "10.1.2.3"},
+		{"XFF with a port", trusted, "10.1.2.3:1", "198.51.100.1:5555", "", "198.51.100.1"},
+		{"XFF all trusted", trusted, "10.1.2.3:1", "10.7.7.7, 10.9.9.9", "", "10.7.7.7"},
+		// A proxy that sets X-Real-IP only passes the client's XFF on.
+		{"X-Real-IP proxy, forged XFF", trusted, "10.1.2.3:1", "203.0.113.77", "198.51.100.1", "10.1.2.3"},
+		// A proxy that appends to XFF only passes the client's X-Real-IP on.
+		{"XFF proxy, forged X-Real-IP", trusted, "10.1.2.3:1", "198.51.100.1", "203.0.113.77", "10.1.2.3"},
+		{"both set by the proxy", trusted, "10.1.2.3:1", "203.0.113.77, 198.51.100.1", "198.51.100.1", "198.51.100.1"},
+		{"X-Real-IP names a proxy", trusted, "10.1.2.3:1", "198.51.100.1, 10.9.9.9", "10.9.9.9", "198.51.100.1"},
+		{"X-Real-IP garbage", trusted, "10.1.2.3:1", "", "not-an-ip", "10.1.2.3"},
+		{"mapped IPv4", trusted, "[::ffff:10.1.2.3]:1", "::ffff:198.51.100.1", "", "198.51.100.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,17 @@ const (
 	Internal    = "internal"    // a bug or an unexpected failure
 )
 
+// ErrStorageFull is the error of a write that failed because the
+// database's disk (or its size limit) is full: Unavailable, since it is
+// nobody's fault in the request and writes work again once there is room.
+// Stores wrap it, so test with errors.Is.
+var ErrStorageFull = &Error{Code: Unavailable, Message: "the server's storage is full; try again later"}
+
+// ErrDiskLow is the error of a write refused because the server's free
+// disk space is below its floor (serve -min-free-disk): like
+// ErrStorageFull, it passes once space is freed.
+var ErrDiskLow = &Error{Code: Unavailable, Message: "the server is low on disk space and takes no new data for now; try again later"}
+
 // Error is the one error type of the domain: a code for programs and a
 // message for people. Wrap it with fmt.Errorf("...: %w", err) freely;
 // ErrorCode and ErrorMessage find it through the chain.

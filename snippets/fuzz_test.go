@@ -21,6 +21,8 @@ var decodeSeeds = []string{
 	`{"code":"x"} trailing`,
 	`{"code":"x","title":"a\u2028b"}`,
 	"{\"code\":\"\xff\"}",
+	`{"code":"\ud800"}`,
+	`{"code":"\ud83d\ude00 \\udc00"}`,
 	`[]`,
 	``,
 }

@@ -169,8 +169,8 @@ func (l Limits) MaxBody() int64 {
 // it names the default), and is normalised (see InterpreterPyodide).
 // Decoding is strict (package strictjson), because a lenient decoder would
 // give two spellings of one request two meanings: unknown or repeated
-// fields, field names in another case, wrong types, trailing data and
-// invalid UTF-8 are all Invalid, malformed JSON with its line and column.
+// fields, field names in another case, wrong types, trailing data,
+// invalid UTF-8 and lone surrogate escapes (\ud800) are all Invalid, malformed JSON with its line and column.
 // The snippet is then validated against limits and sealed (its ID set).
 //
 // Decode reads at most limits.MaxBody() bytes (TooLarge beyond that) even
@@ -198,6 +198,11 @@ func Decode(r io.Reader, limits Limits) (*Snippet, error) {
 	f, err := decodeFields(body)
 	if err != nil {
 		return nil, err
+	}
+	if off := loneSurrogate(body); off >= 0 {
+		line, col := position(body, int64(off))
+		return nil, Errorf(Invalid, "request body has a lone surrogate %s at line %d, column %d: it is not a character (encode the text as UTF-8, or escape a character beyond U+FFFF as a pair)",
+			body[off:off+6], line, col)
 	}
 	if f.code == nil {
 		return nil, Errorf(Invalid, `code is missing; send a JSON object like {"code": "print('hello')", "runtime": "pyodide"}`)

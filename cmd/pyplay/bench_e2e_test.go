@@ -296,7 +296,11 @@ func TestLiveAcrossProcesses(t *testing.T) {
 	}
 	// A received at least run.started, three batches and run.ended
 	// through NOTIFY.
-	metrics := string(mustCall(t, "GET", a.url+"/metrics", "").body)
+	m := metricsLine.FindStringSubmatch(a.log.String())
+	if m == nil {
+		t.Fatalf("no metrics listener in A's log:\n%s", a.log)
+	}
+	metrics := string(mustCall(t, "GET", m[1], "").body)
 	var received float64
 	for _, l := range strings.Split(metrics, "\n") {
 		if v, ok := strings.CutPrefix(l, `pyplay_live_relay_total{event="received"} `); ok {

@@ -47,6 +47,7 @@ type Main struct {
 	DB           storeFlag // -db (store.go)
 	snippetFlags           // -max-code, -rate, -burst, -trusted-proxies
 	wsFlags                // -ws-origins, -ws-rate (wsflags.go)
+	publicFlags            // limits for the open internet, -metrics-addr (publicflags.go)
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
@@ -78,7 +79,7 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	// The store, sharing and WebSocket flags are groups of their own: their
 	// types check values and turn them into what the server takes.
-	for _, register := range []func(*flag.FlagSet) error{m.DB.register, m.snippetFlags.register, m.wsFlags.register} {
+	for _, register := range []func(*flag.FlagSet) error{m.DB.register, m.snippetFlags.register, m.wsFlags.register, m.publicFlags.register} {
 		if err := register(fs); err != nil {
 			return err
 		}
@@ -106,7 +107,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.log.Info("store open", "db", describeDSN(m.DB.DSN), "duration", time.Since(start).Round(time.Millisecond))
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		Addr:           m.Addr,
 		PreviewAddr:    m.PreviewAddr,
 		PreviewURL:     m.PreviewURL,
@@ -117,7 +118,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Snippets:       m.snippetFlags.serverOptions(),
 		TrustedProxies: m.TrustedProxies,
 		WS:             ws,
-	})
+	}
+	m.publicFlags.apply(&cfg)
+	srv, err := server.New(cfg)
 	if err == nil {
 		err = srv.Open()
 	}

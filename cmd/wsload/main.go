@@ -79,8 +79,9 @@ func main() {
 
 // server is the pyplay process under load.
 type server struct {
-	proc *serveproc.Process
-	url  string
+	proc    *serveproc.Process
+	url     string
+	metrics string // GET /metrics, on the server's own loopback listener
 }
 
 // startServer starts the pyplay binary on loopback ports with its own
@@ -91,7 +92,12 @@ func startServer(o options) (*server, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(o.bin, "serve", "-addr", "127.0.0.1:0", "-preview-addr", "127.0.0.1:0", "-db", db, "-rate", "0")
+	metricsAddr, err := freeLoopbackAddr()
+	if err != nil {
+		dropDB()
+		return nil, nil, err
+	}
+	cmd := exec.Command(o.bin, "serve", "-addr", "127.0.0.1:0", "-preview-addr", "127.0.0.1:0", "-metrics-addr", metricsAddr, "-db", db, "-rate", "0")
 	cmd.Env = append(os.Environ(), "PYPLAY_LOG_LEVEL=info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -111,7 +117,7 @@ func startServer(o options) (*server, func(), error) {
 	}
 	select {
 	case u := <-watchLog(stderr):
-		return &server{proc: proc, url: u}, cleanup, nil
+		return &server{proc: proc, url: u, metrics: "http://" + metricsAddr + "/metrics"}, cleanup, nil
 	case <-time.After(30 * time.Second):
 		cleanup()
 		return nil, nil, errors.New("the server did not start within 30 s")
@@ -515,7 +521,7 @@ func streamAll(ctx context.Context, o options, srv *server, ps []*producer, m *m
 	m.rssSampled = sampled.Load()
 	m.rssNow, m.rssPeak = srv.rss()
 	m.cpu = srv.cpu() - m.cpuBefore
-	m.heap = serverHeap(srv.url)
+	m.heap = serverHeap(srv.metrics)
 }
 
 // tally is what reached the store and the viewers.
@@ -628,9 +634,21 @@ func storedSamples(base, run string) (int, error) {
 	return r.SampleCount, nil
 }
 
-// serverHeap reads go_memstats_heap_inuse_bytes from /metrics.
-func serverHeap(base string) int64 {
-	res, err := http.Get(base + "/metrics")
+// freeLoopbackAddr is a loopback address with a port free a moment ago, for
+// the server's metrics listener (whose port it would otherwise pick, like
+// the main one's, at random, and log only).
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// serverHeap reads go_memstats_heap_inuse_bytes from the server's metrics.
+func serverHeap(metricsURL string) int64 {
+	res, err := http.Get(metricsURL)
 	if err != nil {
 		return 0
 	}

@@ -98,7 +98,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		code, msg, status := Classify(err)
 		if status >= 500 && code != snippets.Unavailable {
 			log.Error("request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-				"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+				"method", Truncate(c.Request().Method, logMethodMax), "path", Truncate(c.Request().URL.Path, logPathMax), "err", err)
 		}
 		var body ErrorBody
 		body.Error.Code, body.Error.Message = code, msg
@@ -114,10 +114,25 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 // to hammer a database coming back, short enough not to matter to people.
 const retryAfterUnavailable = "5"
 
+// retryAfterStorage is Retry-After while the disk is full or below its
+// floor: an operator has to free space, which takes longer than a database
+// restart.
+const retryAfterStorage = "60"
+
+// Caps on what a client controls in a log line (a method may be any token
+// up to the header limit).
+const (
+	logMethodMax = 16
+	logPathMax   = 256
+)
+
 // StoreError passes on err, an error from the store, telling clients when
 // to retry an outage.
 func StoreError(c echo.Context, err error) error {
-	if snippets.ErrorCode(err) == snippets.Unavailable {
+	switch {
+	case errors.Is(err, snippets.ErrStorageFull), errors.Is(err, snippets.ErrDiskLow):
+		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterStorage)
+	case snippets.ErrorCode(err) == snippets.Unavailable:
 		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterUnavailable)
 	}
 	return err

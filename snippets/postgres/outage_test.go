@@ -228,6 +228,7 @@ func TestMapError(t *testing.T) {
 		{"starting up", &pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}, snippets.Unavailable},
 		{"connection failure", &pgconn.PgError{Code: "08006"}, snippets.Unavailable},
 		{"too many connections", &pgconn.PgError{Code: "53300"}, snippets.Unavailable},
+		{"disk full", &pgconn.PgError{Code: "53100", Message: "could not extend file: No space left on device"}, snippets.Unavailable},
 		{"bad bytes", &pgconn.PgError{Code: "22021", Message: "invalid byte sequence"}, snippets.Invalid},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, snippets.Internal},
 		{"syntax error", &pgconn.PgError{Code: "42601"}, snippets.Internal},
@@ -238,6 +239,9 @@ func TestMapError(t *testing.T) {
 		err := mapError(tt.err)
 		if got := snippets.ErrorCode(err); got != tt.code {
 			t.Errorf("%s: code %q, want %q", tt.name, got, tt.code)
+		}
+		if full := tt.name == "disk full"; errors.Is(err, snippets.ErrStorageFull) != full {
+			t.Errorf("%s: errors.Is(ErrStorageFull) = %v", tt.name, !full)
 		}
 		if !errors.Is(err, tt.err) {
 			t.Errorf("%s: the mapped error lost the original", tt.name)

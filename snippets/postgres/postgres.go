@@ -178,10 +178,13 @@ func mapError(err error) error {
 	if err == nil {
 		return nil
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "53100" { // disk_full
+		return fmt.Errorf("%w: %w", snippets.ErrStorageFull, err)
+	}
 	if unavailable(err) {
 		return fmt.Errorf("%w: %w", errUnavailable, err)
 	}
-	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && len(pgErr.Code) == 5 && pgErr.Code[:2] == "22" {
 		// Data exceptions (invalid byte sequence, value out of range): the
 		// input, not the database, is at fault.

@@ -184,6 +184,10 @@ func (s *Store) apply(ctx context.Context, m migrations.Migration) error {
 	return mapError(tx.Commit())
 }
 
+// DataDir is the directory that holds the database file, its write-ahead
+// log and journal: where free disk space matters.
+func (s *Store) DataDir() string { return filepath.Dir(s.path) }
+
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
@@ -210,8 +214,9 @@ func (s *Store) Close() error {
 }
 
 // mapError gives driver errors a snippets error code where one applies:
-// a lock held too long by another process and a deadline that ran out are
-// Unavailable (try again later), not Internal. Other errors pass unchanged.
+// a lock held too long by another process, a deadline that ran out and a
+// full disk (snippets.ErrStorageFull) are Unavailable (try again later),
+// not Internal. Other errors pass unchanged.
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -221,6 +226,8 @@ func mapError(err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return fmt.Errorf("%w: %w", snippets.Errorf(snippets.Unavailable, "the database is busy; try again shortly"), err)
+		case sqlite3.SQLITE_FULL: // the disk is full (or max_page_count reached)
+			return fmt.Errorf("%w: %w", snippets.ErrStorageFull, err)
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

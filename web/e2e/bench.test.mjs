@@ -260,7 +260,7 @@ describe("a server killed during a benchmark", () => {
     assert.equal(await page.evaluate(() => window.pyplay.bench.isRunning), true, "killed during the run");
     const { port } = new URL(first.url);
     // The same address (the page reconnects to it); previews on any free port, not port + 1, which may be taken.
-    second = await startServer(["-addr", `127.0.0.1:${port}`, "-preview-addr", "127.0.0.1:0", "-db", `sqlite:${join(first.dir, "db.sqlite")}`]);
+    second = await startServer(["-addr", `127.0.0.1:${port}`, "-preview-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-db", `sqlite:${join(first.dir, "db.sqlite")}`]);
     await finished(page);
     const [r] = await results(page);
     assert.equal(r.state, "done");

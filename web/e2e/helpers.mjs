@@ -30,11 +30,14 @@ export async function startServer(args = [], env = {}, binary = BINARY) {
     });
     proc.on("exit", (code) => reject(new Error(`pyplay exited with ${code}:\n${log}`)));
   });
-  // The PyScript preview origin is announced just before the playground.
+  // The PyScript preview origin and the metrics listener are announced
+  // just before the playground.
   const previewUrl = /msg="serving previews" url=(\S+)/.exec(log)?.[1];
+  const metricsUrl = /msg="serving metrics" url=(\S+)/.exec(log)?.[1];
   return {
     url,
     previewUrl,
+    metricsUrl,
     dir,
     proc,
     log: () => log,

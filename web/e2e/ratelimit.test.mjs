@@ -25,9 +25,9 @@ after(async () => {
   server?.cleanup();
 });
 
-/** The server's count of rate_limited answers on /ws. */
+/** The server's count of rate_limited answers on /ws (metrics are on their own listener). */
 async function rateLimited() {
-  const text = await (await fetch(server.url + "/metrics")).text();
+  const text = await (await fetch(server.metricsUrl)).text();
   const m = /^pyplay_ws_errors_total\{code="rate_limited"\} (\d+)$/m.exec(text);
   return m ? Number(m[1]) : 0;
 }

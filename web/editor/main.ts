@@ -26,7 +26,16 @@ export interface PageConfig {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 function readConfig(): PageConfig {
-  return JSON.parse($<HTMLScriptElement>("pyplay-config").textContent ?? "{}") as PageConfig;
+  const cfg = JSON.parse($<HTMLScriptElement>("pyplay-config").textContent ?? "{}") as PageConfig;
+  const ps = cfg.pyscript;
+  if (ps && !ps.preview && ps.previewPort) {
+    // The preview is on this page's host, on its own port: the browser,
+    // not the request's Host header, knows which host that is.
+    const url = new URL("/preview", location.href);
+    url.port = ps.previewPort;
+    ps.preview = url.href;
+  }
+  return cfg;
 }
 
 function formatMB(bytes: number): string {

@@ -15,6 +15,7 @@ import { el, formatMs } from "../dom";
 /** The PyScript part of the page config (server/preview.go). */
 export interface PyScriptPageConfig {
   preview: string; // the preview document's URL; "" when previews are off
+  previewPort?: string; // the server's answer when it does not know the preview's public URL: this host, that port
   html: string; // the snippet's page body
   interpreter: string; // the snippet's interpreter; "" for a new program
 }
