@@ -15,7 +15,7 @@ import (
 // the structure that fooled the old statistics (issue 11), analysed by the
 // new and the old methods.
 //
-//	go test -run 'Calibration|Alternatives|Efficiency' -v ./server/stats/
+//	go test -run 'Calibration|Alternatives|Efficiency' -v ./server/bench/stats/
 //
 // Every experiment draws its own machine: the parameters of simWorld vary
 // uniformly within ranges that bracket what the issue measured on a shared
