@@ -254,7 +254,8 @@ export class ABDashboard {
     const tab = el("section", { className: "card" }, el("h2", { id: "ab-table-title" }, "Results"));
     tab.setAttribute("aria-labelledby", "ab-table-title");
     this.tbody = el("tbody");
-    const cols = ["Runtime", "Arm", "Ratio to A", "95 % interval", "Verdict", "Rounds", "Interpreters"];
+    // Soft hyphens: the table fits a phone's width.
+    const cols = ["Runtime", "Arm", "Ratio to A", "95 % interval", "Verdict", "Rounds", "Inter\u00adpreters"];
     tab.append(
       el(
         "div",
@@ -390,10 +391,10 @@ export class ABDashboard {
       const tr = el(
         "tr",
         {},
-        el("th", { scope: "row" }, runtimeLabel(r.runtime)),
+        el("th", { scope: "row" }, runtimeLabel(r.runtime).replace("MicroPython", "Micro\u00adPython")),
         el("td", {}, `${armLabel(r.arm)}/A`),
-        el("td", { className: "num strong" }, has ? `${r.ratio.toFixed(3)} (${percent(r.ratio)})` : "–"),
-        el("td", { className: "num" }, has ? `${r.ciLow.toFixed(3)}–${r.ciHigh.toFixed(3)}` : "–"),
+        el("td", { className: "num strong" }, ...(has ? [r.ratio.toFixed(3), " ", el("span", { className: "pct" }, `(${percent(r.ratio)})`)] : ["–"])),
+        el("td", { className: "num" }, has ? `${r.ciLow.toFixed(3)}–\u200b${r.ciHigh.toFixed(3)}` : "–"),
         el("td", { className: `verdict v-${r.verdict}` }, el("strong", {}, r.verdict)),
         el("td", { className: "num" }, String(r.rounds)),
         el("td", { className: "num" }, String(r.interpreters)),
