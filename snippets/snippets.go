@@ -76,7 +76,8 @@ func (s *Snippet) Normalize() {
 	}
 }
 
-// Store keeps snippets and the benchmark runs measured on them. Every
+// Store keeps snippets, the benchmark runs measured on them and the A/B
+// benchmarks that compare them. Every
 // implementation must pass storetest.Run.
 type Store interface {
 	// Put stores s (whose ID must already be set by Snippet.Seal) and reports
@@ -97,6 +98,7 @@ type Store interface {
 	Each(ctx context.Context, fn func(*Snippet) error) error
 
 	RunStore
+	ABStore
 
 	// Ping reports whether the database answers (an Unavailable error if
 	// not).

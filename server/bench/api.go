@@ -39,6 +39,14 @@ func (l *Lab) Routes(e *echo.Echo) {
 	get("/api/bench/runs/:run", l.getRun)
 	get("/api/bench/compare", l.compare)
 	get("/api/bench/overview", l.getOverview)
+	var limits []echo.MiddlewareFunc
+	if l.cfg.CreateLimit != nil {
+		limits = append(limits, l.cfg.CreateLimit)
+	}
+	e.POST("/api/bench/ab", l.createAB, limits...)
+	get("/api/bench/ab", l.listABs)
+	get("/api/bench/ab/:id", l.getAB)
+	get("/bench/ab/:id", l.abPage)
 	get("/bench", l.overviewPage)
 	get("/bench/:id", l.dashboardPage)
 }

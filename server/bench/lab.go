@@ -4,7 +4,8 @@
 // validates, stores, acknowledges and fans every stored message out to the
 // dashboards following that snippet (package hub; across servers sharing
 // a PostgreSQL database, live_pg.go). The REST API serves what is stored
-// with its statistics (api.go, groups.go, compare.go; package stats), and
+// with its statistics (api.go, groups.go, compare.go; package stats),
+// A/B benchmarks compare snippets round by round (ab.go, abresult.go), and
 // the dashboard pages load it (pages.go). The lab stores through
 // snippets.Store and never runs code.
 //
@@ -45,6 +46,9 @@ type Config struct {
 	// Manifest is the current front-end build, whose dashboard bundle the
 	// pages load.
 	Manifest func() *frontend.Manifest
+	// CreateLimit, if set, rate-limits POST /api/bench/ab per client: the
+	// application's limiter, as on snippet creation.
+	CreateLimit echo.MiddlewareFunc
 }
 
 // Lab is the benchmark lab of one server.
@@ -60,6 +64,8 @@ type Lab struct {
 	m     *liveMetrics
 	// overview caches GET /api/bench/overview (compare.go).
 	overview overviewCache
+	// abs caches the results of A/B benchmarks (abresult.go).
+	abs abCache
 
 	// ctx ends when Run's does: every WebSocket is closed with 1001.
 	ctx  context.Context

@@ -252,7 +252,8 @@ func (w *wsConn) rateLimited(m *benchproto.Message, l *hub.Limiter) error {
 		Message: fmt.Sprintf("more than %d %s messages per second; this one was dropped, resend it in %d ms", w.limits.MaxBatchesPerSecond, m.Type, wait.Milliseconds())}
 }
 
-// runStart stores the run and tells the snippet's viewers. A resent
+// runStart stores the run and tells the snippet's viewers. A run that names
+// an A/B benchmark is checked against it first (checkABLink). A resent
 // run.start (after a reconnect) is acknowledged as a duplicate; viewers
 // hear of the run again if it is still running, so that a dashboard that
 // missed the first announcement (this server restarted in between) learns
@@ -260,6 +261,11 @@ func (w *wsConn) rateLimited(m *benchproto.Message, l *hub.Limiter) error {
 func (w *wsConn) runStart(seq int64, p *benchproto.RunStart) error {
 	ctx, cancel := liveContext()
 	defer cancel()
+	if p.Run.AB != nil {
+		if err := w.lab.checkABLink(ctx, &p.Run); err != nil {
+			return w.storeError(err, seq)
+		}
+	}
 	run := p.Run.StoreRun()
 	before := time.Now().UTC().Truncate(time.Millisecond)
 	if err := w.lab.cfg.Store.CreateRun(ctx, run); err != nil {
@@ -270,7 +276,10 @@ func (w *wsConn) runStart(seq int64, p *benchproto.RunStart) error {
 	duplicate := run.Created.Before(before)
 	w.runs[run.ID] = true
 	if !duplicate || run.Status == snippets.RunRunning {
-		w.publish(run.SnippetID, benchproto.RunStartedMessage(p.Run, run.Created))
+		// Viewers learn the stored A/B link, which a resend may leave out.
+		info := p.Run
+		info.AB = run.AB
+		w.publish(run.SnippetID, benchproto.RunStartedMessage(info, run.Created))
 	}
 	w.send(benchproto.AckMessage(seq, run.ID, -1, duplicate))
 	return nil

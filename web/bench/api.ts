@@ -87,6 +87,8 @@ export interface ABView {
   decided: boolean;
   results: ABResult[];
   diffs?: ABDiff[];
+  /** The benchmark's runs, so that a page can tell which live messages concern it. */
+  runs?: { id: string; runtime: string; arm: ABArm; interpreter: number; status: string; samples: number }[];
 }
 
 /** An entry of GET /api/bench/ab?snippet=ID. */

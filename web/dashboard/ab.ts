@@ -13,12 +13,22 @@ import { ViewerStream, wsURL, type RunInfo } from "../bench/stream";
 import { el } from "../dom";
 import { axisColors, dataTable, Figure, runColor, RUNTIME_LABELS } from "./charts";
 
+/** What the server tells the A/B page before the results load (server/bench/ab.go, abInfo). */
+export interface ABInfo {
+  id: string;
+  /** The arms' snippet IDs, A first. */
+  arms: string[];
+  runtimes: string[];
+  /** GET this for the results. */
+  api: string;
+}
+
 /** What the A/B pages need of the page's config (#pyplay-config). */
 export interface ABPageConfig {
   api: string;
   ws: string;
-  /** The A/B benchmark's ID (/bench/ab/{id}); the path says it too. */
-  ab?: string;
+  /** The A/B benchmark of /bench/ab/{id}. */
+  ab?: ABInfo;
 }
 
 /** A change to the benchmark's runs refetches it after this long (more changes meanwhile wait for it). */
@@ -271,12 +281,13 @@ export class ABDashboard {
     );
     main.append(tab);
     this.render();
+    // The arms are known from the page: follow them at once, then load the results.
+    if (cfg.ab?.arms?.length) this.follow(cfg.ab.arms);
     void this.fetch();
   }
 
-  private follow(v: ABView): void {
+  private follow(snippets: string[]): void {
     if (this.viewer) return;
-    const snippets = [v.a, v.b, v.c].filter((s): s is string => !!s);
     this.viewer = new ViewerStream(wsURL(this.cfg.ws), snippets, {
       connected: (first) => {
         this.connection = "live";
@@ -304,8 +315,8 @@ export class ABDashboard {
 
   private onChange(run: string): void {
     this.live.messages++;
-    // Runs started before this page connected are not known: they may be ours.
-    if (!this.others.has(run)) this.schedule();
+    // A run started before this page connected and after the last fetch is not known: it may be ours.
+    if (this.ours.has(run) || !this.others.has(run)) this.schedule();
   }
 
   /** Fetches the benchmark again in REFETCH_MS, once however many changes come meanwhile. */
@@ -328,7 +339,8 @@ export class ABDashboard {
       this.view = v;
       this.live.fetches++;
       this.error = "";
-      this.follow(v);
+      for (const r of v.runs ?? []) this.ours.add(r.id);
+      this.follow([v.a, v.b, v.c].filter((s): s is string => !!s));
     } catch (err) {
       this.error = `The comparison could not be loaded: ${(err as Error).message}`;
       this.again = true;
@@ -366,23 +378,17 @@ export class ABDashboard {
     if (lines.length === 0) lines.push(el("p", { className: "sentence v-none" }, v.done ? "No verdict: no complete rounds were stored." : "No verdict yet: waiting for the first rounds."));
     this.sentences.replaceChildren(...lines);
 
-    const arms = [
-      ["A (baseline)", v.a],
-      ["B", v.b],
-      ...(v.c ? [["C", v.c]] : []),
-    ] as [string, string][];
-    const parts2: (string | Node)[] = [];
-    arms.forEach(([name, id], i) => {
-      if (i) parts2.push(" · ");
-      parts2.push(`${name}: `, snippetLink(id), " (", el("a", { href: `/bench/${encodeURIComponent(id)}` }, "runs"), ")");
+    const arms = [v.a, v.b, ...(v.c ? [v.c] : [])];
+    const about: (string | Node)[] = [
+      `${v.runtimes.map(runtimeLabel).join(" and ")}; threshold ±${+(v.threshold * 100).toFixed(2)} %, budget ${Math.round(v.budgetMs / 1000)} s, ` +
+        `${v.interpreters} fresh interpreters; started ${when(v.created)}. Every run of `,
+    ];
+    arms.forEach((id, i) => {
+      if (i) about.push(i === arms.length - 1 ? " and " : ", ");
+      about.push(el("a", { href: `/bench/${encodeURIComponent(id)}` }, armLabel("abc"[i])));
     });
-    parts2.push(
-      `. ${v.runtimes.map(runtimeLabel).join(" and ")}; threshold ±${+(v.threshold * 100).toFixed(2)} %, budget ${Math.round(v.budgetMs / 1000)} s, ` +
-        `${v.interpreters} fresh interpreters; started ${when(v.created)}. Data: `,
-      el("a", { href: `${this.cfg.api}/ab/${encodeURIComponent(v.id)}` }, "JSON"),
-      ".",
-    );
-    this.about.replaceChildren(...parts2);
+    about.push(". Data: ", el("a", { href: `${this.cfg.api}/ab/${encodeURIComponent(v.id)}` }, "JSON"), ".");
+    this.about.replaceChildren(...about);
 
     this.chart.update(v);
 

@@ -15,7 +15,7 @@ import { ViewerStream, wsURL, type RunInfo } from "../bench/stream";
 import { el, formatNs, formatRatio } from "../dom";
 import type { BenchSample } from "../runtime/messages";
 import { HistogramChart, RUNTIME_LABELS, TimeSeriesChart, WaterfallChart, type Phases } from "./charts";
-import { ABDashboard, ABList } from "./ab";
+import { ABDashboard, ABList, type ABInfo } from "./ab";
 
 interface SnippetInfo {
   id: string;
@@ -31,7 +31,7 @@ interface DashboardConfig {
   ws: string;
   baseline: string;
   /** /bench/ab/{id}: the A/B benchmark. */
-  ab?: string;
+  ab?: ABInfo;
 }
 
 /** runtime × browser × machine: the unit of comparison (server/bench_groups.go). */
@@ -806,7 +806,7 @@ function start(): void {
   const cfg = readConfig();
   const abMain = $("ab");
   if (abMain) {
-    const ab = cfg.ab || decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+    const ab = cfg.ab?.id || abMain.dataset.ab || decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
     window.pyplayDashboard = new ABDashboard(cfg, ab, abMain);
     return;
   }
