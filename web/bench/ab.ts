@@ -250,6 +250,10 @@ export class ABBench {
   private async measure(): Promise<void> {
     const { interpreters: K, budgetMs } = this.spec;
     const deadline = this.startedAt + budgetMs;
+    // The server's stop rule looks at the first maxRounds rounds of each
+    // interpreter at most: more would be measured for nothing.
+    await this.poll();
+    const cap = this.view?.maxRounds && this.view.maxRounds > 0 ? this.view.maxRounds : Infinity;
     for (let k = 0; k < K; k++) {
       if (this.stopping || this.outcome) break;
       const now = performance.now();
@@ -302,7 +306,7 @@ export class ABBench {
       if (this.stopping) break;
 
       // Rounds: one measured sample of every lane each, in a shuffled order.
-      while (!this.stopping && !this.decided && (performance.now() < sliceEnd || this.roundsHere < MIN_ROUNDS)) {
+      while (!this.stopping && !this.decided && this.roundsHere < cap && (performance.now() < sliceEnd || this.roundsHere < MIN_ROUNDS)) {
         for (const lane of shuffle(lanes)) {
           if (this.stopping) break;
           const st = await this.step(lane, { op: "sample", count: 1, arm: lane.arm });

@@ -82,6 +82,8 @@ export interface ABView {
   threshold: number;
   budgetMs: number;
   interpreters: number;
+  /** Rounds per interpreter after which the server's stop rule decides at the latest. */
+  maxRounds?: number;
   created: string;
   done: boolean;
   decided: boolean;

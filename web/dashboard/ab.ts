@@ -55,6 +55,11 @@ function snippetLink(id: string, self?: string): HTMLElement {
   return id === self ? el("span", {}, a, " (this snippet)") : a;
 }
 
+/** text with a line-break opportunity after prefix (a <wbr>, which the text itself does not contain). */
+function breakable(text: string, prefix: string): (string | Node)[] {
+  return text.startsWith(prefix) && text.length > prefix.length ? [prefix, el("wbr"), text.slice(prefix.length)] : [text];
+}
+
 /** The key of one line of the picture and one row of the table. */
 const keyOf = (x: { runtime: string; arm: string }) => `${x.runtime}/${x.arm}`;
 
@@ -121,7 +126,8 @@ export class RoundsChart extends Figure {
       n === 0
         ? "No complete rounds yet: each round will show as a dot here."
         : `Each dot is one round: the arm's time over A's in that round (above 1: slower than A). The line is the estimate and the band its 95 % interval; ` +
-            `the dashed lines mark the threshold (±${pct}), within which the versions count as the same; dotted vertical lines separate fresh interpreters.`,
+            `the dashed lines mark the threshold (±${pct}), within which the versions count as the same; dotted vertical lines separate fresh interpreters. ` +
+            "Widely spread rounds are drawn on a logarithmic scale, the outermost 2 % of rounds may lie beyond it.",
     );
     this.key.replaceChildren(
       ...this.lines.map((l) => {
@@ -146,8 +152,13 @@ export class RoundsChart extends Figure {
     const ys = [q(0.02), q(0.98), 1 - t, 1 + t, ...this.lines.flatMap((l) => (l.result && l.result.rounds > 0 ? [l.result.ciLow, l.result.ciHigh] : []))];
     const lo = Math.min(...ys);
     const hi = Math.max(...ys);
-    const pad = Math.max(0.005, (hi - lo) * 0.06);
-    this.yRange = [lo - pad, hi + pad];
+    // Ratios spread over more than a factor of 1.5 read better on a log scale (½× and 2× equally far from 1).
+    const log = hi / Math.max(lo, 1e-9) > 1.5 && lo > 0;
+    if (log) this.yRange = [lo / 1.08, hi * 1.08];
+    else {
+      const pad = Math.max(0.005, (hi - lo) * 0.06);
+      this.yRange = [Math.max(1e-3, lo - pad), hi + pad];
+    }
 
     const xs = Array.from({ length: n }, (_, i) => i + 1);
     const data: (number | null)[][] = [xs];
@@ -176,18 +187,18 @@ export class RoundsChart extends Figure {
       { label: "same time as A", stroke: c.grid, width: 1, points: { show: false }, value: fmt },
     );
     this.draw(
-      this.lines.map((l) => l.key + (l.result ? "+" : "")).join(",") + `|${t}`,
+      this.lines.map((l) => l.key + (l.result ? "+" : "")).join(",") + `|${t}|${log}`,
       () => ({
         width: this.width(),
         height: this.height,
-        scales: { x: { time: false }, y: { range: () => this.yRange } },
+        scales: { x: { time: false }, y: log ? { distr: 3, log: 10, range: () => this.yRange } : { range: () => this.yRange } },
         series,
         bands,
         legend: { show: false },
         cursor: { drag: { x: true, y: false } },
         axes: [
           { label: "round (in the order measured)", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid } },
-          { label: "time ratio to A", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 56, values: (_u, s) => s.map((v) => v.toFixed(2)) },
+          { label: "time ratio to A", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 56, values: (_u, s) => s.map((v) => (v == null ? "" : v >= 10 ? v.toFixed(0) : v >= 1 || !log ? v.toFixed(2) : String(+v.toPrecision(2)))) },
         ],
         hooks: {
           draw: [
@@ -397,10 +408,10 @@ export class ABDashboard {
       const tr = el(
         "tr",
         {},
-        el("th", { scope: "row" }, runtimeLabel(r.runtime).replace("MicroPython", "Micro\u00adPython")),
+        el("th", { scope: "row" }, ...breakable(runtimeLabel(r.runtime), "Micro")),
         el("td", {}, `${armLabel(r.arm)}/A`),
         el("td", { className: "num strong" }, ...(has ? [r.ratio.toFixed(3), " ", el("span", { className: "pct" }, `(${percent(r.ratio)})`)] : ["–"])),
-        el("td", { className: "num" }, has ? `${r.ciLow.toFixed(3)}–\u200b${r.ciHigh.toFixed(3)}` : "–"),
+        el("td", { className: "num" }, ...(has ? [`${r.ciLow.toFixed(3)}–`, el("wbr"), r.ciHigh.toFixed(3)] : ["–"])),
         el("td", { className: `verdict v-${r.verdict}` }, el("strong", {}, r.verdict)),
         el("td", { className: "num" }, String(r.rounds)),
         el("td", { className: "num" }, String(r.interpreters)),
