@@ -15,7 +15,9 @@
 // does the statistics: after each interpreter and every few rounds the
 // benchmark asks it (GET /api/bench/ab/{id}) and stops once it says the
 // result is decided, or when the time budget, spread over the interpreters,
-// is used up.
+// is used up. The server's rule looks at a planned number of rounds per
+// interpreter across all of them, so each interpreter takes at most its
+// maxRounds, and a decision can come only in the last one.
 
 import type { BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "../runtime/messages";
 import { Runner } from "../runtime/runner";
@@ -203,7 +205,7 @@ export class ABBench {
     const rounds = `${this.rounds} ${this.rounds === 1 ? "round" : "rounds"} in ${Math.min(this.interpreter + 1, this.spec.interpreters)} of ${this.spec.interpreters} interpreters`;
     switch (this.outcome) {
       case "decided":
-        return `Decided after ${rounds}.`;
+        return `Settled after ${rounds}: the server's stop rule has its answer.`;
       case "stopped":
         return `Stopped after ${rounds}.`;
       case "failed":

@@ -5,6 +5,8 @@
 // longer than the timer's resolution. Every timing is taken here, in JS,
 // around a loop that runs in Python, so the clock is the same for every
 // runtime. Each iteration gets a fresh namespace and its output is dropped.
+// An A/B benchmark (ab.ts) loads several programs ("arms") into one
+// interpreter: each is compiled, warmed up, calibrated and sampled on its own.
 //
 // It also records how the runtime started (fetch, compile/instantiate,
 // interpreter init, first run) from Resource Timing entries and probes on

@@ -12,6 +12,10 @@
 // statistics it shows are the server's, of the samples stored so far
 // (api.ts), fetched as the acknowledgements come in.
 //
+// With "Compare with" filled, Start runs an A/B benchmark instead: the
+// snippet named there is A, the editor's code B, measured in rounds over
+// fresh interpreters by ab.ts (docs/harness.md, "A/B benchmarks").
+//
 // In PyScript mode the choices are PyScript's interpreters instead: each
 // gets a preview frame of its own (pyscript/lane.ts) whose PyScript worker
 // runs the page and then the same harness, with the page body reset before
