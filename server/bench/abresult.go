@@ -385,7 +385,9 @@ type abCache struct {
 const abCacheSize = 256
 
 type abEntry struct {
-	mu     sync.Mutex // held while computing
+	// turn is held (a token in the channel) while computing; a request
+	// waiting for its turn gives up when it is cancelled.
+	turn   chan struct{}
 	key    abKey
 	result *abComputed
 }
@@ -416,7 +418,7 @@ func (ac *abCache) entry(id string) *abEntry {
 				break
 			}
 		}
-		e = &abEntry{}
+		e = &abEntry{turn: make(chan struct{}, 1)}
 		ac.entries[id] = e
 	}
 	return e
@@ -429,8 +431,12 @@ func (ac *abCache) get(ctx context.Context, l *Lab, ab *snippets.AB) (*abCompute
 	now := time.Now()
 	key := abKey{stored: ab.Stored, ended: ab.Ended != nil, abandoned: abandoned(ab, now)}
 	e := ac.entry(ab.ID)
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	select {
+	case e.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("ab %s: %w", ab.ID, ctx.Err())
+	}
+	defer func() { <-e.turn }()
 	if e.result != nil && e.key == key {
 		return e.result, nil
 	}

@@ -94,7 +94,8 @@ type ABData struct {
 type ABOptions struct {
 	// Threshold is the relative difference that counts as none: 0.02 means
 	// ratios within [1/1.02, 1.02]. 0 is allowed (then ABSame is only given
-	// to identical data); negative or NaN means DefaultABThreshold.
+	// to identical data); negative, infinite or NaN means
+	// DefaultABThreshold.
 	Threshold float64
 	// Alpha is the error rate of a verdict, in (0, 1); anything else means
 	// DefaultABAlpha. ABShouldStop spends it over its looks.
@@ -167,7 +168,7 @@ type ABResult struct {
 	Rounds       int `json:"rounds"`
 	Interpreters int `json:"interpreters"`
 	// Summary says the verdict in one sentence, e.g. "B is 9.6 % slower
-	// [5.1–14.0 %], decided after 84 rounds in 5 interpreters."
+	// than A [5.1–14.0 %], decided after 84 rounds in 5 interpreters."
 	Summary string `json:"summary"`
 }
 

@@ -82,7 +82,7 @@ func abLookAlpha(j, n int, alpha float64) float64 {
 func ABShouldStop(d ABData, arm int, budgetOver bool, opts ABOptions) (ABResult, bool) {
 	o := opts.withDefaults()
 	looks := ABLooks(o.MaxRounds)
-	last := ABResult{Arm: arm, Threshold: o.Threshold, Verdict: ABUndecided}
+	last := abAnalyse(nil, arm, o, abLookAlpha(0, len(looks), o.Alpha)) // no look yet
 	if len(d.Interpreters) >= o.Interpreters {
 		// The log ratios of each interpreter, computed once; every look
 		// analyses a prefix of them.

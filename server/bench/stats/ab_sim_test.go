@@ -15,7 +15,7 @@ import (
 // the structure that fooled the old statistics (issue 11), analysed by the
 // new and the old methods.
 //
-//	go test -run 'Calibration' -v ./server/stats/
+//	go test -run 'Calibration|Alternatives|Efficiency' -v ./server/bench/stats/
 //
 // Every experiment draws its own machine: the parameters of simWorld vary
 // uniformly within ranges that bracket what the issue measured on a shared
@@ -424,20 +424,25 @@ func TestABCalibrationDetails(t *testing.T) {
 	}
 }
 
-// TestABIntervalAlternatives is the evidence for the choice of interval:
-// at a fixed budget of 5 interpreters × 60 rounds (one look at 95 %), the
-// Student t interval over per-interpreter estimates (ABCompare) against a
-// hierarchical bootstrap (interpreters, then blocks of rounds) and against a
-// block bootstrap of rounds that ignores interpreters.
+// TestABIntervalAlternatives is the evidence for the choice of interval
+// and estimator, at a fixed budget of 5 interpreters × 60 rounds (one look
+// at 95 %): on identical arms, the Student t interval over per-interpreter
+// estimates (ABCompare) against a hierarchical bootstrap (interpreters, then
+// blocks of rounds) and against a block bootstrap of rounds that ignores
+// interpreters; on a true +3 %, the Hodges–Lehmann estimate of each
+// interpreter against the median of its ratios.
 func TestABIntervalAlternatives(t *testing.T) {
 	simSkipEvidence(t)
 	n := 1000
 	opts := DefaultABOptions()
-	alt := func(name string, seed uint64, method func(d ABData, rng *rand.Rand) ABVerdict) simCounts {
+	altEffect := func(name string, seed uint64, effect float64, method func(d ABData, rng *rand.Rand) ABVerdict) simCounts {
 		return simulate(name, n, seed, func(rng *rand.Rand) (ABVerdict, int) {
-			d := newSimWorld(rng, 0.05, 0.15).interleaved(opts.Interpreters, opts.MaxRounds, []float64{0, 0})
+			d := newSimWorld(rng, 0.05, 0.15).interleaved(opts.Interpreters, opts.MaxRounds, []float64{0, effect})
 			return method(d, rng), 0
 		})
+	}
+	alt := func(name string, seed uint64, method func(d ABData, rng *rand.Rand) ABVerdict) simCounts {
+		return altEffect(name, seed, 0, method)
 	}
 	tInterval := alt("A/A, 5 × 60: t over interpreters (ABCompare)", 11, func(d ABData, _ *rand.Rand) ABVerdict {
 		return ABCompare(d, 1, opts).Verdict
@@ -454,7 +459,21 @@ func TestABIntervalAlternatives(t *testing.T) {
 		lo, hi := simHierarchicalBootstrap(ABData{Interpreters: [][]ABRound{all}}, rng, 400)
 		return abDecide(lo, hi, opts.Threshold)
 	})
-	simLogTable(t, []simCounts{tInterval, hier, naive})
+	// Same experiments (seed 14) for both estimators.
+	plus3 := math.Log(1.03)
+	hl := altEffect("+3 %, 5 × 60: Hodges–Lehmann per interpreter (ABCompare)", 14, plus3, func(d ABData, _ *rand.Rand) ABVerdict {
+		return ABCompare(d, 1, opts).Verdict
+	})
+	median := altEffect("+3 %, 5 × 60: median of ratios per interpreter", 14, plus3, func(d ABData, _ *rand.Rand) ABVerdict {
+		var interps []abInterpreter
+		for _, rounds := range d.Interpreters {
+			logs, _ := abLogRatios(rounds, 1)
+			interps = append(interps, abInterpreter{logs: logs, estimate: Median(logs)})
+		}
+		centre, half := abInterval(interps, opts.Alpha)
+		return abDecide(math.Exp(centre-half), math.Exp(centre+half), opts.Threshold)
+	})
+	simLogTable(t, []simCounts{tInterval, hier, naive, hl, median})
 	if tInterval.falseAlarms() > 0.05 {
 		t.Errorf("t interval: false alarms %.1f %%, want ≤ 5 %%", 100*tInterval.falseAlarms())
 	}
@@ -540,4 +559,33 @@ func simCountsMedian(sorted []float64, counts []int, total int) float64 {
 		seen += c
 	}
 	return math.NaN()
+}
+
+// TestABEstimatorEfficiency is the evidence for the per-interpreter
+// estimator: the spread of the Hodges–Lehmann estimate against the median
+// of the per-round log ratios, on identical arms with the interpreters' own
+// preferences switched off, so that only the per-round noise (t tails,
+// pauses, order effects) remains.
+func TestABEstimatorEfficiency(t *testing.T) {
+	simSkipEvidence(t)
+	var b strings.Builder
+	b.WriteString("\n| rounds per interpreter | sd of HL estimate | sd of median | variance ratio median/HL |\n|---|---|---|---|\n")
+	for _, rounds := range []int{10, 20, 60} {
+		var ssHL, ssMed float64
+		count := 0
+		for e := range 1000 {
+			w := newSimWorld(rand.New(rand.NewPCG(15, uint64(e))), 0.05, 0.15)
+			w.interact = 0
+			for _, r := range w.interleaved(5, rounds, []float64{0, 0}).Interpreters {
+				logs, _ := abLogRatios(r, 1)
+				hl, med := HodgesLehmann(logs), Median(logs)
+				ssHL += hl * hl
+				ssMed += med * med
+				count++
+			}
+		}
+		fmt.Fprintf(&b, "| %d | %.4f | %.4f | %.2f |\n", rounds,
+			math.Sqrt(ssHL/float64(count)), math.Sqrt(ssMed/float64(count)), ssMed/ssHL)
+	}
+	t.Log(b.String())
 }
