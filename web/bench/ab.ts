@@ -411,10 +411,24 @@ export class ABBench {
     this.host.stream.endRun(lane.runID, state, note);
   }
 
-  /** Ends every run: together at the end, so that the benchmark's runs are running while it is. */
+  /**
+   * Ends every run: together at the end, so that the benchmark's runs are
+   * running while it is. They end "done" when every interpreter ran;
+   * otherwise "stopped" (Stop, a failure, or a budget used up early), which
+   * is how the server knows that no more interpreters are coming.
+   */
   private finishAll(): void {
-    const state = this.outcome === "stopped" ? "stopped" : this.outcome === "failed" ? "stopped" : "done";
-    const note = this.outcome === "failed" ? `the A/B benchmark ended: ${this.error}` : undefined;
+    const ran = new Set(this.lanes.filter((l) => l.announced).map((l) => l.interpreter)).size;
+    let state: "done" | "stopped" = "done";
+    let note: string | undefined;
+    if (this.outcome === "failed") {
+      state = "stopped";
+      note = `the A/B benchmark ended: ${this.error}`;
+    } else if (this.outcome === "stopped") state = "stopped";
+    else if (ran < this.spec.interpreters) {
+      state = "stopped";
+      note = `the time budget ended after ${ran} of ${this.spec.interpreters} interpreters`;
+    }
     for (const l of this.lanes) this.finish(l, state, note);
     this.events.changed();
   }
