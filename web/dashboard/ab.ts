@@ -198,7 +198,7 @@ export class RoundsChart extends Figure {
         cursor: { drag: { x: true, y: false } },
         axes: [
           { label: "round (in the order measured)", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid } },
-          { label: "time ratio to A", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 56, values: (_u, s) => s.map((v) => (v == null ? "" : v >= 10 ? v.toFixed(0) : v >= 1 || !log ? v.toFixed(2) : String(+v.toPrecision(2)))) },
+          { label: "time ratio to A", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 56, values: (_u, s) => s.map((v) => (v == null ? "" : log ? String(+v.toPrecision(2)) : v.toFixed(2))) },
         ],
         hooks: {
           draw: [
