@@ -162,6 +162,11 @@ try {
 
 const load1 = loadavg()[0];
 const pct = (k, n) => (n ? `${Math.round((100 * k) / n)} % (${k} of ${n})` : "–");
+/** The median half-width of the 95 % intervals, in % of the ratio: how precise the verdicts were. */
+const halfWidth = (ts) => {
+  const w = ts.filter((t) => t.ciHigh > 0).map((t) => ((t.ciHigh - t.ciLow) / 2) * 100);
+  return w.length ? `±${median(w).toFixed(1)} %` : "–";
+};
 const rows = [];
 for (const runtime of RUNTIMES)
   for (const scenario of ["A/A", "A/B"]) {
@@ -171,7 +176,7 @@ for (const runtime of RUNTIMES)
     const rate = scenario === "A/A" ? `false alarms: ${pct(faster + slower, ts.length)}` : `detected (slower): ${pct(slower, ts.length)}`;
     rows.push(
       `| ${scenario === "A/A" ? "A/A (same program twice)" : "A/B (B does 10 % more work)"} | ${LABEL[runtime]} | ${ts.length} | ${faster} | ${same} | ${slower} | ${undecided} | ${rate} | ` +
-        `${ts.length ? median(ts.map((t) => t.rounds)) : "–"} (${ts.length ? median(ts.map((t) => t.measured)) : "–"}) | ${ts.length ? (median(ts.map((t) => t.ms)) / 1000).toFixed(0) + " s" : "–"} |`,
+        `${halfWidth(ts)} | ${ts.length ? median(ts.map((t) => t.rounds)) : "–"} (${ts.length ? median(ts.map((t) => t.measured)) : "–"}) | ${ts.length ? (median(ts.map((t) => t.ms)) / 1000).toFixed(0) + " s" : "–"} |`,
     );
   }
 const detail = trials
@@ -189,11 +194,12 @@ ${RUNTIMES.map((r) => `${STEPS[r]} steps on ${LABEL[r]}`).join(", ")}. In **A/A*
 second snippet differing only by a comment), so any *faster* or *slower* is a false alarm; in **A/B** B simulates 10 %
 more steps (natively 1.1× the work), so *slower* is a detection and *faster* a wrong call. A/A and A/B alternate.
 
-| scenario | runtime | benchmarks | faster | same | slower | undecided | rate | median rounds: verdict (measured) | median time per benchmark |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |
+| scenario | runtime | benchmarks | faster | same | slower | undecided | rate | median interval | median rounds: verdict (measured) | median time per benchmark |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |
 ${rows.join("\n")}
 
-*same* means the interval of the ratio lies within ±2 %; *undecided* that it straddles a threshold when the budget
+*same* means the 95 % interval of the ratio lies within ±2 % (so it needs an interval narrower than that; the median
+interval column gives its half-width); *undecided* that it straddles a threshold when the budget
 or the last look of the stop rule is reached. Rounds: those the verdict rests on (the server's stop rule looks at the
 first rounds of every interpreter), and in brackets all complete rounds measured. Time: from Start to the end,
 including five interpreter start-ups (from this profile's memory snapshot).
