@@ -1,7 +1,8 @@
-// Package snippets is the snippet domain: the Snippet and benchmark-run types,
-// content-addressed IDs, validation, the error type shared by every layer, and
-// the Store interface with its SQLite and PostgreSQL implementations in
-// sub-packages (one shared test suite in storetest must pass against both).
+// Package snippets is the snippet domain: the Snippet, benchmark-run and A/B
+// benchmark types, content-addressed IDs, validation, the error type shared
+// by every layer, and the Store interface with its SQLite and PostgreSQL
+// implementations in sub-packages (one shared test suite in storetest must
+// pass against both).
 //
 // Snippets are immutable: a change is a new snippet with a new ID. Code is only
 // ever data here; nothing in this package (or anywhere in the server) runs it.

@@ -37,13 +37,19 @@ func abPath(id string) string { return "/bench/ab/" + id }
 func (l *Lab) createAB(c echo.Context) error {
 	req, res := c.Request(), c.Response()
 	response.NoStore(c)
-	if err := response.RequireJSON(req.Header.Get(echo.HeaderContentType), "the A/B benchmark"); err != nil {
-		res.Header().Set(echo.HeaderConnection, "close") // the body is not worth reading
+	// A body refused unread would otherwise be drained to keep the
+	// connection alive; it is not worth reading.
+	refuse := func(err error) error {
+		if req.ContentLength != 0 {
+			res.Header().Set(echo.HeaderConnection, "close")
+		}
 		return err
 	}
+	if err := response.RequireJSON(req.Header.Get(echo.HeaderContentType), "the A/B benchmark"); err != nil {
+		return refuse(err)
+	}
 	if req.ContentLength > snippets.MaxABBody {
-		res.Header().Set(echo.HeaderConnection, "close")
-		return snippets.Errorf(snippets.TooLarge, "request body is %d bytes; the limit is %d bytes", req.ContentLength, snippets.MaxABBody)
+		return refuse(snippets.Errorf(snippets.TooLarge, "request body is %d bytes; the limit is %d bytes", req.ContentLength, snippets.MaxABBody))
 	}
 	// Best effort: httptest's recorder, for one, cannot set deadlines.
 	_ = http.NewResponseController(res).SetReadDeadline(time.Now().Add(bodyReadTimeout))
