@@ -265,7 +265,11 @@ export class ABDashboard {
     this.status.setAttribute("role", "status");
     this.sentences = el("div", { className: "ab-sentences" });
     this.about = el("p", { className: "lead" });
-    main.append(this.sentences, this.about);
+    // The verdict leads, right under the heading; the details follow the status line.
+    const h1 = main.querySelector("h1");
+    if (h1) h1.after(this.sentences);
+    else main.prepend(this.sentences);
+    main.append(this.about);
 
     const pic = el("section", { className: "card" }, el("h2", { id: "ab-rounds-title" }, "Rounds"));
     pic.setAttribute("aria-labelledby", "ab-rounds-title");
