@@ -226,8 +226,9 @@ class SnippetDashboard {
       main,
       "compare-title",
       "Comparison",
-      "Measured samples pooled per runtime × browser × machine (warmup left out). The ratio is this row's median over the baseline's, " +
-        "with a 95% bootstrap interval; a difference is only called when the Mann–Whitney U test and the interval agree.",
+      "Runs grouped per runtime × browser × machine; median, MAD and p95 describe their measured samples pooled (warmup left out). " +
+        "The ratio to the baseline compares runs, each counted once by its median, so its 95% interval includes how much runs vary: " +
+        "faster or slower when the interval lies wholly below or above 1, the same within ±2 %, otherwise undecided (more runs would tell).",
     );
     this.baselineSel = el("select", { id: "baseline" });
     this.baselineSel.addEventListener("change", () => {
