@@ -4,7 +4,7 @@ NPM     ?= npm
 BIN     := bin/pyplay
 GOPKGS  := cmd server snippets static
 
-.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup clean
+.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup bench-trust clean
 
 all: build
 
@@ -56,6 +56,13 @@ bench-http: build
 
 bench-startup: build
 	ROUNDS=5 node web/e2e/startup.bench.mjs
+
+# Can A/B verdicts be believed? Repeated A/A and A/B (+10 % work) benchmarks of a fixed program through the
+# editor's Benchmark panel in headless Chromium, against the real binary: false-alarm and detection rates.
+# N benchmarks of each (default 6: about 12 minutes on a busy 2-core machine), RUNTIMES=pyodide[,micropython];
+# rewrites its section of BENCHMARKS.md.
+bench-trust: build
+	WRITE=BENCHMARKS.md node web/e2e/trust.bench.mjs
 
 clean:
 	rm -rf bin static/dist/assets static/dist/runtime static/dist/manifest.json

@@ -5,6 +5,8 @@
 // longer than the timer's resolution. Every timing is taken here, in JS,
 // around a loop that runs in Python, so the clock is the same for every
 // runtime. Each iteration gets a fresh namespace and its output is dropped.
+// An A/B benchmark (ab.ts) loads several programs ("arms") into one
+// interpreter: each is compiled, warmed up, calibrated and sampled on its own.
 //
 // It also records how the runtime started (fetch, compile/instantiate,
 // interpreter init, first run) from Resource Timing entries and probes on
@@ -189,27 +191,31 @@ class _PyplayNull:
         return False
 
 _pyplay_null = _PyplayNull()
-_pyplay_bench_code = None
+_pyplay_bench_codes = {}
 
 def _pyplay_no_input(prompt=""):
     raise RuntimeError(${JSON.stringify(NO_INPUT)})
 
-def _pyplay_bench_compile(code):
-    global _pyplay_bench_code
-    linecache.cache["main.py"] = (len(code), None, code.splitlines(True), "main.py")
+def _pyplay_bench_file(arm):
+    return "main.py" if not arm else "main_" + arm + ".py"
+
+def _pyplay_bench_compile(code, arm=""):
+    name = _pyplay_bench_file(arm)
+    linecache.cache[name] = (len(code), None, code.splitlines(True), name)
     try:
-        _pyplay_bench_code = compile(code, "main.py", "exec")
+        _pyplay_bench_codes[arm] = compile(code, name, "exec")
     except BaseException as e:
         return "".join(traceback.format_exception_only(e))
 
-def _pyplay_bench_loop(n):
-    code = _pyplay_bench_code
+def _pyplay_bench_loop(n, arm=""):
+    code = _pyplay_bench_codes[arm]
+    name = _pyplay_bench_file(arm)
     out = sys.stdout
     sys.stdout = _pyplay_null
     try:
         for _ in range(n):
             try:
-                exec(code, {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py", "input": _pyplay_no_input})
+                exec(code, {"__name__": "__main__", "__builtins__": builtins, "__file__": name, "input": _pyplay_no_input})
             except SystemExit as e:
                 if e.code is not None and e.code != 0:
                     raise
@@ -235,19 +241,18 @@ def _pyplay_bench_print(*args, sep=" ", end="\\n", file=None, flush=False):
 def _pyplay_no_input(prompt=""):
     raise RuntimeError(${JSON.stringify(NO_INPUT)})
 
-_pyplay_bench_code = None
+_pyplay_bench_codes = {}
 
-def _pyplay_bench_compile(code):
-    global _pyplay_bench_code
+def _pyplay_bench_compile(code, arm=""):
     try:
-        _pyplay_bench_code = compile(code, "main.py", "exec")
+        _pyplay_bench_codes[arm] = compile(code, "main.py" if not arm else "main_" + arm + ".py", "exec")
     except BaseException as e:
         buf = io.StringIO()
         sys.print_exception(e, buf)
         return buf.getvalue()
 
-def _pyplay_bench_loop(n):
-    code = _pyplay_bench_code
+def _pyplay_bench_loop(n, arm=""):
+    code = _pyplay_bench_codes[arm]
     try:
         for _ in range(n):
             try:
@@ -276,7 +281,12 @@ interface Prepared {
 }
 
 let installed = false;
-let prepared: Prepared | null = null;
+/**
+ * Each arm's compiled code and iteration count, by arm ("" for a plain
+ * benchmark): an A/B benchmark loads every arm into one interpreter, warms
+ * each up and calibrates it on its own, then samples them in turns.
+ */
+const prepared = new Map<string, Prepared>();
 
 function install(host: BenchHost): void {
   if (installed) return;
@@ -342,17 +352,18 @@ class SampleSender {
   }
 }
 
-function prepare(host: BenchHost, code: string, opts: BenchOptions): void {
+function prepare(host: BenchHost, code: string, opts: BenchOptions, arm: string): void {
   const options = { ...DEFAULT_BENCH_OPTIONS, ...opts };
-  prepared = null;
+  prepared.delete(arm);
   const timerNs = timerResolutionNs();
   install(host);
-  const compileFn = host.global("_pyplay_bench_compile") as (code: string) => string | undefined | null;
-  const p: Prepared = { loop: host.global("_pyplay_bench_loop") as Prepared["loop"], seq: 0, iters: 1 };
+  const compileFn = host.global("_pyplay_bench_compile") as (code: string, arm?: string) => string | undefined | null;
+  const loopFn = host.global("_pyplay_bench_loop") as (n: number, arm?: string) => string | undefined | null;
+  const p: Prepared = { loop: arm ? (n) => loopFn(n, arm) : loopFn, seq: 0, iters: 1 };
 
   // The first run: compiling plus one execution, as a user's first Run.
   const firstStart = performance.now();
-  const err = compileFn(code);
+  const err = arm ? compileFn(code, arm) : compileFn(code);
   if (err) throw new ProgramError(String(err));
   timeLoop(host, p, 1);
   const firstMs = performance.now() - firstStart;
@@ -394,12 +405,12 @@ function prepare(host: BenchHost, code: string, opts: BenchOptions): void {
   // Measured samples all loop the same count, from the settled warmup.
   p.iters = itersFor(targetMs, median(perIter.slice(-Math.min(5, perIter.length))));
   send.flush();
-  prepared = p;
+  prepared.set(arm, p);
 }
 
-function sample(host: BenchHost, count: number): void {
-  const p = prepared;
-  if (!p) throw new Error("benchmark not prepared");
+function sample(host: BenchHost, count: number, arm: string): void {
+  const p = prepared.get(arm);
+  if (!p) throw new Error(arm ? `arm ${arm} of the benchmark is not prepared` : "benchmark not prepared");
   const send = new SampleSender(host, p);
   try {
     for (let i = 0; i < count; i++) {
@@ -417,8 +428,8 @@ export function handleBench(request: BenchRequest, host: BenchHost): RunStatus {
   // Not cleared here: the page clears the interrupt before posting a step,
   // and clearing again would lose a Stop pressed in between.
   try {
-    if (request.op === "prepare") prepare(host, request.code, request.options);
-    else sample(host, request.count);
+    if (request.op === "prepare") prepare(host, request.code, request.options, request.arm ?? "");
+    else sample(host, request.count, request.arm ?? "");
     return "ok";
   } catch (err) {
     if (err instanceof Interrupted) {

@@ -12,6 +12,10 @@
 // statistics it shows are the server's, of the samples stored so far
 // (api.ts), fetched as the acknowledgements come in.
 //
+// With "Compare with" filled, Start runs an A/B benchmark instead: the
+// snippet named there is A, the editor's code B, measured in rounds over
+// fresh interpreters by ab.ts (docs/harness.md, "A/B benchmarks").
+//
 // In PyScript mode the choices are PyScript's interpreters instead: each
 // gets a preview frame of its own (pyscript/lane.ts) whose PyScript worker
 // runs the page and then the same harness, with the page body reset before
@@ -24,7 +28,8 @@ import type { BenchEnv, BenchEvent, BenchRequest, BenchSample, RunStatus, Runtim
 import { Runner } from "../runtime/runner";
 import { PyScriptBenchRunner } from "../pyscript/lane";
 import type { Interpreter } from "../pyscript/messages";
-import { getJSON, type Summary } from "./api";
+import { APIError, armLabel, getJSON, postJSON, type Summary } from "./api";
+import { ABBench, parseSnippetRef } from "./ab";
 import { el, formatNs, formatRatio } from "../dom";
 
 /** What Benchmark can measure: a console runtime, or PyScript on one of its interpreters. */
@@ -66,6 +71,12 @@ export interface BenchSettings {
   samples: number;
   warmupMs: number;
   budgetMs: number;
+  /** A/B benchmarks: the smallest difference that matters, in % (0 allowed). */
+  threshold: number;
+  /** A/B benchmarks: the whole comparison's time budget. */
+  abBudgetMs: number;
+  /** A/B benchmarks: fresh interpreters per runtime. */
+  interpreters: number;
 }
 
 export const DEFAULT_SETTINGS: BenchSettings = {
@@ -73,6 +84,9 @@ export const DEFAULT_SETTINGS: BenchSettings = {
   samples: 30,
   warmupMs: 1000,
   budgetMs: 20000,
+  threshold: 2,
+  abBudgetMs: 60000,
+  interpreters: 5,
 };
 
 const LABELS: Record<BenchChoice, string> = {
@@ -168,6 +182,15 @@ export class BenchPanel {
   private tbody!: HTMLTableSectionElement;
   private errorBox!: HTMLElement;
   private ratioLine!: HTMLElement;
+  private thead!: HTMLTableSectionElement;
+  private caption!: HTMLElement;
+  private compareInput!: HTMLInputElement;
+  private compareMsg!: HTMLElement;
+  private offerBtn!: HTMLButtonElement;
+  private verdictBox!: HTMLElement;
+  /** The A/B benchmark running or last run (null after a plain benchmark). */
+  private ab: ABBench | null = null;
+  private abURL = "";
 
   constructor(private readonly opts: BenchPanelOptions) {
     this.original = (document.getElementById("source") as HTMLTextAreaElement | null)?.defaultValue ?? "";
@@ -186,7 +209,8 @@ export class BenchPanel {
     });
     window.addEventListener("pagehide", () => {
       if (!this.running) return;
-      for (const l of this.lanes) if (l.announced) this.stream?.endRun(l.runID, "stopped", "the page was closed during the benchmark");
+      const runs = [...this.lanes, ...(this.ab?.lanes ?? [])];
+      for (const l of runs) if (l.announced) this.stream?.endRun(l.runID, "stopped", "the page was closed during the benchmark");
     });
   }
 
@@ -207,8 +231,51 @@ export class BenchPanel {
     }));
   }
 
+  /**
+   * The last A/B benchmark as this page ran it (tests, diagnostics): its ID,
+   * how it ended, its rounds, the server's verdicts as last fetched, and its runs.
+   */
+  abStatus() {
+    const ab = this.ab;
+    if (!ab) return null;
+    return {
+      id: ab.spec.id,
+      url: this.abURL,
+      running: this.running,
+      outcome: ab.outcome,
+      error: ab.error,
+      rounds: ab.rounds,
+      interpreter: ab.interpreter,
+      decided: ab.decided,
+      done: ab.view?.done ?? false,
+      results: ab.view?.results ?? [],
+      runs: ab.lanes.map((l) => ({
+        runtime: l.runtime,
+        arm: l.arm,
+        snippet: l.snippet,
+        interpreter: l.interpreter,
+        run: l.runID,
+        state: l.state,
+        warmup: l.warmup,
+        measured: l.measured,
+        stored: this.stream?.storedSamples(l.runID) ?? 0,
+      })),
+    };
+  }
+
+  /** The editor's code changed: offer the shared version to compare with while it differs. */
+  codeChanged(): void {
+    const s = this.opts.snippet;
+    const offer = !!s && s.runtime !== "pyscript" && !this.pyscriptMode && this.opts.code() !== this.original && this.compareInput.value.trim() === "";
+    this.offerBtn.hidden = !offer;
+    this.compareInput.placeholder = offer ? `/s/${s!.id} (the shared version)` : "a snippet link or ID";
+  }
+
   toggle(open = this.panel.hidden): void {
-    if (open) this.showChoices();
+    if (open) {
+      this.showChoices();
+      this.codeChanged();
+    }
     this.panel.hidden = !open;
     this.button.setAttribute("aria-expanded", String(open));
     this.button.classList.toggle("active", open);
@@ -224,6 +291,46 @@ export class BenchPanel {
     const num = (label: string, name: string, value: number, min: number, max: number, step = 1) =>
       el("label", { className: "num" }, label, " ", el("input", { type: "number", name, value: String(value), min: String(min), max: String(max), step: String(step), required: true }));
     this.startBtn = el("button", { type: "submit", className: "primary" }, "Start");
+    // A/B: the field that turns Start into a comparison, and its settings.
+    this.compareInput = el("input", { type: "text", id: "bench-compare", name: "compare", autocomplete: "off", spellcheck: false, placeholder: "a snippet link or ID" });
+    this.compareMsg = el("p", { id: "bench-compare-msg", className: "bench-compare-msg", hidden: true });
+    this.compareInput.setAttribute("aria-describedby", "bench-compare-msg bench-compare-help");
+    this.compareInput.addEventListener("input", () => {
+      this.setCompareError("");
+      this.codeChanged();
+    });
+    this.compareInput.addEventListener("change", () => {
+      const v = this.compareInput.value;
+      if (v.trim()) {
+        const ref = parseSnippetRef(v, location.href);
+        this.setCompareError("error" in ref ? ref.error : "");
+      }
+    });
+    this.offerBtn = el("button", { type: "button", className: "small", hidden: true }, "Compare with the shared version");
+    this.offerBtn.addEventListener("click", () => {
+      const id = this.opts.snippet?.id;
+      if (!id) return;
+      this.compareInput.value = `/s/${id}`;
+      this.setCompareError("");
+      this.codeChanged();
+      this.compareInput.focus();
+    });
+    const abSet = el(
+      "fieldset",
+      { className: "bench-ab" },
+      el("legend", {}, "Compare versions (A/B)"),
+      el("span", { className: "compare" }, el("label", { htmlFor: "bench-compare" }, "Compare with"), this.compareInput, this.offerBtn),
+      num("Threshold %", "threshold", s.threshold, 0, 50, 0.1),
+      num("A/B budget (s)", "abBudget", s.abBudgetMs / 1000, 5, 1800),
+      num("Interpreters", "interpreters", s.interpreters, 1, 20),
+      this.compareMsg,
+      el(
+        "p",
+        { id: "bench-compare-help", className: "bench-help" },
+        "With Compare with filled, Start compares that snippet (A) with the code in the editor (B): both run in the same fresh interpreters, " +
+          "a sample each per round in a shuffled order, until the difference is clearly above or within the threshold, or the budget is used up.",
+      ),
+    );
     this.form = el(
       "form",
       { className: "bench-form" },
@@ -231,6 +338,7 @@ export class BenchPanel {
       num("Samples", "samples", s.samples, 3, 1000),
       num("Warmup (s)", "warmup", s.warmupMs / 1000, 0, 60, 0.1),
       num("Time budget (s)", "budget", s.budgetMs / 1000, 1, 600),
+      abSet,
       this.startBtn,
     );
     this.form.setAttribute("aria-label", "Benchmark settings");
@@ -245,9 +353,12 @@ export class BenchPanel {
     this.link = el("p", { className: "bench-link", hidden: true });
     this.errorBox = el("pre", { className: "bench-error", hidden: true });
     this.ratioLine = el("p", { className: "bench-ratio" });
+    this.verdictBox = el("div", { className: "bench-verdict", hidden: true });
+    this.verdictBox.setAttribute("aria-live", "polite");
     this.tbody = el("tbody");
-    const head = el("tr", {}, ...["Runtime", "State", "Samples", "Median", "MAD", "95% CI of median", "Stored"].map((h) => el("th", { scope: "col" }, h)));
-    const table = el("table", { className: "bench-table" }, el("caption", {}, "Benchmark results so far"), el("thead", {}, head), this.tbody);
+    this.thead = el("thead");
+    this.caption = el("caption", {}, "Benchmark results so far");
+    const table = el("table", { className: "bench-table" }, this.caption, this.thead, this.tbody);
     const notes = el(
       "p",
       { className: "bench-help" },
@@ -259,8 +370,16 @@ export class BenchPanel {
     const top = el("div", { className: "bench-head" }, el("h2", { id: "bench-title" }, "Benchmark"), this.progress);
     this.panel.setAttribute("aria-labelledby", "bench-title");
     const wrap = el("div", { className: "bench-table-wrap" }, table);
-    this.panel.replaceChildren(top, this.form, this.statusLine, this.link, this.errorBox, wrap, this.ratioLine, notes);
+    this.panel.replaceChildren(top, this.form, this.statusLine, this.link, this.verdictBox, this.errorBox, wrap, this.ratioLine, notes);
     this.render();
+  }
+
+  /** Shows (or clears) the message under Compare with, and marks the field invalid while there is one. */
+  private setCompareError(message: string): void {
+    this.compareMsg.textContent = message;
+    this.compareMsg.hidden = !message;
+    if (message) this.compareInput.setAttribute("aria-invalid", "true");
+    else this.compareInput.removeAttribute("aria-invalid");
   }
 
   private get pyscriptMode(): boolean {
@@ -273,6 +392,8 @@ export class BenchPanel {
     for (const box of this.form.querySelectorAll<HTMLInputElement>('input[name="runtime"]')) {
       (box.closest("label") as HTMLElement).hidden = !mine.includes(box.value as BenchChoice);
     }
+    // A/B benchmarks compare console programs.
+    (this.form.querySelector(".bench-ab") as HTMLElement).hidden = this.pyscriptMode;
   }
 
   private readSettings(): BenchSettings | string {
@@ -285,12 +406,26 @@ export class BenchPanel {
     const samples = Math.round(Number(data.get("samples")));
     const warmup = Number(data.get("warmup"));
     const budget = Number(data.get("budget"));
+    const threshold = Number(data.get("threshold"));
+    const abBudget = Number(data.get("abBudget"));
+    const interpreters = Math.round(Number(data.get("interpreters")));
     if (!(samples >= 3 && samples <= 1000)) return "Samples must be between 3 and 1000.";
     if (!(warmup >= 0 && warmup <= 60)) return "Warmup must be between 0 and 60 seconds.";
     if (!(budget >= 1 && budget <= 600)) return "The time budget must be between 1 and 600 seconds.";
+    if (!(threshold >= 0 && threshold <= 50)) return "The threshold must be between 0 and 50 %.";
+    if (!(abBudget >= 5 && abBudget <= 1800)) return "The A/B budget must be between 5 and 1800 seconds.";
+    if (!(interpreters >= 1 && interpreters <= 20)) return "Interpreters must be between 1 and 20.";
     // The other mode's choices are kept for when the editor switches back.
     const kept = this.settings.runtimes.filter((c) => !mine.includes(c));
-    return { runtimes: [...kept, ...runtimes], samples, warmupMs: Math.round(warmup * 1000), budgetMs: Math.round(budget * 1000) };
+    return {
+      runtimes: [...kept, ...runtimes],
+      samples,
+      warmupMs: Math.round(warmup * 1000),
+      budgetMs: Math.round(budget * 1000),
+      threshold,
+      abBudgetMs: Math.round(abBudget * 1000),
+      interpreters,
+    };
   }
 
   private loadSettings(): BenchSettings {
@@ -317,9 +452,25 @@ export class BenchPanel {
     });
   }
 
+  /** The table's columns: a plain benchmark's, or an A/B benchmark's. */
+  private head(mode: "plain" | "ab"): void {
+    if (this.thead.dataset.mode === mode) return;
+    this.thead.dataset.mode = mode;
+    const cols =
+      mode === "ab"
+        ? ["Runtime", "Arm", "State", "Interpreter", "Rounds", "Median", "Stored"]
+        : ["Runtime", "State", "Samples", "Median", "MAD", "95% CI of median", "Stored"];
+    this.thead.replaceChildren(el("tr", {}, ...cols.map((h) => el("th", { scope: "col" }, h))));
+    this.caption.textContent = mode === "ab" ? "A/B comparison so far, per runtime and arm" : "Benchmark results so far";
+  }
+
   private render(): void {
     this.startBtn.disabled = this.running;
     for (const input of this.form.querySelectorAll("input")) input.disabled = this.running;
+    this.offerBtn.disabled = this.running;
+    this.verdictBox.hidden = !this.ab;
+    if (this.ab) return this.renderAB(this.ab);
+    this.head("plain");
     const target = this.settings.samples * Math.max(1, this.lanes.length);
     const done = this.lanes.reduce((n, l) => n + (l.state === "sampling" || l.state === "done" ? l.measured.length : 0), 0);
     this.progress.max = Math.max(1, target);
@@ -349,6 +500,58 @@ export class BenchPanel {
     if (rows.length === 0) rows.push(el("tr", {}, el("td", { colSpan: 7, className: "empty" }, "No benchmark yet: choose the runtimes and press Start.")));
     this.tbody.replaceChildren(...rows);
     this.updateRatio();
+  }
+
+  /** An A/B benchmark: its verdicts in words, and a row per runtime and arm. */
+  private renderAB(ab: ABBench): void {
+    this.head("ab");
+    const budget = ab.spec.budgetMs;
+    const elapsed = ab.startedAt ? performance.now() - ab.startedAt : 0;
+    this.progress.max = budget;
+    this.progress.value = this.running ? Math.min(elapsed, budget) : budget;
+    this.progress.hidden = false;
+    this.statusLine.textContent = this.message;
+    this.errorBox.hidden = !this.error;
+    this.errorBox.textContent = this.error;
+    this.ratioLine.textContent = "";
+
+    const results = ab.view?.results ?? [];
+    const several = ab.spec.runtimes.length > 1;
+    const lines = results.map((r) => {
+      const p = el("p", { className: `v-${r.verdict}` }, several ? el("strong", {}, `${LABELS[r.runtime as BenchChoice] ?? r.runtime}: `) : "", r.summary);
+      p.dataset.runtime = r.runtime;
+      p.dataset.arm = r.arm;
+      p.dataset.verdict = r.verdict;
+      return p;
+    });
+    if (lines.length === 0)
+      lines.push(el("p", { className: "v-none" }, this.running ? "No verdict yet: the server compares the arms as the rounds come in." : "No verdict: no complete rounds were stored."));
+    this.verdictBox.replaceChildren(...lines);
+
+    const rows: HTMLTableRowElement[] = [];
+    const current = ab.lanes.filter((l) => l.interpreter === ab.interpreter);
+    for (const l of current) {
+      const all = ab.lanes.filter((x) => x.runtime === l.runtime && x.arm === l.arm);
+      const stored = all.reduce((n, x) => n + (this.stream?.storedSamples(x.runID) ?? 0), 0);
+      const measured = all.reduce((n, x) => n + x.measured, 0);
+      const res = results.find((r) => r.runtime === l.runtime);
+      const median = l.arm === "a" ? res?.medianA : results.find((r) => r.runtime === l.runtime && r.arm === l.arm)?.medianB;
+      const cells = [
+        armLabel(l.arm) + ` · ${l.snippet}`,
+        l.state,
+        `${l.interpreter + 1} of ${ab.spec.interpreters}`,
+        String(measured),
+        median ? formatNs(median) : "–",
+        String(stored),
+      ];
+      const tr = el("tr", {}, el("th", { scope: "row" }, LABELS[l.runtime]), ...cells.map((c) => el("td", {}, c)));
+      tr.dataset.runtime = l.runtime;
+      tr.dataset.arm = l.arm;
+      tr.dataset.state = l.state;
+      rows.push(tr);
+    }
+    if (rows.length === 0) rows.push(el("tr", {}, el("td", { colSpan: 7, className: "empty" }, "Starting…")));
+    this.tbody.replaceChildren(...rows);
   }
 
   private updateRatio(): void {
@@ -466,6 +669,8 @@ export class BenchPanel {
     }
     this.settings = settings;
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+    if (this.compareInput.value.trim() && !this.pyscriptMode) return this.startAB(settings);
+    this.ab = null;
     this.running = true;
     this.stopping = false;
     this.error = "";
@@ -520,10 +725,104 @@ export class BenchPanel {
     this.stopping = true;
     this.say("Stopping…");
     this.opts.setStatus("stopping", "Stopping the benchmark…");
+    this.ab?.stop();
     for (const l of this.lanes) {
       if (l.state === "starting") l.settle?.("fatal");
       else l.runner.stop();
     }
+  }
+
+  /**
+   * An A/B benchmark: A is the snippet named in Compare with, B the
+   * editor's code (stored as a snippet); the server keeps the benchmark
+   * (POST /api/bench/ab) and its statistics, ab.ts measures it.
+   */
+  private async startAB(settings: BenchSettings): Promise<void> {
+    const ref = parseSnippetRef(this.compareInput.value, location.href);
+    if ("error" in ref) {
+      this.setCompareError(ref.error);
+      this.compareInput.focus();
+      return;
+    }
+    const runtimes = settings.runtimes.filter((c): c is RuntimeName => CONSOLE_CHOICES.includes(c));
+    this.running = true;
+    this.stopping = false;
+    this.error = "";
+    this.ratioNote = "";
+    this.lanes = [];
+    this.ab = null;
+    this.link.hidden = true;
+    this.opts.busy(true);
+    this.opts.setStatus("running", "Comparing versions…");
+    this.render();
+    const content = this.content();
+    let outcome = "";
+    try {
+      this.say(`Looking up snippet ${ref.id}…`);
+      let a: { id: string; code: string; runtime: string };
+      try {
+        a = await getJSON(`/api/snippets/${encodeURIComponent(ref.id)}`);
+      } catch (err) {
+        const where = ref.elsewhere ? ` (the link is to ${ref.elsewhere}; only snippets stored on this server can be compared)` : "";
+        const why = err instanceof APIError && err.status === 404 ? `There is no snippet ${ref.id} on this server${where}.` : `Snippet ${ref.id} could not be loaded: ${(err as Error).message}`;
+        this.setCompareError(why);
+        throw new Error(why);
+      }
+      if (a.runtime === "pyscript") {
+        const why = `Snippet ${ref.id} is a PyScript page; A/B benchmarks compare console programs (Pyodide, MicroPython).`;
+        this.setCompareError(why);
+        throw new Error(why);
+      }
+      if (this.stopping) throw new Error("Stopped before it began.");
+      this.say("Storing the editor's code as a snippet…");
+      const b = await this.snippetFor(content);
+      this.snippetID = b;
+      const created = await postJSON<{ id: string; url: string }>("/api/bench/ab", {
+        a: a.id,
+        b,
+        runtimes,
+        threshold: settings.threshold / 100,
+        budgetMs: settings.abBudgetMs,
+        interpreters: settings.interpreters,
+      });
+      this.abURL = created.url || `/bench/ab/${encodeURIComponent(created.id)}`;
+      const link = el("a", { href: this.abURL, target: "_blank", rel: "noopener" }, "Open live comparison");
+      this.link.replaceChildren(link, ` of A = ${a.id} (the snippet) and B = ${b} (the editor's code).`);
+      this.link.hidden = false;
+      this.stream ??= new ProducerStream(wsURL(), {
+        stored: () => this.queueRender(),
+        refused: (_run, err) => this.refused(err),
+      });
+      this.ab = new ABBench(
+        {
+          id: created.id,
+          arms: [
+            { arm: "a", snippet: a.id, code: a.code },
+            { arm: "b", snippet: b, code: content.code },
+          ],
+          runtimes,
+          budgetMs: settings.abBudgetMs,
+          interpreters: settings.interpreters,
+          warmupMs: settings.warmupMs,
+        },
+        { worker: this.opts.worker, build: this.opts.build, runtimes: this.opts.runtimes, stream: this.stream },
+        { say: (text) => this.say(text), changed: () => this.queueRender() },
+      );
+      if (this.stopping) this.ab.stop();
+      this.render();
+      outcome = await this.ab.run();
+      if (this.ab.error) this.error = this.ab.error;
+    } catch (err) {
+      this.error ||= String((err as Error)?.message ?? err);
+      outcome = "The comparison could not start.";
+    }
+    const unsent = this.stream?.unacknowledged ?? 0;
+    this.running = false;
+    this.opts.busy(false);
+    this.say(outcome + (unsent ? ` ${unsent} messages are not stored yet; keep this tab open to resend them.` : ""));
+    const failed = !!this.error;
+    this.opts.setStatus(failed ? "error" : this.stopping ? "stopped" : "done", failed ? "Comparison failed" : this.stopping ? "Comparison stopped" : "Comparison finished");
+    this.render();
   }
 
   private newLane(choice: BenchChoice, content: SnippetContent): Lane {

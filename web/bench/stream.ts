@@ -40,6 +40,8 @@ export interface RunInfo {
   env?: Record<string, unknown>;
   config?: Record<string, unknown>;
   phases?: Record<string, unknown>;
+  /** The run is one arm of an A/B benchmark, in its k-th fresh interpreter (docs/protocol.md). */
+  ab?: { id: string; arm: string; interpreter: number };
 }
 
 export interface ServerError {
@@ -501,16 +503,22 @@ export interface ViewerEvents {
   ended(run: string, status: string, error: string | undefined, finished?: string): void;
 }
 
-/** Follows one snippet's runs as they are stored. */
+/** Follows one snippet's runs (or several snippets', e.g. the arms of an A/B benchmark) as they are stored. */
 export class ViewerStream extends Connection {
   private connects = 0;
+  private readonly snippet: string | null;
+  /** Snippets followed besides the first (subscribed after each welcome). */
+  private readonly more: string[];
 
   constructor(
     url: string,
-    private readonly snippet: string | null,
+    snippets: string | string[] | null,
     private readonly events: ViewerEvents,
   ) {
     super(url);
+    const all = [...new Set(snippets === null ? [] : Array.isArray(snippets) ? snippets : [snippets])];
+    this.snippet = all[0] ?? null;
+    this.more = all.slice(1);
   }
 
   open(): void {
@@ -526,6 +534,7 @@ export class ViewerStream extends Connection {
   }
 
   protected welcome(): void {
+    for (const snippet of this.more) this.sendRaw("subscribe", { snippet });
     this.events.connected(this.connects++ === 0);
   }
 

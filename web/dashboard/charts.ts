@@ -39,14 +39,14 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
-function axisColors() {
+export function axisColors() {
   return { stroke: cssVar("--muted", "#5d6577"), grid: cssVar("--line", "#d9dde5") };
 }
 
 const nsTicks = (_u: uPlot, splits: number[]) => splits.map((v) => (v == null ? "" : formatNs(v)));
 
 /** A table for a chart's text alternative. */
-function dataTable(caption: string, head: string[], rows: (string | number)[][]): HTMLTableElement {
+export function dataTable(caption: string, head: string[], rows: (string | number)[][]): HTMLTableElement {
   return el(
     "table",
     { className: "data" },
@@ -60,7 +60,7 @@ function dataTable(caption: string, head: string[], rows: (string | number)[][])
  * A figure holding one uPlot chart: the chart is created on the first
  * update with data and resized with its container.
  */
-abstract class Figure {
+export abstract class Figure {
   readonly figure: HTMLElement;
   protected readonly plotBox: HTMLElement;
   protected readonly caption: HTMLElement;

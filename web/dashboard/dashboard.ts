@@ -15,6 +15,7 @@ import { ViewerStream, wsURL, type RunInfo } from "../bench/stream";
 import { el, formatNs, formatRatio } from "../dom";
 import type { BenchSample } from "../runtime/messages";
 import { HistogramChart, RUNTIME_LABELS, TimeSeriesChart, WaterfallChart, type Phases } from "./charts";
+import { ABDashboard, ABList, type ABInfo } from "./ab";
 
 interface SnippetInfo {
   id: string;
@@ -29,6 +30,8 @@ interface DashboardConfig {
   api: string;
   ws: string;
   baseline: string;
+  /** /bench/ab/{id}: the A/B benchmark. */
+  ab?: ABInfo;
 }
 
 /** runtime × browser × machine: the unit of comparison (server/bench_groups.go). */
@@ -195,6 +198,8 @@ class SnippetDashboard {
   private readonly series: TimeSeriesChart;
   private readonly hist: HistogramChart;
   private readonly waterfall: WaterfallChart;
+  /** The A/B benchmarks this snippet is an arm of. */
+  readonly abs: ABList;
 
   constructor(
     private readonly cfg: DashboardConfig,
@@ -226,8 +231,9 @@ class SnippetDashboard {
       main,
       "compare-title",
       "Comparison",
-      "Measured samples pooled per runtime × browser × machine (warmup left out). The ratio is this row's median over the baseline's, " +
-        "with a 95% bootstrap interval; a difference is only called when the Mann–Whitney U test and the interval agree.",
+      "Runs grouped per runtime × browser × machine; median, MAD and p95 describe their measured samples pooled (warmup left out). " +
+        "The ratio to the baseline compares runs, each counted once by its median, so its 95% interval includes how much runs vary: " +
+        "faster or slower when the interval lies wholly below or above 1, the same within ±2 %, otherwise undecided (more runs would tell).",
     );
     this.baselineSel = el("select", { id: "baseline" });
     this.baselineSel.addEventListener("change", () => {
@@ -256,6 +262,7 @@ class SnippetDashboard {
     );
     this.compareNote = el("p", { className: "note" });
     cmp.append(this.compareNote);
+    this.abs = new ABList(main, api, snippet.id);
 
     // Charts.
     this.series = new TimeSeriesChart(section(main, "series-title", "Samples over time", "Each run's samples in order: warmup (grey) first, then the measured samples."));
@@ -374,6 +381,7 @@ class SnippetDashboard {
 
   private onStarted(run: Omit<RunView, "status">): void {
     this.live.messages++;
+    if (run.ab && !this.abs.items.some((x) => x.id === run.ab!.id)) this.abs.refresh();
     const r = this.merge({ ...run, status: this.runs.get(run.id)?.status ?? "running" } as RunView);
     r.liveStarted = true;
     this.changed.add(r.id);
@@ -796,12 +804,18 @@ class Overview {
 
 declare global {
   interface Window {
-    pyplayDashboard?: SnippetDashboard | Overview;
+    pyplayDashboard?: SnippetDashboard | Overview | ABDashboard;
   }
 }
 
 function start(): void {
   const cfg = readConfig();
+  const abMain = $("ab");
+  if (abMain) {
+    const ab = cfg.ab?.id || abMain.dataset.ab || decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+    window.pyplayDashboard = new ABDashboard(cfg, ab, abMain);
+    return;
+  }
   const main = $("dashboard") ?? $("bench-overview") ?? document.querySelector("main") ?? document.body.appendChild(el("main"));
   const id = cfg.snippet?.id ?? main.dataset.snippet;
   if (id) window.pyplayDashboard = new SnippetDashboard(cfg, cfg.snippet ?? { id, title: "", runtime: "" }, main);

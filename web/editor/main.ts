@@ -91,7 +91,10 @@ class Page {
     });
     this.editor = new CodeBox($<HTMLTextAreaElement>("source"), this.cfg.editor, {
       onRun: () => this.run(),
-      onChange: () => this.share.edited(),
+      onChange: () => {
+        this.share.edited();
+        this.bench?.codeChanged(); // offers the shared version to compare with (A/B)
+      },
     });
     void this.editor.upgraded.then((ok) => {
       if (ok) this.marks.editor = performance.now();

@@ -120,9 +120,14 @@ export interface BenchOptions {
   minSampleMs: number;
 }
 
+/**
+ * A step of a benchmark. `arm` names one of several programs loaded into
+ * the same interpreter (A/B benchmarks: "a", "b", "c"); each is prepared
+ * and sampled on its own. Without it the step is about the only program.
+ */
 export type BenchRequest =
-  | { op: "prepare"; code: string; options: BenchOptions }
-  | { op: "sample"; count: number };
+  | { op: "prepare"; code: string; options: BenchOptions; arm?: string }
+  | { op: "sample"; count: number; arm?: string };
 
 /** One timed sample, as sent over /ws (docs/protocol.md). */
 export interface BenchSample {

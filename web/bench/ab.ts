@@ -1,0 +1,451 @@
+// A/B benchmarks of code versions, the measuring side (docs/harness.md,
+// "A/B benchmarks"). ABBench measures 2–3 programs ("arms", A the baseline)
+// on one or more runtimes the way pyperf measures with several processes
+// and tachometer with round robins: the benchmark happens in K fresh
+// interpreters per runtime (the runtime's worker is restarted between
+// them), each of which loads every arm, warms each up and calibrates its
+// iteration count on its own, then takes rounds. A round takes exactly one
+// measured sample of every arm on every runtime, in an order shuffled per
+// round, so whatever the machine does at a moment hits every arm alike, and
+// the server pairs samples by (runtime, interpreter, round) — the k-th
+// measured sample of a run is round k.
+//
+// Each (interpreter, runtime, arm) is one ordinary run of that arm's
+// snippet, streamed like any run with run.start's `ab` field. The server
+// does the statistics: after each interpreter and every few rounds the
+// benchmark asks it (GET /api/bench/ab/{id}) and stops once it says the
+// result is decided, or when the time budget, spread over the interpreters,
+// is used up. The server's rule looks at a planned number of rounds per
+// interpreter across all of them, so each interpreter takes at most its
+// maxRounds, and a decision can come only in the last one.
+
+import type { BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "../runtime/messages";
+import { Runner } from "../runtime/runner";
+import { armLabel, getJSON, type ABArm, type ABView } from "./api";
+import { newRunID, type ProducerStream } from "./stream";
+
+// ---- naming the other version ---------------------------------------------------
+
+/** Snippet IDs (snippets/id.go): 11–43 base64url characters, not ending in - or _. */
+const SNIPPET_ID = /^[A-Za-z0-9_-]{10,42}[A-Za-z0-9]$/;
+/** Pages that name a snippet: the editor, its code, its embed and its dashboard. */
+const SNIPPET_PATH = /^\/(?:s|embed|bench)\/([^/]+?)(?:\.py)?\/?$/;
+
+/** What "Compare with" names: a snippet ID (and whether the link was to another server), or why not. */
+export type SnippetRef = { id: string; elsewhere?: string } | { error: string };
+
+/**
+ * Reads a snippet link (/s/ID, an absolute URL of a snippet page, or a
+ * bare ID) as typed into "Compare with".
+ */
+export function parseSnippetRef(text: string, here: string): SnippetRef {
+  const t = text.trim();
+  const example = "a link like /s/AbCdEfGh123 or the ID alone";
+  if (!t) return { error: `Compare with needs a snippet: ${example}.` };
+  let id = t;
+  let elsewhere: string | undefined;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(t) || t.startsWith("/") || t.startsWith("s/")) {
+    let url: URL;
+    try {
+      url = new URL(t.startsWith("s/") ? "/" + t : t, here);
+    } catch {
+      return { error: `“${t}” is not a link: use ${example}.` };
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return { error: `“${t}” is not a snippet link: use ${example}.` };
+    const m = SNIPPET_PATH.exec(url.pathname);
+    if (!m) return { error: `“${t}” does not link to a snippet: use ${example}.` };
+    id = decodeURIComponent(m[1]);
+    if (url.host !== new URL(here).host) elsewhere = url.host;
+  }
+  if (!SNIPPET_ID.test(id)) return { error: `“${t}” is not a snippet link or ID: use ${example}.` };
+  return elsewhere ? { id, elsewhere } : { id };
+}
+
+// ---- the benchmark ------------------------------------------------------------------
+
+/** Polls GET /api/bench/ab/{id} every this many rounds (and after each interpreter). */
+export const POLL_EVERY_ROUNDS = 10;
+/** Every interpreter takes at least this many rounds, even when its share of the budget is spent. */
+export const MIN_ROUNDS = 2;
+/** How long the end of an interpreter waits for the server to store its samples before asking for the verdict. */
+const DRAIN_WAIT_MS = 10000;
+
+export type ABLaneState = "waiting" | "starting" | "warming up" | "sampling" | "done" | "failed" | "stopped";
+
+/** One arm on one runtime in one interpreter: one run. */
+export interface ABLane {
+  runtime: RuntimeName;
+  arm: ABArm;
+  snippet: string;
+  interpreter: number;
+  runID: string;
+  state: ABLaneState;
+  announced: boolean;
+  warmup: number;
+  measured: number;
+  error?: string;
+}
+
+export interface ABArmSpec {
+  arm: ABArm;
+  snippet: string;
+  code: string;
+}
+
+export interface ABBenchSpec {
+  /** The A/B benchmark's ID (POST /api/bench/ab). */
+  id: string;
+  arms: ABArmSpec[];
+  runtimes: RuntimeName[];
+  budgetMs: number;
+  interpreters: number;
+  /** Each arm's warmup per interpreter, at most (shortened when the budget is tight). */
+  warmupMs: number;
+}
+
+export interface ABBenchEvents {
+  /** A line for the status: what happens now. */
+  say(text: string): void;
+  /** Lanes, rounds or the verdict changed: render. */
+  changed(): void;
+}
+
+/** The environment a page gives the benchmark. */
+export interface ABBenchHost {
+  worker: string;
+  build: string;
+  runtimes: Record<string, RuntimeInfo>;
+  stream: ProducerStream;
+  /** The API prefix, "/api/bench". */
+  api?: string;
+}
+
+const LABELS: Record<string, string> = { pyodide: "Pyodide", micropython: "MicroPython" };
+
+/** A fresh interpreter of one runtime per benchmark interpreter, and the step in progress. */
+interface Worker {
+  runtime: RuntimeName;
+  runner: Runner;
+  starting: boolean;
+  version?: string;
+  fatal?: string;
+  settle: ((status: RunStatus | "fatal") => void) | null;
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+export class ABBench {
+  /** Every run so far, by interpreter (tests and the panel read these). */
+  readonly lanes: ABLane[] = [];
+  /** The server's view of the benchmark, as last fetched. */
+  view: ABView | null = null;
+  /** The interpreter being measured (0-based), and complete rounds in it and in all. */
+  interpreter = 0;
+  roundsHere = 0;
+  rounds = 0;
+  startedAt = 0;
+  /** Set when a program failed or a runtime could not start: the message. */
+  error = "";
+  /** How it ended, once it has: decided, budget, stopped, failed. */
+  outcome: "" | "decided" | "budget" | "stopped" | "failed" = "";
+  private stopping = false;
+  private workers: Worker[] = [];
+  private polling: Promise<void> | null = null;
+  private hiddenEpoch = 0;
+  private readonly onVisibility = () => {
+    if (document.hidden) this.hiddenEpoch++;
+  };
+
+  constructor(
+    readonly spec: ABBenchSpec,
+    private readonly host: ABBenchHost,
+    private readonly events: ABBenchEvents,
+  ) {}
+
+  get decided(): boolean {
+    return this.view?.decided === true;
+  }
+
+  /** Stops at once: the step in progress is interrupted and every run ends "stopped". */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const w of this.workers) {
+      if (w.starting) w.settle?.("fatal");
+      else w.runner.stop();
+    }
+  }
+
+  /** Measures until decided, out of budget, stopped or failed; resolves with a sentence saying which. */
+  async run(): Promise<string> {
+    this.startedAt = performance.now();
+    document.addEventListener("visibilitychange", this.onVisibility);
+    this.workers = this.spec.runtimes.map((rt) => this.newWorker(rt));
+    try {
+      await this.measure();
+      this.outcome ||= this.stopping ? "stopped" : this.decided ? "decided" : "budget";
+    } catch (err) {
+      this.error ||= String((err as Error)?.message ?? err);
+      this.outcome = "failed";
+    } finally {
+      document.removeEventListener("visibilitychange", this.onVisibility);
+      for (const w of this.workers) w.runner.dispose();
+      this.finishAll();
+    }
+    // The last verdict, once the server has every sample.
+    await Promise.race([this.host.stream.drained(), new Promise((r) => setTimeout(r, DRAIN_WAIT_MS))]);
+    await this.poll();
+    const rounds = `${this.rounds} ${this.rounds === 1 ? "round" : "rounds"} in ${Math.min(this.interpreter + 1, this.spec.interpreters)} of ${this.spec.interpreters} interpreters`;
+    switch (this.outcome) {
+      case "decided":
+        return `Settled after ${rounds}: the server's stop rule has its answer.`;
+      case "stopped":
+        return `Stopped after ${rounds}.`;
+      case "failed":
+        return `The comparison failed after ${rounds}.`;
+      default:
+        return `The time budget of ${Math.round(this.spec.budgetMs / 1000)} s is used up: ${rounds}${this.decided ? "." : ", not decided."}`;
+    }
+  }
+
+  private newWorker(runtime: RuntimeName): Worker {
+    const w: Worker = { runtime, runner: null as unknown as Runner, starting: false, settle: null };
+    w.runner = new Runner(this.host.worker, this.host.runtimes, this.host.build, runtime, {
+      progress: () => {},
+      ready: (info) => {
+        w.version = info.version;
+        if (w.starting) w.settle?.("ok");
+      },
+      output: () => {},
+      input: () => {},
+      done: (r) => w.settle?.(r.restarted ? "interrupted" : r.status),
+      fatal: (message) => {
+        w.fatal = message;
+        w.settle?.("fatal");
+      },
+    });
+    // A fresh interpreter each time (no spare), restored from this browser's
+    // memory snapshot of a pristine one when there is one: start-up is not
+    // what an A/B benchmark measures, and every arm gets the same interpreter.
+    w.runner.spareEnabled = false;
+    w.runner.snapshotEnabled = true;
+    return w;
+  }
+
+  private wait(w: Worker, begin: () => boolean): Promise<RunStatus | "fatal"> {
+    return new Promise((resolve) => {
+      w.settle = (s) => {
+        w.settle = null;
+        resolve(s);
+      };
+      if (!begin()) w.settle("fatal");
+    });
+  }
+
+  private async measure(): Promise<void> {
+    const { interpreters: K, budgetMs } = this.spec;
+    const deadline = this.startedAt + budgetMs;
+    // The server's stop rule looks at the first maxRounds rounds of each
+    // interpreter at most: more would be measured for nothing.
+    await this.poll();
+    const cap = this.view?.maxRounds && this.view.maxRounds > 0 ? this.view.maxRounds : Infinity;
+    for (let k = 0; k < K; k++) {
+      if (this.stopping || this.outcome) break;
+      const now = performance.now();
+      if (now >= deadline && k > 0) break;
+      // This interpreter's share of what is left of the budget.
+      const sliceEnd = now + Math.max(0, deadline - now) / (K - k);
+      this.interpreter = k;
+      this.roundsHere = 0;
+      const lanes = this.spec.runtimes.flatMap((runtime) =>
+        this.spec.arms.map(
+          (a): ABLane => ({ runtime, arm: a.arm, snippet: a.snippet, interpreter: k, runID: newRunID(), state: "waiting", announced: false, warmup: 0, measured: 0 }),
+        ),
+      );
+      this.lanes.push(...lanes);
+      this.events.changed();
+
+      // Fresh interpreters, one runtime after the other.
+      for (const w of this.workers) {
+        if (this.stopping) break;
+        for (const l of lanes) if (l.runtime === w.runtime) l.state = "starting";
+        this.events.say(`Interpreter ${k + 1} of ${K}: starting ${LABELS[w.runtime]}…`);
+        this.events.changed();
+        w.fatal = undefined;
+        w.starting = true;
+        const st = await this.wait(w, () => {
+          w.runner.start(w.runtime);
+          return true;
+        });
+        w.starting = false;
+        if (this.stopping) break;
+        if (st !== "ok") return this.fail(lanes.filter((l) => l.runtime === w.runtime)[0], `${LABELS[w.runtime]} did not start: ${w.fatal ?? "unknown error"}`);
+        for (const l of lanes) if (l.runtime === w.runtime) l.state = "waiting";
+      }
+      if (this.stopping) break;
+
+      // Every arm warms up and calibrates on its own, in a shuffled order.
+      const perLane = (sliceEnd - performance.now()) / lanes.length;
+      const warmupMs = Math.max(0, Math.min(this.spec.warmupMs, perLane / 4));
+      const options = { warmupMs, minWarmup: warmupMs > 0 ? 5 : 1, maxWarmupMs: Math.max(warmupMs, perLane / 2), minSampleMs: 5 };
+      for (const lane of shuffle(lanes)) {
+        if (this.stopping) break;
+        lane.state = "warming up";
+        this.events.say(`Interpreter ${k + 1} of ${K}: ${LABELS[lane.runtime]} · ${armLabel(lane.arm)}, first run and warmup…`);
+        this.events.changed();
+        const code = this.spec.arms.find((a) => a.arm === lane.arm)!.code;
+        const st = await this.step(lane, { op: "prepare", code, options, arm: lane.arm });
+        if (st !== "ok") return this.ended(lane, st);
+        lane.state = "sampling";
+      }
+      if (this.stopping) break;
+
+      // Rounds: one measured sample of every lane each, in a shuffled order.
+      while (!this.stopping && !this.decided && this.roundsHere < cap && (performance.now() < sliceEnd || this.roundsHere < MIN_ROUNDS)) {
+        for (const lane of shuffle(lanes)) {
+          if (this.stopping) break;
+          const st = await this.step(lane, { op: "sample", count: 1, arm: lane.arm });
+          if (st !== "ok") return this.ended(lane, st);
+        }
+        if (this.stopping) break;
+        this.roundsHere++;
+        this.rounds++;
+        this.events.say(`Interpreter ${k + 1} of ${K}: round ${this.roundsHere} (${this.rounds} in all)`);
+        this.events.changed();
+        if (this.rounds % POLL_EVERY_ROUNDS === 0 && !this.polling) void this.poll();
+      }
+      if (this.stopping) break;
+      // Is it decided? Asked once the server has this interpreter's samples.
+      this.events.say(`Interpreter ${k + 1} of ${K} done; asking the server for the verdict…`);
+      await Promise.race([this.host.stream.drained(), new Promise((r) => setTimeout(r, DRAIN_WAIT_MS))]);
+      await this.polling; // one asked before the last samples were stored
+      await this.poll();
+      if (this.decided) this.outcome = "decided";
+    }
+  }
+
+  /** A step that did not end "ok": stopped, or the arm's program failed. */
+  private ended(lane: ABLane, st: RunStatus | "fatal"): void {
+    if (this.stopping || st === "interrupted") {
+      this.stopping = true;
+      return;
+    }
+    const w = this.workers.find((x) => x.runtime === lane.runtime);
+    this.fail(lane, lane.error ?? w?.fatal ?? "the benchmark step failed");
+  }
+
+  private fail(lane: ABLane | undefined, message: string): void {
+    this.outcome = "failed";
+    this.error = lane ? `${LABELS[lane.runtime]} · ${armLabel(lane.arm)}: ${message}` : message;
+    if (lane) {
+      lane.error = message;
+      this.finish(lane, "failed", message);
+    }
+  }
+
+  /** One harness step on the lane's runtime; its samples go to the stream as they come. */
+  private step(lane: ABLane, request: BenchRequest): Promise<RunStatus | "fatal"> {
+    const w = this.workers.find((x) => x.runtime === lane.runtime)!;
+    const epoch = this.hiddenEpoch;
+    const hiddenAtStart = document.hidden;
+    const hidden = () => hiddenAtStart || document.hidden || this.hiddenEpoch !== epoch;
+    return this.wait(w, () => w.runner.bench(request, (e) => this.onEvent(lane, w, e, hidden)));
+  }
+
+  private onEvent(lane: ABLane, w: Worker, e: BenchEvent, hidden: () => boolean): void {
+    switch (e.kind) {
+      case "calibrated":
+        if (lane.announced) break;
+        lane.announced = true;
+        this.host.stream.startRun({
+          id: lane.runID,
+          snippet: lane.snippet,
+          runtime: lane.runtime,
+          runtimeVersion: w.version,
+          env: { ...e.env, hidden: document.hidden },
+          phases: { ...e.phases },
+          config: {
+            ...e.config,
+            ab: true,
+            arms: this.spec.arms.map((a) => a.arm).join(","),
+            runtimes: this.spec.runtimes.join(","),
+            interpreters: this.spec.interpreters,
+            budgetMs: this.spec.budgetMs,
+            rounds: "one measured sample per arm and runtime per round, order shuffled per round",
+          },
+          ab: { id: this.spec.id, arm: lane.arm, interpreter: lane.interpreter },
+        });
+        break;
+      case "samples": {
+        const h = hidden();
+        const samples: BenchSample[] = e.samples.map((s) => (h ? { ...s, hidden: true } : s));
+        for (const s of samples) {
+          if (s.warmup) lane.warmup++;
+          else lane.measured++;
+        }
+        this.host.stream.addSamples(lane.runID, samples);
+        break;
+      }
+      case "error":
+        lane.error = e.message;
+        break;
+    }
+  }
+
+  private finish(lane: ABLane, state: "done" | "failed" | "stopped", note?: string): void {
+    if (lane.state === "done" || lane.state === "failed" || lane.state === "stopped") return;
+    lane.state = state;
+    if (!lane.announced && state !== "failed") return;
+    if (!lane.announced) {
+      // A run that failed before it was calibrated is still recorded, with its error.
+      lane.announced = true;
+      this.host.stream.startRun({ id: lane.runID, snippet: lane.snippet, runtime: lane.runtime, ab: { id: this.spec.id, arm: lane.arm, interpreter: lane.interpreter } });
+    }
+    this.host.stream.endRun(lane.runID, state, note);
+  }
+
+  /**
+   * Ends every run: together at the end, so that the benchmark's runs are
+   * running while it is. They end "done" when every interpreter ran;
+   * otherwise "stopped" (Stop, a failure, or a budget used up early), which
+   * is how the server knows that no more interpreters are coming.
+   */
+  private finishAll(): void {
+    const ran = new Set(this.lanes.filter((l) => l.announced).map((l) => l.interpreter)).size;
+    let state: "done" | "stopped" = "done";
+    let note: string | undefined;
+    if (this.outcome === "failed") {
+      state = "stopped";
+      note = `the A/B benchmark ended: ${this.error}`;
+    } else if (this.outcome === "stopped") state = "stopped";
+    else if (ran < this.spec.interpreters) {
+      state = "stopped";
+      note = `the time budget ended after ${ran} of ${this.spec.interpreters} interpreters`;
+    }
+    for (const l of this.lanes) this.finish(l, state, note);
+    this.events.changed();
+  }
+
+  /** Asks the server for the benchmark's statistics; never throws. */
+  poll(): Promise<void> {
+    if (this.polling) return this.polling;
+    const api = this.host.api ?? "/api/bench";
+    this.polling = getJSON<ABView>(`${api}/ab/${encodeURIComponent(this.spec.id)}`)
+      .then((v) => {
+        this.view = v;
+        this.events.changed();
+      })
+      .catch((err) => console.warn("pyplay: A/B benchmark", this.spec.id, err))
+      .finally(() => {
+        this.polling = null;
+      });
+    return this.polling;
+  }
+}
