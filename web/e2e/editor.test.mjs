@@ -196,7 +196,7 @@ describe("Pyodide", () => {
     const marked = page.locator(".cm-error-line");
     assert.equal(await marked.count(), 1);
     assert.equal(await marked.textContent(), "    return 1/0");
-    assert.equal(await page.locator(".cm-gutterElement.cm-error-gutter").textContent(), "2");
+    assert.equal(await page.locator(".cm-lineNumbers .cm-error-gutter").textContent(), "2");
     const activeLine = () => page.locator(".cm-activeLine").textContent();
     // A click on `File "main.py", line 4` puts the cursor on line 4.
     await output(page).getByRole("link", { name: 'File "main.py", line 4' }).click();

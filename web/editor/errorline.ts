@@ -37,8 +37,9 @@ const errorField = StateField.define<number | null>({
 });
 
 const theme = EditorView.baseTheme({
-  "&light .cm-error-line": { backgroundColor: "#fde7e7", boxShadow: "inset 3px 0 #b3261e" },
-  "&dark .cm-error-line": { backgroundColor: "#4a1f1f", boxShadow: "inset 3px 0 #ff8a80" },
+  // Translucent, so that the line's text keeps its contrast on whatever background the theme has.
+  "&light .cm-error-line": { backgroundColor: "rgba(179, 38, 30, 0.12)", boxShadow: "inset 3px 0 #b3261e" },
+  "&dark .cm-error-line": { backgroundColor: "rgba(255, 138, 128, 0.16)", boxShadow: "inset 3px 0 #ff8a80" },
   "&light .cm-error-gutter": { color: "#b3261e", fontWeight: "700" },
   "&dark .cm-error-gutter": { color: "#ff8a80", fontWeight: "700" },
 });
