@@ -190,6 +190,21 @@ describe("Pyodide", () => {
     assert.doesNotMatch(bad.text, /_pyplay|asyncio|webloop/);
   });
 
+  test("Stop interrupts a program awaiting at top level in place", async () => {
+    await setCode(page, "import asyncio\nprint('waiting', flush=True)\nawait asyncio.sleep(30)\nprint('not reached')\n");
+    await runButton().click();
+    await output(page).getByText("waiting").waitFor();
+    await page.getByRole("button", { name: "Stop" }).click();
+    assert.equal(await waitState(page, ["stopped"], 5000), "stopped");
+    // KeyboardInterrupt at the await, not a replaced interpreter.
+    assert.match(await status(), /Stopped \(KeyboardInterrupt\)/);
+    const text = await output(page).textContent();
+    assert.match(text, /^waiting\nTraceback \(most recent call last\):\n  File "main\.py", line 3, in <module>\n/);
+    assert.match(text, /\nKeyboardInterrupt\n$/);
+    assert.doesNotMatch(text, /File "[^"]*asyncio/);
+    assert.equal((await run("print('next')\n")).text, "next\n");
+  });
+
   test("the traceback's line is marked in the editor, and its lines lead there (click or keyboard)", async () => {
     const { state } = await run("def f():\n    return 1/0\n\nf()\n");
     assert.equal(state, "error");

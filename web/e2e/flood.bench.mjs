@@ -3,11 +3,14 @@
 // floods and after Stop, in each runtime (Pyodide, MicroPython, PyScript
 // with Pyodide). Per round and runtime:
 // - throughput: `for i in range(N): print(i)`, N lines over the time from
-//   the first output on the page to the whole output shown (the run's end);
+//   the first output on the page to the whole output shown (the run's end),
+//   and the longest stall of the page's main thread meanwhile;
 // - Stop: `while True: print(i)` for a second, then Esc; the time until the
 //   page answers a script (round trip of page.evaluate, key delivery
 //   included), and the longest stall of the page's main thread (a 10 ms
-//   timer's lateness) during the flood and in the second after Esc.
+//   timer's lateness) during the flood and in the second after Esc;
+// - for scale, the longest stall of the same page over two seconds with
+//   nothing running (on a shared, loaded machine that is not zero).
 // Prints medians over ROUNDS rounds as Markdown. Loopback only.
 import { appReady, launchBrowser, openPage, startServer, waitReady, waitState } from "./helpers.mjs";
 import { median } from "./startup.mjs";
@@ -22,7 +25,8 @@ async function instrument(page) {
     const probe = { max: 0, last: performance.now(), first: 0 };
     probe.timer = setInterval(() => {
       const now = performance.now();
-      probe.max = Math.max(probe.max, now - probe.last - 10);
+      // Counted from the first output on (a PyScript page loads first).
+      if (probe.first) probe.max = Math.max(probe.max, now - probe.last - 10);
       probe.last = now;
     }, 10);
     const out = window.pyplay.output;
@@ -44,6 +48,13 @@ async function finish(page) {
   });
 }
 
+async function idle(page) {
+  await instrument(page);
+  await page.evaluate(() => (window.benchProbe.first = performance.now()));
+  await page.waitForTimeout(2000);
+  return (await finish(page)).stall;
+}
+
 async function throughput(page) {
   await page.evaluate((n) => (window.pyplay.editor.code = `for i in range(${n}):\n    print(i)\n`), LINES);
   await instrument(page);
@@ -63,6 +74,7 @@ async function stop(page) {
   await page.waitForTimeout(1000);
   const flood = await finish(page);
   await instrument(page);
+  await page.evaluate(() => (window.benchProbe.first = performance.now()));
   const t0 = Date.now();
   await page.keyboard.press("Escape");
   await page.evaluate(() => 1);
@@ -88,6 +100,7 @@ try {
         await page.getByRole("combobox", { name: "Runtime" }).selectOption({ label: runtime });
         await waitReady(page);
       }
+      add(`${runtime} idle stall`, await idle(page));
       const t = await throughput(page);
       add(`${runtime} lines/s`, t.linesPerSecond);
       add(`${runtime} finite stall`, t.stall);
@@ -108,13 +121,16 @@ try {
 const m = (k) => median(results[k]);
 const ms = (x) => `${Math.round(x)} ms`;
 console.log(`Medians of ${ROUNDS} rounds (headless Chromium, loopback; ${LINES.toLocaleString("en-US")} lines for throughput):\n`);
-console.log("| runtime | throughput | longest stall, finite flood | Esc → page answers | longest stall, flood | longest stall, second after Esc |");
-console.log("| --- | --- | --- | --- | --- | --- |");
+console.log(
+  "| runtime | throughput | longest stall: finite flood | Esc → page answers | longest stall: endless flood | " +
+    "longest stall: second after Esc | longest stall: idle page, 2 s |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const r of RUNTIMES) {
   const label = r === "PyScript" ? "PyScript (Pyodide)" : r;
   console.log(
     `| ${label} | ${Math.round(m(`${r} lines/s`)).toLocaleString("en-US")} lines/s | ${ms(m(`${r} finite stall`))} | ` +
-      `${ms(m(`${r} answer`))} | ${ms(m(`${r} flood stall`))} | ${ms(m(`${r} after stall`))} |`,
+      `${ms(m(`${r} answer`))} | ${ms(m(`${r} flood stall`))} | ${ms(m(`${r} after stall`))} | ${ms(m(`${r} idle stall`))} |`,
   );
 }
 console.log(`\nAll samples: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(Math.round)])))}`);

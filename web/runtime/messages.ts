@@ -41,6 +41,8 @@ export type ToWorker =
       interrupt: SharedArrayBuffer | null;
     }
   | { type: "run"; id: number; code: string }
+  // Sent with every interrupt: cancels a run that awaits at top level.
+  | { type: "stop" }
   | { type: "bench"; id: number; request: BenchRequest };
 
 export type Stream = "stdout" | "stderr";

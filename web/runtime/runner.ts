@@ -271,7 +271,7 @@ export class Runner {
   }
 
   /**
-   * Runs code in a fresh namespace. While the runtime is still starting,
+   * Runs code as a fresh __main__ module (worker.ts). While the runtime is still starting,
    * the run is queued and starts the moment it is ready. Returns false when
    * a program is already running.
    */
@@ -347,6 +347,8 @@ export class Runner {
       Atomics.notify(ctl, CTL_WAKE);
       // A program waiting for the page to show its output stops waiting.
       Atomics.notify(ctl, CTL_OUT_SHOWN);
+      // A program awaiting at top level runs no Python to see the interrupt.
+      slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
     }
     clearTimeout(this.stopTimer);
     this.stopTimer = window.setTimeout(() => this.forceStop(), canInterrupt ? STOP_GRACE_MS : 0);

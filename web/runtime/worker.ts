@@ -1,8 +1,9 @@
 // The runtime worker: loads one Python runtime (Pyodide or MicroPython) from
 // pyplay's own files, runs programs on request and streams their output.
 // It runs in a module Web Worker so the page stays responsive while Python
-// computes. Blocking input() and interruptible sleep() wait on the shared
-// control buffer with Atomics.wait, which only a worker may do.
+// computes. Blocking input(), interruptible sleep() and output backpressure
+// wait on the shared control buffer with Atomics.wait, which only a worker
+// may do.
 
 import {
   CTL_HEADER_BYTES,
@@ -182,6 +183,8 @@ interface Runtime {
   run(code: string): RunStatus | Promise<RunStatus>;
   /** Lets Stop raise KeyboardInterrupt (Pyodide; MicroPython's worker is replaced instead). */
   setInterrupt?(buf: Int32Array): void;
+  /** Stop while a run awaits at top level: no Python runs to see the interrupt, so cancel it. */
+  stopAwaiting?(): void;
   runPython(code: string): unknown; // for the benchmark harness
   global(name: string): unknown;
 }
@@ -291,24 +294,53 @@ def _pyplay_leave(saved):
     sys.stdout.flush()
     sys.stderr.flush()
 
+_pyplay_task = None
+_pyplay_stopped = False
+
 async def _pyplay_await(coro, saved):
+    import asyncio
     try:
         await coro
         return "ok"
     except BaseException as e:
+        if isinstance(e, asyncio.CancelledError) and _pyplay_stopped:
+            # Stop while the program awaited: report it as Stop does elsewhere.
+            # It ends where the program awaited, not in asyncio's machinery.
+            tb, last = e.__traceback__, None
+            while tb is not None:
+                if tb.tb_frame.f_code.co_filename == "main.py":
+                    last = tb
+                tb = tb.tb_next
+            if last is not None:
+                last.tb_next = None
+            stop = KeyboardInterrupt()
+            stop.__traceback__ = e.__traceback__
+            e = stop
         return _pyplay_report(e)
     finally:
         _pyplay_leave(saved)
 
+def _pyplay_stop():
+    # Stop pressed while the program awaits (nothing runs to see the interrupt):
+    # cancel it where it waits.
+    global _pyplay_stopped
+    if _pyplay_task is not None and not _pyplay_task.done():
+        _pyplay_stopped = True
+        _pyplay_task.cancel()
+
 def _pyplay_run(code):
+    global _pyplay_task, _pyplay_stopped
     main, saved = _pyplay_enter(code)
     awaiting = False
+    _pyplay_task, _pyplay_stopped = None, False
     try:
         flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
         co = compile(code, "main.py", "exec", flags=flags, dont_inherit=True)
         if co.co_flags & 0x80:  # CO_COROUTINE: the program awaits at top level
+            import asyncio
             awaiting = True
-            return _pyplay_await(eval(co, main.__dict__), saved)
+            _pyplay_task = asyncio.ensure_future(_pyplay_await(eval(co, main.__dict__), saved))
+            return _pyplay_task
         exec(co, main.__dict__)
         return "ok"
     except BaseException as e:
@@ -557,17 +589,25 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
     note,
     // The page clears the interrupt buffer before it posts a run; clearing
     // it here too would lose a Stop pressed before this worker got to it.
-    run: async (code: string) => {
+    run: (code: string) => {
       const r = runFn(code) as string | (PromiseLike<string> & { destroy(): void });
       if (typeof r === "string") return r as RunStatus;
-      // A coroutine (top-level await): awaiting its proxy runs it on Pyodide's event loop.
-      try {
-        return (await r) as RunStatus;
-      } finally {
-        r.destroy();
-      }
+      // A task (top-level await) on Pyodide's event loop: this thread is free while it waits.
+      return (async () => {
+        try {
+          return (await r) as RunStatus;
+        } finally {
+          r.destroy();
+        }
+      })();
     },
     setInterrupt: (buf: Int32Array) => py!.setInterruptBuffer(buf),
+    stopAwaiting: () => {
+      // The pending interrupt would fire in whatever Python runs next (the
+      // cancellation itself): the cancellation stands in for it.
+      if (interrupt) Atomics.store(interrupt, 0, 0);
+      (py!.globals.get("_pyplay_stop") as () => void)();
+    },
     runPython: (code: string) => py!.runPython(code),
     global: (name: string) => py!.globals.get(name),
   };
@@ -614,6 +654,8 @@ let runtime: Runtime | null = null;
 let runtimeName: RuntimeName = "pyodide";
 let runtimeInfo: RuntimeInfo | null = null;
 let readyAt = 0;
+/** A run awaits at top level (Pyodide): Stop cancels it (stopAwaiting). */
+let awaitingRun = false;
 
 async function start(cfg: StartConfig): Promise<void> {
   runtimeName = cfg.runtime;
@@ -675,6 +717,12 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     buffersArrived();
     return;
   }
+  if (msg.type === "stop") {
+    // Sent with every interrupt; it matters only while a run awaits (this
+    // thread is free then), otherwise the interrupt has done its work.
+    if (awaitingRun) runtime?.stopAwaiting?.();
+    return;
+  }
   if (msg.type === "bench") {
     const rt = runtime;
     const status: RunStatus =
@@ -709,11 +757,14 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     const t0 = performance.now();
     let status: RunStatus;
     try {
-      status = await runtime.run(msg.code);
+      const result = runtime.run(msg.code);
+      awaitingRun = typeof result !== "string";
+      status = await result;
     } catch (err) {
       emit("stderr", `${(err as Error)?.message ?? err}\n`);
       status = "error";
     }
+    awaitingRun = false;
     const ms = performance.now() - t0;
     flush();
     post({ type: "done", id: msg.id, status, ms });
