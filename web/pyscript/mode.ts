@@ -163,8 +163,8 @@ export class PyScriptMode {
   /** The starter page, and the console starter it stands in for (null when the examples have none). */
   private starters(): { page: { code: string; html: string }; console: string } | null {
     const page = this.host.examples.find((e) => e.runtime === "pyscript");
-    const console = this.host.examples.find((e) => e.runtime !== "pyscript");
-    return page && console ? { page: { code: page.code, html: page.html ?? "" }, console: console.code } : null;
+    const plain = this.host.examples.find((e) => e.runtime !== "pyscript");
+    return page && plain ? { page: { code: page.code, html: page.html ?? "" }, console: plain.code } : null;
   }
 
   /**
