@@ -4,7 +4,7 @@ NPM     ?= npm
 BIN     := bin/pyplay
 GOPKGS  := cmd server snippets static
 
-.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup bench-trust clean
+.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup bench-trust bench-output clean
 
 all: build
 
@@ -47,6 +47,8 @@ bench: build
 	$(GO) run ./cmd/snippetbench -bin $(BIN) -write BENCHMARKS.md
 	# Start-up: navigation to first output, pyplay vs plain Pyodide, cold and return visit (BENCHMARKS.md).
 	ROUNDS=5 node web/e2e/startup.bench.mjs
+	# Output: print-loop throughput and how the page answers during a flood and after Stop (BENCHMARKS.md).
+	ROUNDS=3 node web/e2e/flood.bench.mjs
 
 # Snippet HTTP load: wrk (3 interleaved rounds of 5 s runs, 2 threads, 32 connections, loopback) against
 # the real binary on SQLite and on PostgreSQL, beside a constant baseline route (about 3 minutes);
@@ -63,6 +65,10 @@ bench-startup: build
 # rewrites its section of BENCHMARKS.md.
 bench-trust: build
 	WRITE=BENCHMARKS.md node web/e2e/trust.bench.mjs
+
+# Output floods: lines per second into the page, and the page's answer time after Stop, per runtime.
+bench-output: build
+	ROUNDS=3 node web/e2e/flood.bench.mjs
 
 clean:
 	rm -rf bin static/dist/assets static/dist/runtime static/dist/manifest.json

@@ -1,5 +1,6 @@
 // Package examples holds the starter programs listed in the editor. Each is
-// a .py file whose first line is "# <title>"; the file name is its key.
+// a .py file whose first line is "# <title>"; the file name is its key. A
+// PyScript example is a page: a .html file of the same name holds its body.
 package examples
 
 import (
@@ -9,7 +10,7 @@ import (
 	"strings"
 )
 
-//go:embed *.py
+//go:embed *.py *.html
 var files embed.FS
 
 // Example is one starter program.
@@ -18,6 +19,7 @@ type Example struct {
 	Title   string `json:"title"`
 	Runtime string `json:"runtime"`
 	Code    string `json:"code"`
+	HTML    string `json:"html,omitempty"` // the page body of a PyScript example
 }
 
 // All returns the examples in name order.
@@ -25,18 +27,26 @@ func All() []Example {
 	entries, _ := files.ReadDir(".")
 	var out []Example
 	for _, e := range entries {
+		if path.Ext(e.Name()) != ".py" {
+			continue
+		}
 		data, err := files.ReadFile(e.Name())
 		if err != nil {
 			continue
 		}
 		code := string(data)
 		first, _, _ := strings.Cut(code, "\n")
-		out = append(out, Example{
-			Name:    strings.TrimSuffix(e.Name(), path.Ext(e.Name())),
+		name := strings.TrimSuffix(e.Name(), ".py")
+		ex := Example{
+			Name:    name,
 			Title:   strings.TrimSpace(strings.TrimPrefix(first, "#")),
 			Runtime: "pyodide",
 			Code:    code,
-		})
+		}
+		if html, err := files.ReadFile(name + ".html"); err == nil {
+			ex.Runtime, ex.HTML = "pyscript", string(html)
+		}
+		out = append(out, ex)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

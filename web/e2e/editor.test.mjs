@@ -145,6 +145,118 @@ describe("Pyodide", () => {
     assert.match(text, /only the Python standard library/);
   });
 
+  test("the program is a real __main__ module: doctest.testmod() tests it, pickle finds its classes", async () => {
+    const code = [
+      "import doctest, pickle, sys",
+      "",
+      "def double(x):",
+      '    """',
+      "    >>> double(2)",
+      "    4",
+      "    >>> double(3)",
+      "    7",
+      '    """',
+      "    return 2 * x",
+      "",
+      "class Point:",
+      "    def __init__(self, x, y):",
+      "        self.x, self.y = x, y",
+      "",
+      "main = sys.modules['__main__']",
+      "print(__name__, __file__, main is sys.modules[__name__], main.double is double, sys.argv)",
+      "p = pickle.loads(pickle.dumps(Point(1, 2)))",
+      "print('unpickled', type(p).__name__, p.x, p.y)",
+      "print(doctest.testmod())",
+      "",
+    ].join("\n");
+    const { state, text } = await run(code);
+    assert.equal(state, "done", text);
+    assert.match(text, /^__main__ main\.py True True \['main\.py'\]\nunpickled Point 1 2\n/);
+    assert.match(text, /File "main\.py", line 7, in __main__\.double\nFailed example:\n    double\(3\)\nExpected:\n    7\nGot:\n    6\n/);
+    assert.match(text, /TestResults\(failed=1, attempted=2\)\n$/);
+    // The next run is a fresh module again: nothing of this one is left.
+    const again = await run("import sys\nprint(hasattr(sys.modules['__main__'], 'Point'), 'double' in globals())\n");
+    assert.equal(again.text, "False False\n");
+  });
+
+  test("top-level await works, and a traceback after it points at main.py", async () => {
+    const ok = await run("import asyncio\nawait asyncio.sleep(0)\nprint('awaited', __name__)\n");
+    assert.equal(ok.state, "done", ok.text);
+    assert.equal(ok.text, "awaited __main__\n");
+    const bad = await run("import asyncio\n\nawait asyncio.sleep(0.01)\nprint('before')\n1 / 0\n");
+    assert.equal(bad.state, "error");
+    assert.match(bad.text, /^before\nTraceback \(most recent call last\):\n  File "main\.py", line 5, in <module>\n/);
+    assert.match(bad.text, /ZeroDivisionError: division by zero\n$/);
+    assert.doesNotMatch(bad.text, /_pyplay|asyncio|webloop/);
+  });
+
+  test("Stop interrupts a program awaiting at top level in place", async () => {
+    await setCode(page, "import asyncio\nprint('waiting', flush=True)\nawait asyncio.sleep(30)\nprint('not reached')\n");
+    await runButton().click();
+    await output(page).getByText("waiting").waitFor();
+    await page.getByRole("button", { name: "Stop" }).click();
+    assert.equal(await waitState(page, ["stopped"], 5000), "stopped");
+    // KeyboardInterrupt at the await, not a replaced interpreter.
+    assert.match(await status(), /Stopped \(KeyboardInterrupt\)/);
+    const text = await output(page).textContent();
+    assert.match(text, /^waiting\nTraceback \(most recent call last\):\n  File "main\.py", line 3, in <module>\n/);
+    assert.match(text, /\nKeyboardInterrupt\n$/);
+    assert.doesNotMatch(text, /File "[^"]*asyncio/);
+    assert.equal((await run("print('next')\n")).text, "next\n");
+  });
+
+  test("the traceback's line is marked in the editor, and its lines lead there (click or keyboard)", async () => {
+    const { state } = await run("def f():\n    return 1/0\n\nf()\n");
+    assert.equal(state, "error");
+    const marked = page.locator(".cm-error-line");
+    assert.equal(await marked.count(), 1);
+    assert.equal(await marked.textContent(), "    return 1/0");
+    assert.equal(await page.locator(".cm-lineNumbers .cm-error-gutter").textContent(), "2");
+    const activeLine = () => page.locator(".cm-activeLine").textContent();
+    // A click on `File "main.py", line 4` puts the cursor on line 4.
+    await output(page).getByRole("link", { name: 'File "main.py", line 4' }).click();
+    assert.equal(await activeLine(), "f()");
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("cm-content")), true);
+    // The keyboard: the links are in the tab order and Enter follows them.
+    const link2 = output(page).getByRole("link", { name: 'File "main.py", line 2' });
+    await link2.focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await activeLine(), "    return 1/0");
+    // An edit clears the mark (the line may no longer be the one that failed)…
+    await page.keyboard.type("  ");
+    assert.equal(await marked.count(), 0);
+    // …and so does the next run.
+    assert.equal((await run("def f():\n    return 1/0\n\nf()\n")).state, "error");
+    assert.equal(await marked.count(), 1);
+    assert.equal((await run("print('fixed')\n")).state, "done");
+    assert.equal(await marked.count(), 0);
+  });
+
+  test("ANSI colours are shown as colours, never as raw escape codes", async () => {
+    const code =
+      'print("\\x1b[31mred\\x1b[0m plain \\x1b[1;32mbold green\\x1b[0m\\x1b]0;a title\\x07\\x1b[2K\\x1b[94mbright\\x1b[39m end")\n' +
+      'import sys\nprint("\\x1b[33mwarning\\x1b[0m", file=sys.stderr)\n';
+    const { state, text } = await run(code);
+    assert.equal(state, "done");
+    assert.equal(text, "red plain bold greenbright end\nwarning\n");
+    assert.doesNotMatch(await output(page).innerHTML(), /\x1b|\[31m/);
+    const style = (t) =>
+      output(page)
+        .getByText(t, { exact: true })
+        .evaluate((e) => ({ cls: e.className, color: getComputedStyle(e).color, weight: getComputedStyle(e).fontWeight }));
+    const red = await style("red");
+    assert.match(red.cls, /\bansi-fg1\b/);
+    const plain = await style(" plain ");
+    assert.notEqual(red.color, plain.color);
+    const green = await style("bold green");
+    assert.match(green.cls, /\bansi-fg2\b.*\bansi-bold\b/);
+    assert.equal(green.weight, "700");
+    assert.match((await style("bright")).cls, /\bansi-fg12\b/);
+    const warning = await style("warning");
+    assert.match(warning.cls, /\bout-stderr\b.*\bansi-fg3\b/);
+    assert.equal(await output(page).getByText("warning", { exact: true }).getAttribute("data-stream"), "stderr");
+  });
+
   test("Restart gives a fresh interpreter", async () => {
     assert.equal((await run("import sys\nsys.pyplay_marker = 1\nprint(hasattr(sys, 'pyplay_marker'))\n")).text, "True\n");
     await page.getByRole("button", { name: "Restart" }).click();
@@ -187,6 +299,23 @@ describe("MicroPython", () => {
       return output(page).textContent();
     })();
     assert.equal(inp, "mp? x\ngot x\n");
+  });
+});
+
+describe("MicroPython's missing modules", () => {
+  test("a standard-library module it lacks says so (and names Pyodide); a third-party one is what it is", async () => {
+    await switchToMicroPython();
+    for (const mod of ["doctest", "fractions", "__future__"]) {
+      const { state, text } = await run(`import ${mod}\n`);
+      assert.equal(state, "error", mod);
+      assert.match(text, new RegExp(`ImportError: no module named '${mod}'`), mod);
+      assert.match(text, new RegExp(`${mod} is part of Python's standard library, but not available in MicroPython: switch the Runtime to Pyodide`), mod);
+      assert.doesNotMatch(text, /third-party/, mod);
+    }
+    const numpy = await run("import numpy\n");
+    assert.match(numpy.text, /no module named 'numpy'/);
+    assert.match(numpy.text, /third-party packages such as this one are not available/);
+    assert.doesNotMatch(numpy.text, /switch the Runtime/);
   });
 });
 

@@ -81,6 +81,47 @@ after(async () => {
 });
 
 describe("PyScript mode", () => {
+  test("switching to PyScript with the console starter gives a starter page, which runs; switching back restores it", async () => {
+    // before() switched a fresh page, which held the console starter, to PyScript.
+    const code = await page.evaluate(() => window.pyplay.editor.code);
+    assert.match(code, /^# PyScript: a page with a button\n/);
+    const html = await page.evaluate(() => window.pyplay.pyscript.html.value);
+    assert.match(html, /<button id="count">Click me<\/button>/);
+    assert.match(await output(page).textContent(), /PyScript mode: main\.py and page\.html now hold a starter page/);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    assert.equal(await waitState(page, ["done", "error"], 60000), "done");
+    await preview().getByText("Hello from PyScript!", { exact: false }).waitFor();
+    await preview().getByRole("button", { name: "Click me" }).click();
+    await preview().getByText("Clicked 1 time").waitFor({ timeout: 5000 });
+    await output(page).getByText("click 1").waitFor({ timeout: 5000 });
+    // Back to a console runtime: the untouched starter page gives way to the console starter.
+    const runtime = page.getByRole("combobox", { name: "Runtime" });
+    await runtime.selectOption({ label: "MicroPython" });
+    assert.match(await page.evaluate(() => window.pyplay.editor.code), /^# Hello, world\n/);
+    assert.equal(await page.evaluate(() => window.pyplay.pyscript.html.value), "");
+    await runtime.selectOption({ label: "PyScript" });
+    await waitReady(page);
+    assert.match(await page.evaluate(() => window.pyplay.editor.code), /^# PyScript: a page with a button\n/);
+  });
+
+  test("the Examples list has PyScript pages: picking one opens it in PyScript mode; a console one leaves it", async () => {
+    const examples = page.getByRole("combobox", { name: "Examples" });
+    const titles = await examples.locator("option").allTextContents();
+    assert.ok(titles.filter((t) => t.startsWith("PyScript:")).length >= 2, titles.join(", "));
+    await examples.selectOption({ label: "PyScript: a live temperature converter" });
+    assert.match(await page.evaluate(() => window.pyplay.pyscript.html.value), /id="celsius"/);
+    assert.match(await page.evaluate(() => window.pyplay.editor.code), /^# PyScript: a live temperature converter/);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    assert.equal(await waitState(page, ["done", "error"], 60000), "done");
+    await preview().getByLabel("Celsius").fill("100");
+    await preview().getByText("100 °C = 212.0 °F = 373.15 K").waitFor({ timeout: 5000 });
+    await examples.selectOption({ label: "Reading input" });
+    assert.equal(await page.getByRole("combobox", { name: "Runtime" }).inputValue(), "pyodide");
+    assert.match(await page.evaluate(() => window.pyplay.editor.code), /^# Reading input/);
+    await page.getByRole("combobox", { name: "Runtime" }).selectOption({ label: "PyScript" });
+    await waitReady(page);
+  });
+
   test("shows the interpreter, the page.html tab and an empty preview", async () => {
     assert.match(await status(), /Ready: PyScript 0\.7\.31 with Pyodide 314\.0\.7/);
     assert.equal(await page.getByRole("tab", { name: "main.py" }).getAttribute("aria-selected"), "true");
@@ -124,6 +165,41 @@ describe("PyScript mode", () => {
     assert.match(stderr.join(""), /ZeroDivisionError/);
     const inPage = await preview().locator(".py-error").textContent();
     assert.match(inPage, /File "main\.py", line 4, in f\nZeroDivisionError: division by zero/);
+    // The editor marks the line the traceback ends in.
+    assert.equal(await page.locator(".cm-error-line").textContent(), "    return 1 / 0");
+  });
+
+  for (const interpreter of ["Pyodide", "MicroPython"]) {
+    test(`a handler's print() comes before its own traceback (${interpreter})`, async () => {
+      const code =
+        'from pyscript import when\n\n@when("click", "#boom")\ndef boom(event):\n    print("handler says hi")\n    raise ValueError("from a handler")\n';
+      assert.equal(await render({ code, html: '<button id="boom">Boom</button>', interpreter }), "done");
+      await preview().getByRole("button", { name: "Boom" }).click();
+      await output(page).getByText("ValueError: from a handler").waitFor({ timeout: 10000 });
+      const log = await output(page).textContent();
+      assert.ok(log.indexOf("handler says hi") >= 0, log);
+      assert.ok(log.indexOf("handler says hi") < log.indexOf("Traceback"), log);
+    });
+  }
+
+  test("clicks before the page's handlers are live are held (the page says so) and handled once they are", async () => {
+    await page.getByRole("combobox", { name: "Interpreter" }).selectOption({ label: "Pyodide" });
+    await setCode(page, clickPage);
+    await setHTML(clickHTML);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const go = preview().getByRole("button", { name: "Go" });
+    await go.waitFor({ timeout: 10000 });
+    await preview().getByText(/Python is starting/).waitFor({ timeout: 5000 });
+    await go.click();
+    await go.click();
+    // The clicks came before the code ran (Pyodide takes seconds to start in the preview).
+    assert.equal(await page.getByRole("status").getAttribute("data-state"), "loading");
+    await preview().getByText(/2 clicks will be handled/).waitFor({ timeout: 5000 });
+    assert.equal(await waitState(page, ["done", "error"], 60000), "done");
+    await preview().getByText("clicked!").waitFor({ timeout: 5000 });
+    await page.waitForFunction(() => (window.pyplay.output.text().match(/button clicked/g) ?? []).length === 2, null, { timeout: 5000 });
+    assert.equal(await output(page).textContent(), "page starting\nbutton clicked\nbutton clicked\n");
+    assert.equal(await preview().getByText(/Python is starting/).count(), 0);
   });
 
   test("an error in an event handler reaches the Output log (MicroPython)", async () => {
@@ -155,9 +231,10 @@ describe("PyScript mode", () => {
   test("print output arrives whole, in order, before py:done — also from a fast loop", async () => {
     const code = 'import sys\nfor i in range(20000):\n    print(i)\nprint("to stderr", file=sys.stderr)\nprint("end")\n';
     assert.equal(await render({ code }), "done");
-    const log = await output(page).textContent();
+    // All of it is kept (show all / download); the page shows the end.
     const want = Array.from({ length: 20000 }, (_, i) => `${i}\n`).join("") + "to stderr\nend\n";
-    assert.equal(log, want);
+    assert.equal(await page.evaluate(() => window.pyplay.output.text()), want);
+    assert.ok(want.endsWith(await output(page).textContent()));
     const stderr = await page.locator('[role="log"] [data-stream="stderr"]').allTextContents();
     assert.deepEqual(stderr, ["to stderr\n"]);
   });

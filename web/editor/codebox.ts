@@ -21,6 +21,8 @@ type EditorModule = typeof import("./editor");
 export class CodeBox {
   private editor: Editor | null = null;
   private loading: Promise<void> | null = null;
+  /** The line marked as the error's (editor.ts), kept for CodeMirror when it takes over. */
+  private errorLine: number | null = null;
   /** Resolves once CodeMirror has replaced the textarea (or failed to load: the textarea stays). */
   readonly upgraded: Promise<boolean>;
   private settle!: (ok: boolean) => void;
@@ -31,7 +33,10 @@ export class CodeBox {
     private readonly opts: EditorOptions,
   ) {
     this.upgraded = new Promise((r) => (this.settle = r));
-    textarea.addEventListener("input", () => opts.onChange(textarea.value));
+    textarea.addEventListener("input", () => {
+      this.errorLine = null;
+      opts.onChange(textarea.value);
+    });
     // Tab indents, as in CodeMirror; Escape then Tab leaves the box, so a
     // keyboard user is never trapped in it (CodeMirror's rule too).
     let tabIndents = true;
@@ -62,6 +67,7 @@ export class CodeBox {
   }
 
   set code(text: string) {
+    this.errorLine = null;
     if (this.editor) this.editor.code = text;
     else this.textarea.value = text;
   }
@@ -80,6 +86,7 @@ export class CodeBox {
         const { selectionStart, selectionEnd } = this.textarea;
         this.editor = new mod.Editor(this.textarea, this.opts, { anchor: selectionStart, head: selectionEnd });
         if (focused) this.editor.focus();
+        if (this.errorLine !== null) this.editor.markError(this.errorLine);
         this.settle(true);
       } catch (err) {
         // The textarea keeps working: code, Run and Share need nothing more.
@@ -88,5 +95,21 @@ export class CodeBox {
       }
     })();
     return this.loading;
+  }
+
+  /** Marks the 1-based line a traceback ends in (null clears it); the next edit clears it too. */
+  markError(line: number | null): void {
+    this.errorLine = line;
+    this.editor?.markError(line);
+  }
+
+  /** Moves the cursor to the start of a 1-based line and focuses the editor. */
+  goToLine(line: number): void {
+    if (this.editor) return this.editor.goToLine(line);
+    const lines = this.textarea.value.split("\n");
+    const n = Math.min(Math.max(1, line), lines.length);
+    const at = lines.slice(0, n - 1).reduce((sum, l) => sum + l.length + 1, 0);
+    this.textarea.focus();
+    this.textarea.setSelectionRange(at, at);
   }
 }

@@ -8,6 +8,7 @@ import { indentUnit } from "@codemirror/language";
 import { EditorState, type Extension } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
 import { basicSetup } from "codemirror";
+import { errorLine, goToLine, setErrorLine } from "./errorline";
 
 export interface EditorOptions {
   onRun(): void;
@@ -28,6 +29,7 @@ export class Editor {
       keymap.of([indentWithTab]),
       python(),
       indentUnit.of("    "),
+      errorLine(),
       EditorView.contentAttributes.of({ "aria-label": "Code" }),
       EditorView.updateListener.of((u) => {
         if (u.docChanged) opts.onChange(u.state.doc.toString());
@@ -53,5 +55,15 @@ export class Editor {
 
   focus(): void {
     this.view.focus();
+  }
+
+  /** Marks the 1-based line a traceback ends in (null clears it); the next edit clears it too. */
+  markError(line: number | null): void {
+    this.view.dispatch({ effects: setErrorLine.of(line) });
+  }
+
+  /** Moves the cursor to a 1-based line and focuses the editor. */
+  goToLine(line: number): void {
+    goToLine(this.view, line);
   }
 }

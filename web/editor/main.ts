@@ -19,7 +19,7 @@ export interface PageConfig {
   runtimes: Record<string, RuntimeInfo>;
   runtime: string;
   snippet?: { id: string; runtime: string; title: string };
-  examples: { name: string; title: string; runtime: string; code: string }[];
+  examples: { name: string; title: string; runtime: string; code: string; html?: string }[];
   pyscript?: PyScriptPageConfig;
 }
 
@@ -58,7 +58,7 @@ class Page {
   } = {};
   readonly status = $<HTMLElement>("status");
   readonly progress = $<HTMLProgressElement>("progress");
-  readonly output = new Output($("output"));
+  readonly output = new Output($("output"), { goToLine: (line) => this.editor.goToLine(line) });
   readonly runBtn = $<HTMLButtonElement>("run");
   readonly stopBtn = $<HTMLButtonElement>("stop");
   readonly restartBtn = $<HTMLButtonElement>("restart");
@@ -106,6 +106,7 @@ class Page {
       output: (chunks) => {
         this.marks.firstOutput ??= performance.now();
         for (const [stream, text] of chunks) this.output.append(stream, text);
+        return this.output.rendered(); // the worker waits for this (backpressure)
       },
       input: (prompt) => this.askInput(prompt),
       done: (r) => this.onDone(r.status, r.ms, r.restarted),
@@ -124,6 +125,9 @@ class Page {
       autorun: false,
       askInput: (prompt) => this.askInput(prompt),
       endInput: () => (this.inputForm.hidden = true),
+      examples: this.cfg.examples,
+      setCode: (code) => (this.editor.code = code),
+      failed: () => this.markError(),
     });
     this.bench = new BenchPanel({
       worker: this.cfg.worker,
@@ -195,7 +199,7 @@ class Page {
       if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
         e.preventDefault();
         this.run();
-      } else if (e.key === "Escape" && this.runner.isRunning) {
+      } else if (e.key === "Escape" && (this.runner.isRunning || this.pyscript.isRunning)) {
         this.stop();
       }
     });
@@ -204,7 +208,13 @@ class Page {
       const ex = this.cfg.examples.find((x) => x.name === sel.value);
       sel.value = "";
       if (!ex) return;
+      if (ex.runtime === "pyscript") this.pyscript.html.value = ex.html ?? "";
       this.editor.code = ex.code;
+      // A PyScript example is a page: it opens in PyScript mode; a console one leaves it.
+      if ((ex.runtime === "pyscript") !== (this.selectedRuntime() === "pyscript")) {
+        this.runtimeSel.value = ex.runtime === "pyscript" ? "pyscript" : "pyodide";
+        this.runtimeSel.dispatchEvent(new Event("change"));
+      }
       this.editor.focus();
     });
   }
@@ -300,6 +310,7 @@ class Page {
 
   run(): void {
     if (this.bench.isRunning) return;
+    this.editor.markError(null);
     if (this.selectedRuntime() === "pyscript") {
       this.output.clear();
       this.pyscript.run(this.editor.code);
@@ -325,6 +336,7 @@ class Page {
   }
 
   private askInput(prompt: string): void {
+    this.output.flush(); // the prompt and what came before it first
     $<HTMLElement>("input-label").textContent = prompt.trim() || "Input";
     this.inputForm.hidden = false;
     this.inputField.focus();
@@ -333,6 +345,8 @@ class Page {
 
   private onDone(status: string, ms: number, restarted: boolean): void {
     if (status === "interrupted") this.marks.stopped = performance.now();
+    this.output.flush(); // the whole output is on screen when the status says done
+    if (status === "error") this.markError();
     this.upgradeEditorWhenIdle();
     this.inputForm.hidden = true;
     this.stopBtn.disabled = true;
@@ -346,6 +360,12 @@ class Page {
     if (status === "ok") this.setStatus("done", `Finished in ${formatMs(ms)}`);
     else if (status === "interrupted") this.setStatus("stopped", `Stopped (KeyboardInterrupt) after ${formatMs(ms)}`);
     else this.setStatus("error", `Error: see the traceback (after ${formatMs(ms)})`);
+  }
+
+  /** Marks the line of main.py the traceback in the Output log ends in. */
+  private markError(): void {
+    const line = this.output.errorLine();
+    if (line !== null) this.editor.markError(line);
   }
 
   setStatus(state: string, text: string): void {

@@ -1,65 +1,346 @@
-// The Output log: appends streamed text, keeps stderr distinguishable
-// (data-stream="stderr"), follows the end unless the reader scrolled up, and
-// caps its size so a runaway print loop cannot exhaust the page.
+// The Output log: shows streamed program output, keeps stderr
+// distinguishable (data-stream="stderr"), follows the end unless the reader
+// scrolled up, renders ANSI colours, and makes a traceback's
+// `File "main.py", line N` a link to that line.
+//
+// Its cost does not grow with the output's length, so that a print loop
+// cannot freeze the page: text is appended once per animation frame (all
+// that arrived meanwhile at once), in blocks of BLOCK_LINES lines, so the
+// browser lays out only the newest block; the page holds at most MAX_LINES
+// lines (older blocks are dropped, and a note above the log says so); the
+// whole text is kept aside, up to MAX_KEPT_CHARS, for "show all" and
+// "download". rendered() tells the runner when a batch is on screen: the
+// worker waits for that before sending more (runtime/worker.ts), as a
+// program writing to a terminal waits for the terminal.
 
-const MAX_CHARS = 1_000_000;
+import "./output.css";
+import { AnsiParser, PLAIN, styleClass } from "./ansi";
+import { el } from "../dom";
+
+/** Lines the log holds in the page; earlier ones are dropped from it (but kept for download). */
+export const MAX_LINES = 5000;
+/** Lines per block element: the unit of layout and of dropping. */
+const BLOCK_LINES = 100;
+/** Characters the log holds in the page, for output with very long lines. */
+const MAX_DOM_CHARS = 1_000_000;
+/** Characters kept for "show all" and "download"; what comes after is only counted. */
+export const MAX_KEPT_CHARS = 10_000_000;
 
 export type OutputKind = "stdout" | "stderr" | "stdin" | "info";
 
+export interface OutputOptions {
+  /** A traceback's `File "main.py", line N` link was activated. */
+  goToLine?(line: number): void;
+}
+
+/** Text waiting for the next frame, in one stream and style. */
+interface Run {
+  kind: OutputKind;
+  cls: string;
+  text: string;
+}
+
+interface Block {
+  el: HTMLElement;
+  lines: number;
+  chars: number;
+}
+
+const MAIN_LINE = /File "main\.py", line (\d+)/g;
+
+function countLines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+const formatCount = (n: number) => n.toLocaleString("en-US");
+
 export class Output {
-  private chars = 0;
-  private truncated = false;
+  private pending: Run[] = [];
+  private pendingLines = 0;
+  private pendingChars = 0;
+  private blocks: Block[] = [];
+  private span: HTMLElement | null = null;
+  private spanCls = "";
+  private domLines = 0;
+  private domChars = 0;
+  /** The text in the page ends a line (a new block may start). */
+  private atLineStart = true;
+  /** Everything appended so far ends a line (for info()). */
+  private endsLine = true;
+  /** Lines not in the page: dropped from it, or never put in. */
+  private hiddenLines = 0;
+  private kept: string[] = [];
+  private keptChars = 0;
+  private overflowLines = 0;
+  private stderrTail = "";
+  private readonly parsers = { stdout: new AnsiParser(), stderr: new AnsiParser() };
+  private scheduled = false;
+  private frame = 0;
+  private waiters: (() => void)[] = [];
+  private readonly channel = new MessageChannel();
+  private readonly notice: HTMLElement;
+  private readonly noticeText: HTMLElement;
+  private blobURL: string | null = null;
 
-  constructor(private readonly el: HTMLElement) {}
+  constructor(
+    private readonly log: HTMLElement,
+    private readonly opts: OutputOptions = {},
+  ) {
+    // Hidden pages get no animation frames: render on a task instead.
+    this.channel.port1.onmessage = () => this.flush();
+    document.addEventListener("visibilitychange", () => {
+      if (document.hidden && this.scheduled) this.flush();
+    });
+    log.addEventListener("click", (e) => {
+      const a = (e.target as Element | null)?.closest?.("a.tb-link") as HTMLAnchorElement | null;
+      if (!a) return;
+      e.preventDefault();
+      this.opts.goToLine?.(Number(a.dataset.line));
+    });
+    const showAll = el("a", { href: "#", target: "_blank", rel: "noopener" }, "show all");
+    const download = el("a", { href: "#", download: "output.txt" }, "download");
+    // The links point at the text as it is when clicked.
+    for (const a of [showAll, download]) a.addEventListener("click", () => (a.href = this.textURL()));
+    this.noticeText = el("span");
+    this.notice = el("div", { className: "output-truncated", hidden: true }, "Output truncated: ", this.noticeText, " — ", showAll, " · ", download);
+    this.notice.setAttribute("role", "note");
+    log.before(this.notice);
+  }
 
+  /** Adds text to the log; it shows on the next frame (flush() shows it now). */
   append(kind: OutputKind, text: string): void {
     if (!text) return;
-    const follow = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 40;
-    const last = this.el.lastElementChild as HTMLElement | null;
-    if (last && last.dataset.stream === kind && kind !== "info") {
-      last.append(text);
-    } else {
-      const span = document.createElement("span");
-      span.dataset.stream = kind;
-      span.className = `out-${kind}`;
-      span.textContent = text;
-      this.el.append(span);
+    const pieces = kind === "stdout" || kind === "stderr" ? this.parsers[kind].parse(text) : [{ style: PLAIN, text }];
+    for (const p of pieces) {
+      const style = styleClass(p.style);
+      const cls = style ? `out-${kind} ${style}` : `out-${kind}`;
+      const last = this.pending[this.pending.length - 1];
+      if (last && last.cls === cls) last.text += p.text;
+      else this.pending.push({ kind, cls, text: p.text });
+      this.pendingLines += countLines(p.text);
+      this.pendingChars += p.text.length;
+      this.keep(p.text);
+      if (kind === "stderr") this.stderrTail = (this.stderrTail + p.text).slice(-8192);
+      this.endsLine = p.text.endsWith("\n");
     }
-    this.chars += text.length;
-    if (this.chars > MAX_CHARS) this.trim();
-    if (follow) this.el.scrollTop = this.el.scrollHeight;
+    this.schedule();
   }
 
   /** A line of the playground's own (not the program's), on its own line. */
   info(text: string): void {
-    const last = this.el.lastElementChild;
-    const needsBreak = last !== null && !(last.textContent ?? "").endsWith("\n");
-    this.append("info", (needsBreak ? "\n" : "") + text + "\n");
+    this.append("info", (this.endsLine ? "" : "\n") + text + "\n");
+  }
+
+  /** Resolves once everything appended so far is in the page. */
+  rendered(): Promise<void> {
+    if (!this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   clear(): void {
-    this.el.replaceChildren();
-    this.chars = 0;
-    this.truncated = false;
+    this.cancel();
+    this.pending = [];
+    this.pendingLines = this.pendingChars = 0;
+    this.log.replaceChildren();
+    this.blocks = [];
+    this.span = null;
+    this.domLines = this.domChars = this.hiddenLines = 0;
+    this.atLineStart = this.endsLine = true;
+    this.kept = [];
+    this.keptChars = this.overflowLines = 0;
+    this.stderrTail = "";
+    this.parsers.stdout.reset();
+    this.parsers.stderr.reset();
+    this.notice.hidden = true;
+    if (this.blobURL) URL.revokeObjectURL(this.blobURL);
+    this.blobURL = null;
+    this.resolveWaiters();
   }
 
+  /** All output since the last clear (the first MAX_KEPT_CHARS of it), escape sequences removed. */
   text(): string {
-    return this.el.textContent ?? "";
+    if (this.kept.length > 1) this.kept = [this.kept.join("")];
+    return this.kept[0] ?? "";
   }
 
-  private trim(): void {
-    while (this.chars > MAX_CHARS / 2 && this.el.firstElementChild) {
-      const first = this.el.firstElementChild;
-      this.chars -= first.textContent?.length ?? 0;
-      first.remove();
+  /** The line of main.py the last traceback on stderr ends in, or null. */
+  errorLine(): number | null {
+    let line: number | null = null;
+    for (const m of this.stderrTail.matchAll(MAIN_LINE)) line = Number(m[1]);
+    return line;
+  }
+
+  /** Puts everything appended so far in the page now. */
+  flush(): void {
+    this.cancel();
+    if (this.pending.length > 0) this.render();
+    this.resolveWaiters();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (document.hidden) this.channel.port2.postMessage(null);
+    else this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private cancel(): void {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.scheduled = false;
+  }
+
+  private resolveWaiters(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  private keep(text: string): void {
+    const room = MAX_KEPT_CHARS - this.keptChars;
+    if (text.length <= room) {
+      this.kept.push(text);
+      this.keptChars += text.length;
+      return;
     }
-    if (!this.truncated) {
-      this.truncated = true;
-      const note = document.createElement("span");
-      note.dataset.stream = "info";
-      note.className = "out-info";
-      note.textContent = "… earlier output was dropped to keep the page responsive\n";
-      this.el.prepend(note);
+    if (room > 0) {
+      this.kept.push(text.slice(0, room));
+      this.keptChars = MAX_KEPT_CHARS;
     }
+    this.overflowLines += countLines(room > 0 ? text.slice(room) : text);
+  }
+
+  private render(): void {
+    const log = this.log;
+    const follow = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    let runs = this.pending;
+    this.pending = [];
+    if (this.pendingLines >= MAX_LINES || this.pendingChars >= MAX_DOM_CHARS) {
+      // This frame's text alone fills the log: what the page holds goes,
+      // and only the end of the new text comes in.
+      runs = this.tail(runs);
+      this.hiddenLines += this.domLines;
+      log.replaceChildren();
+      this.blocks = [];
+      this.span = null;
+      this.domLines = this.domChars = 0;
+      this.atLineStart = true;
+    }
+    this.pendingLines = this.pendingChars = 0;
+    for (const run of runs) this.write(run);
+    while (this.blocks.length > 1 && (this.domLines > MAX_LINES || this.domChars > MAX_DOM_CHARS)) {
+      const b = this.blocks.shift()!;
+      b.el.remove();
+      this.domLines -= b.lines;
+      this.domChars -= b.chars;
+      this.hiddenLines += b.lines;
+    }
+    this.updateNotice();
+    if (follow) log.scrollTop = log.scrollHeight;
+  }
+
+  /** The end of runs that fits the page (MAX_LINES lines, MAX_DOM_CHARS characters); the rest counts as hidden. */
+  private tail(runs: Run[]): Run[] {
+    const out: Run[] = [];
+    let lines = 0;
+    let chars = 0;
+    for (let r = runs.length - 1; r >= 0; r--) {
+      const { text } = runs[r];
+      let cut = 0; // where the kept part of this run starts
+      let full = true;
+      let c = 0; // newlines after position i
+      for (let i = text.lastIndexOf("\n"); i >= 0; i = i > 0 ? text.lastIndexOf("\n", i - 1) : -1) {
+        if (lines + c >= MAX_LINES) {
+          cut = i + 1;
+          full = false;
+          break;
+        }
+        c++;
+      }
+      if (chars + text.length - cut > MAX_DOM_CHARS) {
+        cut = text.length - (MAX_DOM_CHARS - chars);
+        full = false;
+      }
+      const piece = cut > 0 ? text.slice(cut) : text;
+      out.unshift({ ...runs[r], text: piece });
+      lines += countLines(piece);
+      chars += piece.length;
+      if (!full) {
+        this.hiddenLines += countLines(text.slice(0, cut));
+        for (let s = 0; s < r; s++) this.hiddenLines += countLines(runs[s].text);
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** Puts one run in the page, in blocks of at most BLOCK_LINES lines. */
+  private write(run: Run): void {
+    let text = run.text;
+    while (text) {
+      let b = this.blocks[this.blocks.length - 1];
+      if (!b || (this.atLineStart && b.lines >= BLOCK_LINES)) {
+        b = { el: document.createElement("div"), lines: 0, chars: 0 };
+        b.el.className = "out-block";
+        this.blocks.push(b);
+        this.log.append(b.el);
+      }
+      const room = Math.max(1, BLOCK_LINES - b.lines);
+      let n = 0;
+      let end = 0;
+      for (let i = text.indexOf("\n"); i >= 0 && n < room; i = text.indexOf("\n", i + 1)) {
+        n++;
+        end = i + 1;
+      }
+      const piece = n === room ? text.slice(0, end) : text;
+      if (!this.span || this.span.parentNode !== b.el || this.spanCls !== run.cls) {
+        this.span = document.createElement("span");
+        this.span.className = run.cls;
+        this.span.dataset.stream = run.kind;
+        this.spanCls = run.cls;
+        b.el.append(this.span);
+      }
+      this.appendText(this.span, piece);
+      b.lines += n;
+      b.chars += piece.length;
+      this.domLines += n;
+      this.domChars += piece.length;
+      this.atLineStart = piece.endsWith("\n");
+      text = text.slice(piece.length);
+    }
+  }
+
+  /** Appends text, with each `File "main.py", line N` a link to that line. */
+  private appendText(span: HTMLElement, text: string): void {
+    if (!text.includes('File "main.py", line ')) {
+      span.append(text);
+      return;
+    }
+    let at = 0;
+    for (const m of text.matchAll(MAIN_LINE)) {
+      const a = el("a", { href: "#", className: "tb-link", title: `Go to line ${m[1]} in the editor` }, m[0]);
+      a.dataset.line = m[1];
+      span.append(text.slice(at, m.index), a);
+      at = m.index! + m[0].length;
+    }
+    span.append(text.slice(at));
+  }
+
+  private updateNotice(): void {
+    if (this.hiddenLines === 0 && this.overflowLines === 0) return;
+    let text = `${formatCount(this.hiddenLines)} earlier lines are not shown`;
+    if (this.overflowLines > 0) {
+      text += `; the first ${MAX_KEPT_CHARS / 1e6} MB are kept, ${formatCount(this.overflowLines)} more lines were only counted`;
+    }
+    this.noticeText.textContent = text;
+    this.notice.hidden = false;
+  }
+
+  private textURL(): string {
+    if (this.blobURL) URL.revokeObjectURL(this.blobURL);
+    this.blobURL = URL.createObjectURL(new Blob([this.text()], { type: "text/plain;charset=utf-8" }));
+    return this.blobURL;
   }
 }

@@ -26,6 +26,11 @@ export interface InputAnswer {
   line: string;
 }
 
+/** Playground → preview: one more "out" message is on screen (backpressure). */
+export interface OutputShown {
+  type: "out-shown";
+}
+
 /** Playground → preview, benchmarks only: the harness's next step. */
 export interface BenchStep {
   type: "bench-step";

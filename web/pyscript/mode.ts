@@ -9,7 +9,7 @@
 import "./mode.css";
 import type { Output } from "../editor/output";
 import type { RuntimeInfo } from "../runtime/messages";
-import type { FromPreview, InputAnswer, Interpreter, ToPreview } from "./messages";
+import type { FromPreview, InputAnswer, Interpreter, OutputShown, ToPreview } from "./messages";
 import { el, formatMs } from "../dom";
 
 /** The PyScript part of the page config (server/preview.go). */
@@ -35,6 +35,11 @@ export interface PyScriptHost {
   askInput(prompt: string): void;
   /** The page no longer waits for input (it was unloaded). */
   endInput(): void;
+  /** The editor's examples: the first PyScript one is the starter page, the first other one the console starter. */
+  examples: { runtime: string; code: string; html?: string }[];
+  setCode(code: string): void;
+  /** The page's code failed: its traceback is in the Output log. */
+  failed(): void;
 }
 
 const interpreterLabels: Record<Interpreter, string> = { pyodide: "Pyodide", micropython: "MicroPython" };
@@ -156,10 +161,39 @@ export class PyScriptMode {
     if (html) this.html.focus();
   }
 
+  /** The starter page, and the console starter it stands in for (null when the examples have none). */
+  private starters(): { page: { code: string; html: string }; console: string } | null {
+    const page = this.host.examples.find((e) => e.runtime === "pyscript");
+    const plain = this.host.examples.find((e) => e.runtime !== "pyscript");
+    return page && plain ? { page: { code: page.code, html: page.html ?? "" }, console: plain.code } : null;
+  }
+
+  /**
+   * Entering PyScript mode with the console starter untouched (or no code
+   * at all) and no page: there is nothing of the visitor's to keep, so the
+   * starter page takes its place. Leaving the mode undoes that while the
+   * starter page is untouched.
+   */
+  private swapStarter(entering: boolean): void {
+    const st = this.starters();
+    if (!st) return;
+    const same = (a: string, b: string) => a.trim() === b.trim();
+    const code = this.host.code();
+    if (entering && (same(code, st.console) || same(code, "")) && same(this.html.value, "")) {
+      this.host.setCode(st.page.code);
+      this.html.value = st.page.html;
+      this.host.output.info("PyScript mode: main.py and page.html now hold a starter page (Run shows it; Examples has more).");
+    } else if (!entering && same(code, st.page.code) && same(this.html.value, st.page.html)) {
+      this.host.setCode(st.console);
+      this.html.value = "";
+    }
+  }
+
   /** Shows PyScript mode (tabs, interpreter, preview pane) and says it is ready. */
   activate(): void {
     const first = !this.active;
     this.active = true;
+    if (first) this.swapStarter(true);
     document.body.classList.add("pyscript-mode");
     this.interpreterField.hidden = false;
     this.tabs.hidden = false;
@@ -199,6 +233,7 @@ export class PyScriptMode {
 
   /** Leaves PyScript mode, unloading the preview. */
   deactivate(): void {
+    if (this.active) this.swapStarter(false);
     this.active = false;
     this.unload();
     document.body.classList.remove("pyscript-mode");
@@ -280,12 +315,18 @@ export class PyScriptMode {
         this.loadMs = performance.now() - this.startedAt;
         this.host.setStatus("running", `Running… (page loaded in ${formatMs(this.loadMs)})`);
         break;
-      case "out":
+      case "out": {
         out.append(msg.stream === "stderr" ? "stderr" : "stdout", String(msg.text));
+        // The preview sends more once this is on screen (backpressure, preview.ts).
+        const frame = this.frame;
+        void out.rendered().then(() => frame.contentWindow?.postMessage({ type: "out-shown" } satisfies OutputShown, this.previewOrigin));
         break;
+      }
       case "done": {
         this.running = false;
         this.host.stopButton.disabled = true;
+        out.flush();
+        if (msg.error) this.host.failed();
         const run = formatMs(msg.runMs);
         const load = `page loaded in ${formatMs(this.loadMs)}`;
         if (msg.error) this.host.setStatus("error", `Error: see the traceback (after ${run}; ${load})`);
@@ -295,11 +336,14 @@ export class PyScriptMode {
       case "input":
         // The prompt goes to the log, as a console program's does; the line under it asks.
         out.append("stdout", String(msg.prompt));
+        out.flush();
         this.waiting = true;
         this.host.askInput(String(msg.prompt));
         break;
       case "uncaught":
         out.append("stderr", String(msg.text));
+        out.flush();
+        this.host.failed();
         if (this.loadMs) this.host.setStatus("error", "Error in the page: see the traceback");
         else this.host.setStatus("error", `Error while loading the page: ${String(msg.text).trim().split("\n").pop()}`);
         break;

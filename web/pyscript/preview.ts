@@ -16,7 +16,7 @@
 import "./preview.css";
 import type { BenchRequest, RunStatus } from "../runtime/messages";
 import type { PyScriptBenchSetup } from "./bench";
-import type { BenchStep, FromPreview, InputAnswer, Interpreter, ToPreview } from "./messages";
+import type { BenchStep, FromPreview, InputAnswer, Interpreter, OutputShown, ToPreview } from "./messages";
 
 interface PreviewConfig {
   parent: string; // the playground's origin: the only one this page talks to
@@ -66,14 +66,32 @@ const cfg = JSON.parse(document.getElementById("pyplay-preview")?.textContent ??
 
 // Output is batched per task so a print loop does not flood the parent with
 // one message per line; lifecycle messages flush it first to keep the order.
+//
+// Backpressure: the playground answers each "out" message with "out-shown"
+// once it is on screen. With OUT_IN_FLIGHT of them unanswered, the rings
+// (below) are not drained, so a fast printer's ring fills and its worker
+// waits, as a program writing to a terminal waits for it.
 let queued: { stream: "stdout" | "stderr"; text: string }[] = [];
 let flushTimer: number | undefined;
+const OUT_IN_FLIGHT = 4;
+let unshown = 0;
+/** Rings with output waiting for the playground to catch up. */
+const deferred = new Set<{ ring(): void }>();
 
 function flush(): void {
   clearTimeout(flushTimer);
   flushTimer = undefined;
   for (const o of queued) window.parent.postMessage({ type: "out", ...o } satisfies FromPreview, cfg.parent);
+  unshown += queued.length;
   queued = [];
+}
+
+function shown(): void {
+  unshown = Math.max(0, unshown - 1);
+  if (unshown >= OUT_IN_FLIGHT) return;
+  const rings = [...deferred];
+  deferred.clear();
+  for (const r of rings) r.ring();
 }
 
 function post(msg: FromPreview): void {
@@ -96,7 +114,11 @@ let nextStep: ((request: BenchRequest | null) => void) | null = null;
 let inputLine: ((line: string) => void) | null = null;
 addEventListener("message", (e: MessageEvent) => {
   if (e.origin !== cfg.parent || e.source !== window.parent) return;
-  const msg = e.data as ToPreview | BenchStep | InputAnswer;
+  const msg = e.data as ToPreview | BenchStep | InputAnswer | OutputShown;
+  if (msg?.type === "out-shown") {
+    shown();
+    return;
+  }
   if (msg?.type === "input-answer") {
     const resolve = inputLine;
     inputLine = null;
@@ -152,6 +174,45 @@ function showError(text: string): void {
   pre.className = "py-error";
   pre.textContent = text;
   document.body.append(pre);
+}
+
+/**
+ * Until the page's code has run, its event handlers are not attached: a
+ * click then would be lost. Clicks are held (the page says "starting…")
+ * and replayed, in order, once the code has run (release(true)), or
+ * dropped when it cannot start (release(false)).
+ */
+function holdEarlyClicks(): { release(replay: boolean): void } {
+  const held: Element[] = [];
+  const badge = document.createElement("div");
+  badge.className = "pyplay-starting";
+  badge.setAttribute("role", "status");
+  badge.textContent = "Python is starting… clicks are handled once the page's code has run.";
+  // Outside <body>, which belongs to the page.
+  document.documentElement.append(badge);
+  const hold = (e: Event) => {
+    if (!e.isTrusted || !(e.target instanceof Element)) return; // a replay
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    held.push(e.target);
+    badge.textContent = `Python is starting… ${held.length} click${held.length === 1 ? "" : "s"} will be handled once the page's code has run.`;
+  };
+  addEventListener("click", hold, true);
+  let released = false;
+  return {
+    release(replay) {
+      if (released) return;
+      released = true;
+      removeEventListener("click", hold, true);
+      badge.remove();
+      if (!replay) return;
+      for (const t of held) {
+        if (!t.isConnected) continue;
+        if (t instanceof HTMLElement) t.click();
+        else t.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, view: window }));
+      }
+    },
+  };
 }
 
 /** innerHTML leaves scripts inert; re-create the page's JavaScript ones so they run. */
@@ -322,7 +383,12 @@ class Ring {
 
   /** The worker rang: drain soon, so that a print loop costs one drain per frame or so. */
   ring(): void {
-    this.timer ??= window.setTimeout(() => this.drain(), 16);
+    this.timer ??= window.setTimeout(() => {
+      this.timer = undefined;
+      // The playground is behind: wait for it (shown() rings again).
+      if (unshown >= OUT_IN_FLIGHT) deferred.add(this);
+      else this.drain();
+    }, 16);
   }
 
   /** Copies n bytes out of shared memory (TextDecoder refuses shared views). */
@@ -338,6 +404,7 @@ class Ring {
   drain(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    deferred.delete(this);
     const used = Atomics.load(this.ctl, 1);
     for (let done = 0; done < used; ) {
       const head = this.take(5);
@@ -377,6 +444,8 @@ async function render(msg: ToPreview): Promise<void> {
   script.textContent = msg.code;
   document.body.append(script);
   const resetBody = msg.bench ? bodyResetter(msg.html, script, tag) : null;
+  // A benchmark's page is clicked by nobody.
+  const early = resetBody ? null : holdEarlyClicks();
 
   const rings: Ring[] = []; // one per PyScript worker
   let readyAt = 0;
@@ -400,16 +469,27 @@ async function render(msg: ToPreview): Promise<void> {
     // From now on, errors come from event handlers and tasks.
     done = true;
     failed = false;
+    // The code has run, so its handlers are attached: early clicks reach them now.
+    early?.release(true);
   });
   // Errors that escape PyScript: event handlers and tasks after py:done,
   // and failures while it loads (which would otherwise never end "loading").
   const uncaught = (err: unknown) => {
     const text = cleanTraceback(err instanceof Error ? err.message : String(err));
     showError(text);
+    if (!done) early?.release(false); // it will not start: nothing to wait for
     post({ type: "uncaught", text });
   };
-  addEventListener("error", (e) => uncaught(e.error ?? e.message));
-  addEventListener("unhandledrejection", (e) => uncaught(e.reason));
+  /**
+   * The same, reported by another channel than the rings (an error event):
+   * what the code printed before it failed is in a ring and goes first.
+   */
+  const uncaughtAfterOutput = (err: unknown) => {
+    for (const ring of rings) ring.drain();
+    uncaught(err);
+  };
+  addEventListener("error", (e) => uncaughtAfterOutput(e.error ?? e.message));
+  addEventListener("unhandledrejection", (e) => uncaughtAfterOutput(e.reason));
   /** A traceback from the interpreter: the run failed, or (after py:done) a handler did. */
   const traceback = (text: string) => {
     if (done) return uncaught(text);
@@ -445,7 +525,7 @@ async function render(msg: ToPreview): Promise<void> {
     // The worker could not load its interpreter, PyScript failed in it, or
     // it reported an uncaught error (across threads the event carries a
     // message, not the error).
-    xworker.onerror = ({ error, message }) => uncaught(error ?? message);
+    xworker.onerror = ({ error, message }) => uncaughtAfterOutput(error ?? message);
     xworker.sync.pyplay_input = (prompt: string) => {
       // One input() at a time, whichever worker asks: the playground has one
       // input line, and a second resolver would strand the first caller.

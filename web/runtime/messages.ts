@@ -41,6 +41,8 @@ export type ToWorker =
       interrupt: SharedArrayBuffer | null;
     }
   | { type: "run"; id: number; code: string }
+  // Sent with every interrupt: cancels a run that awaits at top level.
+  | { type: "stop" }
   | { type: "bench"; id: number; request: BenchRequest };
 
 export type Stream = "stdout" | "stderr";
@@ -87,6 +89,9 @@ export type FromWorker =
 export const CTL_INPUT = 0; // input state: INPUT_IDLE / INPUT_WAITING / INPUT_ANSWERED / INPUT_CANCELLED
 export const CTL_INPUT_LEN = 1; // byte length of the answer
 export const CTL_WAKE = 2; // bumped by the page to cut a sleep() short on Stop
+// Output batches the page has shown: the worker counts those it posted and
+// waits while OUT_IN_FLIGHT are not yet shown (backpressure, see worker.ts).
+export const CTL_OUT_SHOWN = 3;
 export const CTL_HEADER_BYTES = 16;
 export const CTL_INPUT_CAPACITY = 64 * 1024;
 export const CTL_BYTES = CTL_HEADER_BYTES + CTL_INPUT_CAPACITY;
@@ -95,6 +100,9 @@ export const INPUT_IDLE = 0;
 export const INPUT_WAITING = 1;
 export const INPUT_ANSWERED = 2;
 export const INPUT_CANCELLED = 3;
+
+/** Output batches the worker may post before the page has shown them. */
+export const OUT_IN_FLIGHT = 4;
 
 /** Value written to the interrupt buffer to raise KeyboardInterrupt (SIGINT). */
 export const SIGINT = 2;

@@ -8,6 +8,7 @@ import {
   CTL_INPUT,
   CTL_INPUT_CAPACITY,
   CTL_INPUT_LEN,
+  CTL_OUT_SHOWN,
   CTL_WAKE,
   INPUT_ANSWERED,
   INPUT_CANCELLED,
@@ -44,7 +45,11 @@ export interface ReadyInfo {
 export interface RunnerEvents {
   progress(phase: "download" | "init", loaded: number, total: number): void;
   ready(info: ReadyInfo): void;
-  output(chunks: [Stream, string][]): void;
+  /**
+   * Program output. A returned promise resolves once it is on screen: until
+   * then it counts against the worker's OUT_IN_FLIGHT batches (backpressure).
+   */
+  output(chunks: [Stream, string][]): void | Promise<void>;
   input(prompt: string): void;
   done(result: { status: RunStatus; ms: number; restarted: boolean }): void;
   fatal(message: string): void;
@@ -238,9 +243,12 @@ export class Runner {
         slot.ready = msg;
         this.becameReady(slot, fromSpare);
         break;
-      case "out":
-        this.on.output(msg.chunks);
+      case "out": {
+        const shown = this.on.output(msg.chunks);
+        if (shown) void shown.then(() => this.shown(slot));
+        else this.shown(slot);
         break;
+      }
       case "input":
         this.on.input(msg.prompt);
         break;
@@ -263,7 +271,7 @@ export class Runner {
   }
 
   /**
-   * Runs code in a fresh namespace. While the runtime is still starting,
+   * Runs code as a fresh __main__ module (worker.ts). While the runtime is still starting,
    * the run is queued and starts the moment it is ready. Returns false when
    * a program is already running.
    */
@@ -295,6 +303,14 @@ export class Runner {
     if (slot.interrupt) Atomics.store(new Int32Array(slot.interrupt), 0, 0);
     slot.worker.postMessage({ type: "bench", id, request } satisfies ToWorker);
     return true;
+  }
+
+  /** Tells the worker one more output batch is on screen. */
+  private shown(slot: Slot): void {
+    if (!slot.control) return;
+    const ctl = new Int32Array(slot.control, 0, CTL_HEADER_BYTES / 4);
+    Atomics.add(ctl, CTL_OUT_SHOWN, 1);
+    Atomics.notify(ctl, CTL_OUT_SHOWN);
   }
 
   /** Answers a pending input() with one line. */
@@ -329,6 +345,10 @@ export class Runner {
       }
       Atomics.add(ctl, CTL_WAKE, 1);
       Atomics.notify(ctl, CTL_WAKE);
+      // A program waiting for the page to show its output stops waiting.
+      Atomics.notify(ctl, CTL_OUT_SHOWN);
+      // A program awaiting at top level runs no Python to see the interrupt.
+      slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
     }
     clearTimeout(this.stopTimer);
     this.stopTimer = window.setTimeout(() => this.forceStop(), canInterrupt ? STOP_GRACE_MS : 0);

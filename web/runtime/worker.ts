@@ -1,18 +1,21 @@
 // The runtime worker: loads one Python runtime (Pyodide or MicroPython) from
 // pyplay's own files, runs programs on request and streams their output.
 // It runs in a module Web Worker so the page stays responsive while Python
-// computes. Blocking input() and interruptible sleep() wait on the shared
-// control buffer with Atomics.wait, which only a worker may do.
+// computes. Blocking input(), interruptible sleep() and output backpressure
+// wait on the shared control buffer with Atomics.wait, which only a worker
+// may do.
 
 import {
   CTL_HEADER_BYTES,
   CTL_INPUT,
   CTL_INPUT_LEN,
+  CTL_OUT_SHOWN,
   CTL_WAKE,
   INPUT_ANSWERED,
   INPUT_CANCELLED,
   INPUT_IDLE,
   INPUT_WAITING,
+  OUT_IN_FLIGHT,
   SIGINT,
   SNAPSHOT_CACHE,
   type FromWorker,
@@ -27,6 +30,7 @@ import {
   WORKER_NAME_PREFIX,
 } from "./messages";
 import { handleBench } from "../bench/harness";
+import { STDLIB_MODULES } from "./stdlib";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -47,13 +51,29 @@ function post(msg: FromWorker): void {
 }
 
 // ---- output batching -------------------------------------------------------
-// Output is posted in batches: at most one message per FLUSH_MS while a
-// program prints quickly, immediately after a quiet spell, and always before
-// blocking (input, sleep) and at the end of a run.
+// Output is posted in batches: at most one message per FLUSH_MS (or per
+// BATCH_CHARS) while a program prints quickly, immediately after a quiet
+// spell, and always before blocking (input, sleep) and at the end of a run.
+//
+// Backpressure: the page counts the batches it has shown (CTL_OUT_SHOWN).
+// With OUT_IN_FLIGHT batches posted and not yet shown, the program waits
+// in its print() until the page catches up, as a program writing to a
+// terminal does, so a print loop cannot bury the page under messages. Stop
+// gets through the wait (the interrupt ends it; KeyboardInterrupt follows).
 
 const FLUSH_MS = 25;
+const BATCH_CHARS = 64 * 1024;
+/**
+ * How long a batch waits for the page before it is posted anyway: a page
+ * that cannot show output (it is not rendering at all) slows a program
+ * down to a batch a second instead of stopping it.
+ */
+const SHOWN_PATIENCE_MS = 1000;
 let pending: [Stream, string][] = [];
+let pendingChars = 0;
 let lastFlush = 0;
+let posted = 0; // batches posted since the worker started
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 let muted = false; // a benchmark is sampling: output is dropped
 
@@ -62,14 +82,37 @@ function emit(stream: Stream, text: string): void {
   const last = pending[pending.length - 1];
   if (last && last[0] === stream) last[1] += text;
   else pending.push([stream, text]);
-  if (performance.now() - lastFlush >= FLUSH_MS) flush();
+  pendingChars += text.length;
+  if (pendingChars >= BATCH_CHARS || performance.now() - lastFlush >= FLUSH_MS) flush();
+  // While a run awaits (top-level await), nothing else would post it.
+  else flushTimer ??= setTimeout(flush, FLUSH_MS);
 }
 
 function flush(): void {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (pending.length > 0) {
+    awaitShown();
+    post({ type: "out", chunks: pending });
+    posted++;
+    pending = [];
+    pendingChars = 0;
+  }
   lastFlush = performance.now();
-  if (pending.length === 0) return;
-  post({ type: "out", chunks: pending });
-  pending = [];
+}
+
+/** Waits while OUT_IN_FLIGHT batches are not yet shown, unless Stop was pressed. */
+function awaitShown(): void {
+  if (!control) return; // no shared memory: no backpressure
+  const deadline = performance.now() + SHOWN_PATIENCE_MS;
+  for (;;) {
+    const shown = Atomics.load(control, CTL_OUT_SHOWN);
+    if (posted - shown < OUT_IN_FLIGHT || interrupted()) return;
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    // The page notifies when it shows a batch and when Stop is pressed.
+    Atomics.wait(control, CTL_OUT_SHOWN, shown, Math.min(left, 100));
+  }
 }
 
 // ---- blocking helpers exposed to Python as the module pyplay_io ------------
@@ -136,15 +179,21 @@ interface Runtime {
   pythonVersion: string;
   path: StartPath;
   note?: string;
-  run(code: string): RunStatus;
+  /** Runs a program; a promise when it awaits at top level (Pyodide). */
+  run(code: string): RunStatus | Promise<RunStatus>;
   /** Lets Stop raise KeyboardInterrupt (Pyodide; MicroPython's worker is replaced instead). */
   setInterrupt?(buf: Int32Array): void;
+  /** Stop while a run awaits at top level: no Python runs to see the interrupt, so cancel it. */
+  stopAwaiting?(): void;
   runPython(code: string): unknown; // for the benchmark harness
   global(name: string): unknown;
 }
 
 const NOT_OFFLINE =
   "pyplay serves only the Python standard library, offline; third-party packages such as this one are not available.";
+/** MicroPython's note for a standard-library module it lacks; {name} is the module. */
+const NOT_IN_MICROPYTHON =
+  "{name} is part of Python's standard library, but not available in MicroPython: switch the Runtime to Pyodide to use it.";
 
 // Standard-library modules imported before the snapshot is taken (pure
 // Python state, no JavaScript references): the driver needs the first
@@ -154,14 +203,18 @@ const PRELOAD = `
 import builtins, linecache, sys, time, traceback, io, math, random, re, collections, itertools, functools, json, string
 `;
 
-// Installed once per interpreter. Each run gets a fresh namespace; frames of
-// this driver are cut from tracebacks so line numbers point at main.py.
+// Installed once per interpreter. Each run is a fresh module registered as
+// sys.modules["__main__"], as with `python main.py` (so doctest.testmod()
+// finds the program's doctests and pickle finds its classes), Pyodide's own
+// __main__ is put back afterwards; code with a top-level await runs as a
+// coroutine, which the worker awaits. Frames of this driver are cut from
+// tracebacks so line numbers point at main.py.
 //
 // It refers to no JavaScript object until it runs (pyplay_io is imported
 // when called), so it can be part of the memory snapshot: a restored
 // interpreter has it compiled and installed already.
 const PYODIDE_DRIVER = `
-import builtins, linecache, sys, time, traceback
+import ast, builtins, linecache, sys, time, traceback, types
 
 def _pyplay_input(prompt=""):
     import pyplay_io
@@ -206,27 +259,96 @@ def _pyplay_clean(e, seen=None):
             _pyplay_clean(e.__cause__, seen)
         e = e.__context__
 
-def _pyplay_run(code):
-    linecache.cache["main.py"] = (len(code), None, code.splitlines(True), "main.py")
-    ns = {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py"}
-    try:
-        exec(compile(code, "main.py", "exec"), ns)
-        return "ok"
-    except SystemExit as e:
+def _pyplay_report(e):
+    # The run's status for an exception that ended it, after printing its traceback.
+    if isinstance(e, SystemExit):
         if e.code is None or e.code == 0:
             return "ok"
         print(e.code if isinstance(e.code, str) else f"exit status {e.code}", file=sys.stderr)
         return "error"
+    _pyplay_clean(e)
+    if isinstance(e, ModuleNotFoundError) and e.name and e.name.split(".")[0] not in sys.stdlib_module_names:
+        e.args = (f"No module named {e.name!r}",)
+        e.add_note(${JSON.stringify(NOT_OFFLINE)})
+    traceback.print_exception(e)
+    return "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
+
+def _pyplay_enter(code):
+    # A fresh __main__ for one run; returns what _pyplay_leave puts back.
+    linecache.cache["main.py"] = (len(code), None, code.splitlines(True), "main.py")
+    main = types.ModuleType("__main__")
+    main.__file__ = "main.py"
+    main.__builtins__ = builtins
+    saved = (sys.modules.get("__main__"), sys.argv)
+    sys.modules["__main__"] = main
+    sys.argv = ["main.py"]
+    return main, saved
+
+def _pyplay_leave(saved):
+    own, argv = saved
+    if own is None:
+        sys.modules.pop("__main__", None)
+    else:
+        sys.modules["__main__"] = own
+    sys.argv = argv
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+_pyplay_task = None
+_pyplay_stopped = False
+
+async def _pyplay_await(coro, saved):
+    import asyncio
+    try:
+        await coro
+        return "ok"
     except BaseException as e:
-        _pyplay_clean(e)
-        if isinstance(e, ModuleNotFoundError) and e.name and e.name.split(".")[0] not in sys.stdlib_module_names:
-            e.args = (f"No module named {e.name!r}",)
-            e.add_note(${JSON.stringify(NOT_OFFLINE)})
-        traceback.print_exception(e)
-        return "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
+        if isinstance(e, asyncio.CancelledError) and _pyplay_stopped:
+            # Stop while the program awaited: report it as Stop does elsewhere.
+            # It ends where the program awaited, not in asyncio's machinery.
+            tb, last = e.__traceback__, None
+            while tb is not None:
+                if tb.tb_frame.f_code.co_filename == "main.py":
+                    last = tb
+                tb = tb.tb_next
+            if last is not None:
+                last.tb_next = None
+            stop = KeyboardInterrupt()
+            stop.__traceback__ = e.__traceback__
+            e = stop
+        return _pyplay_report(e)
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _pyplay_leave(saved)
+
+def _pyplay_stop():
+    # Stop pressed while the program awaits (nothing runs to see the interrupt):
+    # cancel it where it waits.
+    global _pyplay_stopped
+    if _pyplay_task is not None and not _pyplay_task.done():
+        _pyplay_stopped = True
+        _pyplay_task.cancel()
+
+def _pyplay_run(code):
+    global _pyplay_task, _pyplay_stopped
+    main, saved = _pyplay_enter(code)
+    awaiting = False
+    _pyplay_task, _pyplay_stopped = None, False
+    try:
+        flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        co = compile(code, "main.py", "exec", flags=flags, dont_inherit=True)
+        if co.co_flags & 0x80:  # CO_COROUTINE: the program awaits at top level
+            import asyncio
+            awaiting = True
+            _pyplay_task = asyncio.ensure_future(_pyplay_await(eval(co, main.__dict__), saved))
+            return _pyplay_task
+        exec(co, main.__dict__)
+        return "ok"
+    except BaseException as e:
+        awaiting = False
+        return _pyplay_report(e)
+    finally:
+        if not awaiting:
+            _pyplay_leave(saved)
 
 _PYPLAY_DRIVER = _pyplay_run.__code__.co_filename
 _PYPLAY_VERSION = sys.version.split()[0]
@@ -236,6 +358,8 @@ const MICROPYTHON_DRIVER = `
 import sys, io
 import pyplay_io
 
+_PYPLAY_STDLIB = set(${JSON.stringify(STDLIB_MODULES.join(" "))}.split())
+
 def _pyplay_input(prompt=""):
     prompt = str(prompt)
     sys.stdout.write(prompt)
@@ -243,6 +367,16 @@ def _pyplay_input(prompt=""):
     if line is None:
         raise KeyboardInterrupt
     return line
+
+def _pyplay_missing(e):
+    # What is true of a module MicroPython could not import: a standard-library
+    # module it lacks (Pyodide has it), or a third-party package.
+    msg = str(e)
+    name = msg.split("'")[1] if msg.count("'") >= 2 else ""
+    top = name.split(".")[0]
+    if top in _PYPLAY_STDLIB:
+        return ${JSON.stringify(NOT_IN_MICROPYTHON)}.replace("{name}", top)
+    return ${JSON.stringify(NOT_OFFLINE)}
 
 def _pyplay_run(code):
     ns = {"__name__": "__main__", "input": _pyplay_input}
@@ -266,7 +400,7 @@ def _pyplay_run(code):
             keep.append(line)
         sys.stderr.write("\\n".join(keep))
         if isinstance(e, ImportError):
-            sys.stderr.write(${JSON.stringify(NOT_OFFLINE)} + "\\n")
+            sys.stderr.write(_pyplay_missing(e) + "\\n")
         return "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
 `;
 
@@ -455,8 +589,25 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
     note,
     // The page clears the interrupt buffer before it posts a run; clearing
     // it here too would lose a Stop pressed before this worker got to it.
-    run: (code: string) => runFn(code) as RunStatus,
+    run: (code: string) => {
+      const r = runFn(code) as string | (PromiseLike<string> & { destroy(): void });
+      if (typeof r === "string") return r as RunStatus;
+      // A task (top-level await) on Pyodide's event loop: this thread is free while it waits.
+      return (async () => {
+        try {
+          return (await r) as RunStatus;
+        } finally {
+          r.destroy();
+        }
+      })();
+    },
     setInterrupt: (buf: Int32Array) => py!.setInterruptBuffer(buf),
+    stopAwaiting: () => {
+      // The pending interrupt would fire in whatever Python runs next (the
+      // cancellation itself): the cancellation stands in for it.
+      if (interrupt) Atomics.store(interrupt, 0, 0);
+      (py!.globals.get("_pyplay_stop") as () => void)();
+    },
     runPython: (code: string) => py!.runPython(code),
     global: (name: string) => py!.globals.get(name),
   };
@@ -503,6 +654,8 @@ let runtime: Runtime | null = null;
 let runtimeName: RuntimeName = "pyodide";
 let runtimeInfo: RuntimeInfo | null = null;
 let readyAt = 0;
+/** A run awaits at top level (Pyodide): Stop cancels it (stopAwaiting). */
+let awaitingRun = false;
 
 async function start(cfg: StartConfig): Promise<void> {
   runtimeName = cfg.runtime;
@@ -564,6 +717,12 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     buffersArrived();
     return;
   }
+  if (msg.type === "stop") {
+    // Sent with every interrupt; it matters only while a run awaits (this
+    // thread is free then), otherwise the interrupt has done its work.
+    if (awaitingRun) runtime?.stopAwaiting?.();
+    return;
+  }
   if (msg.type === "bench") {
     const rt = runtime;
     const status: RunStatus =
@@ -598,11 +757,14 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     const t0 = performance.now();
     let status: RunStatus;
     try {
-      status = runtime.run(msg.code);
+      const result = runtime.run(msg.code);
+      awaitingRun = typeof result !== "string";
+      status = await result;
     } catch (err) {
       emit("stderr", `${(err as Error)?.message ?? err}\n`);
       status = "error";
     }
+    awaitingRun = false;
     const ms = performance.now() - t0;
     flush();
     post({ type: "done", id: msg.id, status, ms });
