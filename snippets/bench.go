@@ -73,9 +73,10 @@ type RunStore interface {
 	// FinishRun: the client flushes what it buffered.
 	AppendBatch(ctx context.Context, b *Batch) (stored bool, err error)
 	// FinishRun sets a run's final status, error text and finish time. The
-	// arguments must pass ValidateFinish; an unknown run is NotFound.
-	// Finishing again (a resend) updates status and error text but keeps
-	// the first finish time.
+	// arguments must pass ValidateFinish; an unknown run is NotFound. A
+	// finished run's outcome is final: finishing it again with the same
+	// status (a resend) changes nothing, with another status it is a
+	// Conflict.
 	FinishRun(ctx context.Context, runID, status, errText string) error
 	// ListRuns returns a snippet's runs, newest first, without samples but
 	// with SampleCount. A snippet without runs, or an unknown one, has an
@@ -83,6 +84,26 @@ type RunStore interface {
 	ListRuns(ctx context.Context, snippetID string) ([]*Run, error)
 	// GetRun returns one run with every sample ordered by Seq, or NotFound.
 	GetRun(ctx context.Context, runID string) (*Run, error)
+	// ClaimRun makes owner the run's owner unless it has one already, and
+	// returns the stored owner: owner itself when the claim succeeded or
+	// was made before with the same value. The store keeps owner as an
+	// opaque string of at most MaxRunOwnerLen bytes (the benchmark server
+	// stores a hash of the secret it handed to the producer that started
+	// the run). Runs stored before owners existed have none until claimed.
+	// An unknown run is NotFound.
+	ClaimRun(ctx context.Context, runID, owner string) (string, error)
+}
+
+// MaxRunOwnerLen bounds what ClaimRun stores.
+const MaxRunOwnerLen = 128
+
+// ValidateOwner reports whether owner can be claimed: 1 to MaxRunOwnerLen
+// bytes.
+func ValidateOwner(owner string) error {
+	if owner == "" || len(owner) > MaxRunOwnerLen {
+		return Errorf(Invalid, "a run owner is 1 to %d bytes, not %d", MaxRunOwnerLen, len(owner))
+	}
+	return nil
 }
 
 // CPythonNative is the Run.Runtime of benchmarks measured natively by
