@@ -84,26 +84,8 @@ type RunStore interface {
 	ListRuns(ctx context.Context, snippetID string) ([]*Run, error)
 	// GetRun returns one run with every sample ordered by Seq, or NotFound.
 	GetRun(ctx context.Context, runID string) (*Run, error)
-	// ClaimRun makes owner the run's owner unless it has one already, and
-	// returns the stored owner: owner itself when the claim succeeded or
-	// was made before with the same value. The store keeps owner as an
-	// opaque string of at most MaxRunOwnerLen bytes (the benchmark server
-	// stores a hash of the secret it handed to the producer that started
-	// the run). Runs stored before owners existed have none until claimed.
-	// An unknown run is NotFound.
-	ClaimRun(ctx context.Context, runID, owner string) (string, error)
-}
 
-// MaxRunOwnerLen bounds what ClaimRun stores.
-const MaxRunOwnerLen = 128
-
-// ValidateOwner reports whether owner can be claimed: 1 to MaxRunOwnerLen
-// bytes.
-func ValidateOwner(owner string) error {
-	if owner == "" || len(owner) > MaxRunOwnerLen {
-		return Errorf(Invalid, "a run owner is 1 to %d bytes, not %d", MaxRunOwnerLen, len(owner))
-	}
-	return nil
+	RunOwners
 }
 
 // CPythonNative is the Run.Runtime of benchmarks measured natively by

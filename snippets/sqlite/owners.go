@@ -9,24 +9,36 @@ import (
 	"github.com/pyplay/pyplay/snippets"
 )
 
-// ClaimRun sets a run's owner unless it has one; see snippets.RunStore.
-func (s *Store) ClaimRun(ctx context.Context, runID, owner string) (string, error) {
+// ClaimRun sets a run's owner unless it has one; see snippets.RunOwners.
+func (s *Store) ClaimRun(ctx context.Context, runID, owner string) (*snippets.RunClaim, error) {
 	if err := snippets.ValidateOwner(owner); err != nil {
-		return "", fmt.Errorf("sqlite: claim run %s: %w", runID, err)
+		return nil, fmt.Errorf("sqlite: claim run %s: %w", runID, err)
 	}
-	var stored string
+	var c snippets.RunClaim
+	// One writer runs at a time, so the update and the read see the same
+	// row.
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE runs SET owner = ? WHERE id = ? AND owner = ''`, owner, runID); err != nil {
 			return mapError(err)
 		}
-		err := tx.QueryRowContext(ctx, `SELECT owner FROM runs WHERE id = ?`, runID).Scan(&stored)
+		err := tx.QueryRowContext(ctx, `SELECT owner, snippet_id, runtime, status, sample_count FROM runs WHERE id = ?`, runID).
+			Scan(&c.Owner, &c.SnippetID, &c.Runtime, &c.Status, &c.SampleCount)
 		if errors.Is(err, sql.ErrNoRows) {
 			return snippets.Errorf(snippets.NotFound, "no run with ID %s", runID)
 		}
 		return mapError(err)
 	})
 	if err != nil {
-		return "", fmt.Errorf("sqlite: claim run %s: %w", runID, err)
+		return nil, fmt.Errorf("sqlite: claim run %s: %w", runID, err)
 	}
-	return stored, nil
+	return &c, nil
+}
+
+// CountRuns counts a snippet's runs; see snippets.RunOwners.
+func (s *Store) CountRuns(ctx context.Context, snippetID string) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE snippet_id = ?`, snippetID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count runs of %s: %w", snippetID, mapError(err))
+	}
+	return n, nil
 }

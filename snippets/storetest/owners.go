@@ -12,26 +12,33 @@ import (
 func testClaimRun(t *testing.T, s snippets.Store) {
 	sn := newSnippet(t, s, "x")
 	r := newRun(t, s, "claimed", sn.ID)
+	appendBatch(t, s, r.ID, 0, 0, 1, 2)
+	want := snippets.RunClaim{Owner: "owner-a", SnippetID: sn.ID, Runtime: "pyodide", Status: snippets.RunRunning, SampleCount: 3}
 	got, err := s.ClaimRun(ctx(t), r.ID, "owner-a")
-	if err != nil || got != "owner-a" {
-		t.Fatalf("first claim = %q, %v; want owner-a", got, err)
+	if err != nil || *got != want {
+		t.Fatalf("first claim = %+v, %v; want %+v", got, err, want)
 	}
-	if got, err := s.ClaimRun(ctx(t), r.ID, "owner-a"); err != nil || got != "owner-a" {
-		t.Errorf("the owner's claim again = %q, %v; want owner-a", got, err)
+	if got, err := s.ClaimRun(ctx(t), r.ID, "owner-a"); err != nil || got.Owner != "owner-a" {
+		t.Errorf("the owner's claim again = %+v, %v; want owner-a", got, err)
 	}
-	if got, err := s.ClaimRun(ctx(t), r.ID, "owner-b"); err != nil || got != "owner-a" {
-		t.Errorf("another claim = %q, %v; want the first owner, owner-a", got, err)
+	if err := s.FinishRun(ctx(t), r.ID, snippets.RunDone, ""); err != nil {
+		t.Fatal(err)
 	}
-	// The owner is not part of the run as readers see it.
-	if again := newRun(t, s, "claimed", sn.ID); again.Status != snippets.RunRunning {
-		t.Errorf("a resent CreateRun of a claimed run: %+v", again)
+	want.Status = snippets.RunDone
+	if got, err := s.ClaimRun(ctx(t), r.ID, "owner-b"); err != nil || *got != want {
+		t.Errorf("another claim = %+v, %v; want the first owner: %+v", got, err, want)
+	}
+	// A resent CreateRun leaves the owner alone.
+	newRun(t, s, "claimed", sn.ID)
+	if got, err := s.ClaimRun(ctx(t), r.ID, "owner-b"); err != nil || got.Owner != "owner-a" {
+		t.Errorf("a claim after a resent CreateRun = %+v, %v; want owner-a", got, err)
 	}
 	_, err = s.ClaimRun(ctx(t), "nobody", "owner-a")
 	wantCode(t, "ClaimRun of an unknown run", err, snippets.NotFound)
-	_, err = s.ClaimRun(ctx(t), r.ID, "")
-	wantCode(t, "ClaimRun without an owner", err, snippets.Invalid)
-	_, err = s.ClaimRun(ctx(t), r.ID, strings.Repeat("x", snippets.MaxRunOwnerLen+1))
-	wantCode(t, "ClaimRun with a long owner", err, snippets.Invalid)
+	for _, bad := range []string{"", snippets.LegacyRunOwner, strings.Repeat("x", snippets.MaxRunOwnerLen+1)} {
+		_, err = s.ClaimRun(ctx(t), r.ID, bad)
+		wantCode(t, fmt.Sprintf("ClaimRun with owner %.10q", bad), err, snippets.Invalid)
+	}
 }
 
 // testClaimRunConcurrent: of many producers claiming one run at once,
@@ -40,7 +47,7 @@ func testClaimRunConcurrent(t *testing.T, s snippets.Store) {
 	sn := newSnippet(t, s, "x")
 	r := newRun(t, s, "contested", sn.ID)
 	const n = 8
-	got := make([]string, n)
+	got := make([]*snippets.RunClaim, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -56,11 +63,25 @@ func testClaimRunConcurrent(t *testing.T, s snippets.Store) {
 		if errs[i] != nil {
 			t.Fatalf("claim %d: %v", i, errs[i])
 		}
-		if got[i] != got[0] {
-			t.Fatalf("claims disagree on the owner: %q", got)
+		if got[i].Owner != got[0].Owner {
+			t.Fatalf("claims disagree on the owner: %q and %q", got[i].Owner, got[0].Owner)
 		}
 	}
-	if !strings.HasPrefix(got[0], "owner-") {
-		t.Errorf("owner %q", got[0])
+	if !strings.HasPrefix(got[0].Owner, "owner-") {
+		t.Errorf("owner %q", got[0].Owner)
+	}
+}
+
+func testCountRuns(t *testing.T, s snippets.Store) {
+	sn, other := newSnippet(t, s, "x"), newSnippet(t, s, "y")
+	for i := range 3 {
+		newRun(t, s, fmt.Sprintf("counted-%d", i), sn.ID)
+	}
+	newRun(t, s, "counted-0", sn.ID) // a resend is no new run
+	newRun(t, s, "elsewhere", other.ID)
+	for id, want := range map[string]int{sn.ID: 3, other.ID: 1, "unknownSnip": 0} {
+		if n, err := s.CountRuns(ctx(t), id); err != nil || n != want {
+			t.Errorf("CountRuns(%s) = %d, %v; want %d", id, n, err, want)
+		}
 	}
 }

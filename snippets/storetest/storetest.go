@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) snippets.Store) {
 		{"FinishRun", testFinishRun},
 		{"ClaimRun", testClaimRun},
 		{"ClaimRunConcurrent", testClaimRunConcurrent},
+		{"CountRuns", testCountRuns},
 		{"ListRuns", testListRuns},
 		{"GetRunSamplesOrdered", testGetRunSamplesOrdered},
 		{"GetRunUnknown", testGetRunUnknown},

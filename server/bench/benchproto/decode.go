@@ -162,8 +162,15 @@ func decodeHello(p *object) (*Hello, *ProtoError) {
 }
 
 func decodeRunStart(p *object) (*RunStart, *ProtoError) {
-	if perr := p.only("run"); perr != nil {
+	if perr := p.only("run", "token"); perr != nil {
 		return nil, perr
+	}
+	token, perr := p.str("token", false)
+	if perr != nil {
+		return nil, perr
+	}
+	if _, ok := p.fields["token"]; ok && !validToken(token) {
+		return nil, errorf(CodeBadField, "payload.token must be the token of the run.start's ack: 1 to %d letters, digits, '-' or '_'", MaxTokenBytes)
 	}
 	raw, perr := p.raw("run", true)
 	if perr != nil {
@@ -204,7 +211,12 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 	if info.Phases, perr = r.jsonObject("phases"); perr != nil {
 		return nil, perr
 	}
-	return &RunStart{Run: info}, nil
+	return &RunStart{Run: info, Token: token}, nil
+}
+
+// validToken: a run token is base64url, like a run ID.
+func validToken(t string) bool {
+	return len(t) <= MaxTokenBytes && snippets.ValidRunID(t)
 }
 
 // checkInterpreter: a PyScript run's env.interpreter says which interpreter
@@ -276,6 +288,9 @@ func decodeSamples(p *object, l Limits) (*SampleBatch, *ProtoError) {
 		}
 		if smp.NsPerIter, perr = s.number("ns"); perr != nil {
 			return nil, perr
+		}
+		if smp.NsPerIter > MaxNsPerIter {
+			return nil, errorf(CodeBadField, "%s is %g ns per iteration, more than 10¹⁵ (11 days); send nanoseconds per iteration, not a total or another unit", s.at("ns"), smp.NsPerIter)
 		}
 		iters, perr := s.integer("iters", 1, MaxSafeInteger)
 		if perr != nil {
