@@ -1,6 +1,9 @@
 package snippets
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // RunOwners is the part of a RunStore that lets the benchmark server give
 // each run to the producer that started it and bound what one snippet
@@ -29,6 +32,7 @@ type RunClaim struct {
 	Runtime     string
 	Status      string
 	SampleCount int
+	Created     time.Time // UTC, millisecond precision, as CreateRun set it
 }
 
 // MaxRunOwnerLen bounds what ClaimRun stores.

@@ -18,8 +18,9 @@ import (
 // Verdicts of a comparison row, beside stats' faster, slower and not
 // significant.
 const (
-	verdictBaseline = "baseline"
-	verdictNoData   = "no data"
+	verdictBaseline    = "baseline"
+	verdictNoData      = "no data"
+	verdictNotCompared = "not compared" // over the comparison budget (budget.go)
 )
 
 // compareRow is one group of the comparison table: its pooled statistics
@@ -95,8 +96,9 @@ func poolRuns(runs []*snippets.Run, key func(*snippets.Run) benchGroup) []*pool 
 // compareRuns builds the comparison table. baseline names the baseline row
 // by its key, by one of its runs' IDs, or by runtime (the row of that
 // runtime with the most samples); empty means cpython-native when there is
-// such a row, otherwise the row with the most samples.
-func compareRuns(runs []*snippets.Run, baseline string) (compareTable, error) {
+// such a row, otherwise the row with the most samples. It stops when ctx
+// ends, and compares within the budget of comparedSamples.
+func compareRuns(ctx context.Context, runs []*snippets.Run, baseline string) (compareTable, error) {
 	pools := poolRuns(runs, groupOf)
 	rows := make([]compareRow, len(pools))
 	for i, p := range pools {
@@ -109,6 +111,7 @@ func compareRuns(runs []*snippets.Run, baseline string) (compareTable, error) {
 		return compareTable{}, err
 	}
 	table := compareTable{Groups: rows}
+	budget := compareBudget(comparedSamples)
 	if base < 0 {
 		for i := range rows {
 			rows[i].Verdict, rows[i].Text = verdictNoData, "no samples yet"
@@ -128,7 +131,15 @@ func compareRuns(runs []*snippets.Run, baseline string) (compareTable, error) {
 			r.Verdict, r.Text = verdictNoData, "no samples yet"
 			continue
 		}
-		c := stats.Compare(pools[i].ns, pools[base].ns, seedFor(r.Key, b.Key))
+		if err := ctx.Err(); err != nil {
+			return compareTable{}, busy(err)
+		}
+		x, y, ok := budget.take(pools[i].ns, pools[base].ns)
+		if !ok {
+			r.Verdict, r.Text = verdictNotCompared, notComparedText
+			continue
+		}
+		c := stats.Compare(x, y, seedFor(r.Key, b.Key))
 		r.Comparison = &c
 		r.Verdict = string(c.Verdict)
 		r.Text = describeComparison(c, b.Label)

@@ -22,14 +22,15 @@ func (s *Store) ClaimRun(ctx context.Context, runID, owner string) (*snippets.Ru
 	// gives back.
 	var c snippets.RunClaim
 	err := s.pool.QueryRow(ctx, `UPDATE runs SET owner = CASE WHEN owner = '' THEN $2 ELSE owner END
-		WHERE id = $1 RETURNING owner, snippet_id, runtime, status, sample_count`, runID, owner).
-		Scan(&c.Owner, &c.SnippetID, &c.Runtime, &c.Status, &c.SampleCount)
+		WHERE id = $1 RETURNING owner, snippet_id, runtime, status, sample_count, created`, runID, owner).
+		Scan(&c.Owner, &c.SnippetID, &c.Runtime, &c.Status, &c.SampleCount, &c.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: claim run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim run %s: %w", runID, mapError(err))
 	}
+	c.Created = c.Created.UTC()
 	return &c, nil
 }
 
