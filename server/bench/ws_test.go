@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/server/bench/hub"
@@ -38,6 +39,8 @@ type benchEnv struct {
 	url     string // ws://…/ws
 	snippet string
 	stop    func() // ends Run and waits for it, as the server's Close does
+	// registry holds the lab's metrics.
+	registry *prometheus.Registry
 }
 
 func newBenchEnv(t testing.TB, ws WSConfig) *benchEnv {
@@ -61,9 +64,11 @@ func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	lab, err := New(Config{
-		Store: store,
-		WS:    ws,
+		Store:   store,
+		WS:      ws,
+		Metrics: reg,
 		// The application's lookup (package server) adds a cache and its
 		// messages; the store's answers are what the lab relies on.
 		Snippet: func(c echo.Context, id string) (*snippets.Snippet, error) {
@@ -109,7 +114,7 @@ func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net
 	if _, err := store.Put(context.Background(), sn); err != nil {
 		t.Fatal(err)
 	}
-	return &benchEnv{lab: lab, http: hs, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", snippet: sn.ID, stop: stop}
+	return &benchEnv{lab: lab, http: hs, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", snippet: sn.ID, stop: stop, registry: reg}
 }
 
 // rawClient speaks the protocol by hand, to send exactly what a test
