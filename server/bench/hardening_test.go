@@ -389,3 +389,22 @@ func formatMetric(v float64) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestWSProducerChosenToken: a producer that sent its own token with the
+// first run.start resumes the run with it even when it never saw the ack.
+func TestWSProducerChosenToken(t *testing.T) {
+	e := newBenchEnv(t, WSConfig{})
+	const token = "my-own-secret-token-of-128-bits-or-more"
+	p := dialRaw(t, e.url, nil)
+	p.hello("producer")
+	p.sendStart("r1", e.snippet, "pyodide", token)
+	p.next()       // the ack, which the producer never needs to read
+	p.conn.Close() // as when the ack is lost with the connection
+
+	p = dialRaw(t, e.url, nil)
+	p.hello("producer")
+	if a := p.resumeRun("r1", e.snippet, token); !a.Duplicate || a.Token != token {
+		t.Fatalf("resume with the producer's own token: %+v", a)
+	}
+	p.ack(p.send("samples", samplesPayload("r1", 0, 0, 2)))
+}

@@ -14,10 +14,11 @@ import (
 )
 
 // A run belongs to the producer that started it. Run IDs are public (the
-// dashboards show them), so the ID cannot be the proof: the ack of a new
-// run's run.start hands its producer a secret token, and a run.start of an
-// existing run on another connection (the producer reconnected) must
-// present it. The store keeps only the token's hash (snippets.RunOwners),
+// dashboards show them), so the ID cannot be the proof: a secret token
+// is. A producer sends one it made up with its first run.start (so that it
+// has it even if the ack is lost on the way), or the server makes one up
+// and hands it out in the ack; a run.start of an existing run on another
+// connection (the producer reconnected) must present it. The store keeps only the token's hash (snippets.RunOwners),
 // so that the tokens survive a restart and work on every server sharing a
 // PostgreSQL database, and a leaked database leaks none. Whoever holds the
 // token may add batches to the run, even after run.end (a final flush);

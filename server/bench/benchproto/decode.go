@@ -170,7 +170,7 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 		return nil, perr
 	}
 	if _, ok := p.fields["token"]; ok && !validToken(token) {
-		return nil, errorf(CodeBadField, "payload.token must be the token of the run.start's ack: 1 to %d letters, digits, '-' or '_'", MaxTokenBytes)
+		return nil, errorf(CodeBadField, "payload.token must be %d to %d letters, digits, '-' or '_' (at least 128 random bits, base64url)", MinTokenBytes, MaxTokenBytes)
 	}
 	raw, perr := p.raw("run", true)
 	if perr != nil {
@@ -214,9 +214,10 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 	return &RunStart{Run: info, Token: token}, nil
 }
 
-// validToken: a run token is base64url, like a run ID.
+// validToken: a run token is base64url, like a run ID, and long enough not
+// to be guessed.
 func validToken(t string) bool {
-	return len(t) <= MaxTokenBytes && snippets.ValidRunID(t)
+	return len(t) >= MinTokenBytes && len(t) <= MaxTokenBytes && snippets.ValidRunID(t)
 }
 
 // checkInterpreter: a PyScript run's env.interpreter says which interpreter

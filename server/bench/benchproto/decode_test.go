@@ -181,8 +181,9 @@ func TestDecodeBad(t *testing.T) {
 		{"run.start env NUL", runStartMsg(`,"env":{"a":"\u0000"}`), CodeBadField, 7, `\u0000`},
 		{"run.start version control", runStartMsg(`,"runtimeVersion":"1\n2"`), CodeBadField, 7, "control characters"},
 		{"run.start token not a string", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":5}`), CodeBadField, 7, "payload.token must be a string"},
-		{"run.start token empty", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":""}`), CodeBadField, 7, "payload.token must be the token of the run.start's ack"},
-		{"run.start token long", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"`+strings.Repeat("t", 65)+`"}`), CodeBadField, 7, "1 to 64"},
+		{"run.start token empty", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":""}`), CodeBadField, 7, "payload.token must be 22 to 64"},
+		{"run.start token long", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"`+strings.Repeat("t", 65)+`"}`), CodeBadField, 7, "22 to 64"},
+		{"run.start token short", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"`+strings.Repeat("t", 21)+`"}`), CodeBadField, 7, "at least 128 random bits"},
 		{"run.start token alphabet", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"a b"}`), CodeBadField, 7, "payload.token"},
 		{"run.start status", runStartMsg(`,"status":"done"`), CodeBadField, 7, "unknown field payload.run.status"},
 

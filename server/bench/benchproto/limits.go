@@ -61,8 +61,10 @@ const (
 	// iteration, far beyond any benchmark, while the statistics of any
 	// number of such samples (squares, sums) stay far from overflowing.
 	MaxNsPerIter = 1e15
-	// MaxTokenBytes bounds a run token (run.start's token); the server
-	// hands out 43-character tokens.
+	// MinTokenBytes and MaxTokenBytes bound a run token (run.start's
+	// token): at least 128 random bits in base64url. The server hands out
+	// 43-character tokens (256 bits).
+	MinTokenBytes = 22
 	MaxTokenBytes = 64
 	// maxRunsPerSession bounds the runs one connection may start, so a
 	// session's memory is bounded; a producer reconnects for more.

@@ -91,10 +91,13 @@ type RunInfo struct {
 // run's samples, and again after reconnecting: the store treats a repeated
 // run.start as a no-op, and the new connection learns the run's snippet.
 //
-// A run belongs to the producer that started it: the ack of its first
-// run.start carries a secret token, which a run.start of the same run on
-// another connection (after a reconnect) must present in Token. Without
-// it, or with another, the run cannot be resumed (not_allowed).
+// A run belongs to the producer that started it, which proves it with a
+// secret token: the one its first run.start sent in Token (a producer
+// should make one up, 128 random bits or more, so that it holds the token
+// even when the ack is lost), or else the one the server handed out in
+// that run.start's ack. A run.start of the run on another connection
+// (after a reconnect) must present it; without it, or with another, the
+// run cannot be resumed (not_allowed).
 type RunStart struct {
 	Run   RunInfo `json:"run"`
 	Token string  `json:"token,omitempty"`
