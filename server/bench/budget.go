@@ -8,12 +8,12 @@ package bench
 // budget is shown with its statistics and the verdict "not compared".
 // BENCHMARKS.md has what a table at the budget costs.
 const (
-	maxComparedPerGroup = 5_000
+	maxComparedPerGroup = 2_000
 	comparedSamples     = 20_000
 )
 
 // notComparedText says why a row has no comparison.
-const notComparedText = "not compared: this table compares at most 20000 samples in all (5000 per group, the newest); the rows above took them"
+const notComparedText = "not compared: this table compares at most 20000 samples in all (2000 per group, the newest); the rows above took them"
 
 // compareBudget is what is left of comparedSamples.
 type compareBudget int

@@ -33,8 +33,8 @@ import (
 const (
 	// maxReadSamples bounds the samples one request reads: a listing of
 	// runs whose statistics are not cached, a comparison, an export, one
-	// snippet of the overview (about 20 MB while it is held).
-	maxReadSamples = 500_000
+	// snippet of the overview (about 8 MB while it is held).
+	maxReadSamples = 200_000
 	// statsWorkers bounds the computations running at once, so that
 	// requests for statistics cannot take every core.
 	statsWorkers = 2
