@@ -116,7 +116,10 @@ func newStatsCaches() *statsCaches {
 	}
 }
 
-// work runs fn when a worker is free, or gives up when ctx ends first.
+// work runs fn when a worker is free, or gives up when ctx ends first. An
+// error of fn's after ctx ended is busy: the request's time ran out, or
+// its client left (then nobody reads the answer, but the log should not
+// call it a failure).
 func (sc *statsCaches) work(ctx context.Context, fn func() error) error {
 	select {
 	case sc.workers <- struct{}{}:
@@ -124,7 +127,15 @@ func (sc *statsCaches) work(ctx context.Context, fn func() error) error {
 		return busy(ctx.Err())
 	}
 	defer func() { <-sc.workers }()
-	return fn()
+	return orBusy(ctx, fn())
+}
+
+// orBusy is err, or busy when ctx has ended.
+func orBusy(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && snippets.ErrorCode(err) != snippets.Unavailable {
+		return busy(err)
+	}
+	return err
 }
 
 // busy is the error of a request whose time ran out (or whose client
@@ -141,7 +152,7 @@ func busy(err error) error {
 func (l *Lab) runViews(ctx context.Context, snippetID string) (views []*runView, truncated bool, err error) {
 	list, truncated, err := listRuns(ctx, l.cfg.Store, snippetID)
 	if err != nil {
-		return nil, false, err
+		return nil, false, orBusy(ctx, err)
 	}
 	views = make([]*runView, 0, len(list))
 	err = l.stats.work(ctx, func() error {
@@ -186,7 +197,7 @@ func (l *Lab) runViews(ctx context.Context, snippetID string) (views []*runView,
 func (l *Lab) compareTableOf(ctx context.Context, snippetID, baseline string) (compareTable, error) {
 	list, truncated, err := listRuns(ctx, l.cfg.Store, snippetID)
 	if err != nil {
-		return compareTable{}, err
+		return compareTable{}, orBusy(ctx, err)
 	}
 	key := compareKey(snippetID, baseline, list)
 	if t, ok := l.stats.compares.get(key); ok {

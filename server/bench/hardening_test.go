@@ -408,3 +408,21 @@ func TestWSProducerChosenToken(t *testing.T) {
 	}
 	p.ack(p.send("samples", samplesPayload("r1", 0, 0, 2)))
 }
+
+// TestLeftRequestsAreBusyNotFailures: statistics whose request ended (the
+// client left, or its time ran out) answer unavailable, which the
+// application does not log as a failure of its own.
+func TestLeftRequestsAreBusyNotFailures(t *testing.T) {
+	e, _ := newCountingEnv(t)
+	storeRun(t, e.store, "a", e.snippet, "pyodide", `{}`, 0, []float64{1, 2, 3}, 1, snippets.RunRunning)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := e.lab.runViews(ctx, e.snippet)
+	if snippets.ErrorCode(err) != snippets.Unavailable {
+		t.Errorf("listing for a request that ended: %v, want unavailable", err)
+	}
+	_, err = e.lab.compareTableOf(ctx, e.snippet, "")
+	if snippets.ErrorCode(err) != snippets.Unavailable {
+		t.Errorf("comparing for a request that ended: %v, want unavailable", err)
+	}
+}

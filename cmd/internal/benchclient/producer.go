@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -83,7 +84,10 @@ type Config struct {
 	// field refuse it (they decode hello strictly), so it is off unless
 	// set. Producers ignore it.
 	Coalesce bool
-	Logger   *slog.Logger
+	// NetDialContext, if set, opens the TCP connections (e.g. from a
+	// chosen local address, as the soak test plays many clients).
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	Logger         *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -370,7 +374,7 @@ func (p *Producer) connect() (*websocket.Conn, *benchproto.Welcome, error) {
 		case <-ctx.Done():
 		}
 	}()
-	conn, err := dial(ctx, p.url, p.cfg.Origin)
+	conn, err := dial(ctx, p.url, p.cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -399,12 +403,12 @@ func (p *Producer) connect() (*websocket.Conn, *benchproto.Welcome, error) {
 
 // dial opens a WebSocket; a refusal with a 4xx status (other than 429) is
 // fatal, since retrying cannot help.
-func dial(ctx context.Context, url, origin string) (*websocket.Conn, error) {
+func dial(ctx context.Context, url string, cfg Config) (*websocket.Conn, error) {
 	h := http.Header{}
-	if origin != "" {
-		h.Set("Origin", origin)
+	if cfg.Origin != "" {
+		h.Set("Origin", cfg.Origin)
 	}
-	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, Proxy: http.ProxyFromEnvironment}
+	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, Proxy: http.ProxyFromEnvironment, NetDialContext: cfg.NetDialContext}
 	conn, resp, err := d.DialContext(ctx, url, h)
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
