@@ -105,23 +105,29 @@ func clientKey(ip string) string {
 	return addr.String()
 }
 
-// rateLimit refuses a creation beyond the client's rate with 429 and
-// Retry-After (whole seconds, rounded up).
-func (a *snippetAPI) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		ok, wait := a.limiter.reserve(clientKey(c.RealIP()), time.Now())
-		if ok {
-			return next(c)
+// limitPerClient refuses a request beyond the client's rate with 429 and
+// Retry-After (whole seconds, rounded up). what names what the client
+// creates too many of ("new snippets"); refused, if not nil, counts the
+// refusal.
+func limitPerClient(l *clientLimiter, what string, refused func()) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ok, wait := l.reserve(clientKey(c.RealIP()), time.Now())
+			if ok {
+				return next(c)
+			}
+			if refused != nil {
+				refused()
+			}
+			secs := int(math.Ceil(wait.Seconds()))
+			h := c.Response().Header()
+			h.Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
+			h.Set(echo.HeaderCacheControl, "no-store")
+			if c.Request().ContentLength != 0 {
+				h.Set(echo.HeaderConnection, "close") // not worth reading the body
+			}
+			return response.Errorf(http.StatusTooManyRequests, "too many %s from your address; try again in %s", what, secondsText(secs))
 		}
-		a.created.WithLabelValues("rate_limited").Inc()
-		secs := int(math.Ceil(wait.Seconds()))
-		h := c.Response().Header()
-		h.Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
-		h.Set(echo.HeaderCacheControl, "no-store")
-		if c.Request().ContentLength != 0 {
-			h.Set(echo.HeaderConnection, "close") // not worth reading the body
-		}
-		return response.Errorf(http.StatusTooManyRequests, "too many new snippets from your address; try again in %s", secondsText(secs))
 	}
 }
 

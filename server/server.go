@@ -160,9 +160,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.snippets = newSnippetAPI(s)
 	s.startStorageGuard()
+	var abLimit echo.MiddlewareFunc
+	if opt := cfg.Snippets; opt.CreatesPerMinute > 0 {
+		// A bucket of its own: the editor shares B's code (a snippet)
+		// and then creates the A/B benchmark, and neither should use up
+		// the other's allowance.
+		abLimit = limitPerClient(newClientLimiter(opt.CreatesPerMinute/60, opt.CreateBurst), "new A/B benchmarks", nil)
+	}
 	lab, err := bench.New(bench.Config{
 		Store: cfg.Store, Logger: s.log, Metrics: s.metrics.registry, WS: cfg.WS,
-		Snippet: s.snippets.lookup, Render: s.render, Manifest: s.manifest.Load,
+		Snippet: s.snippets.lookup, Render: s.render, Manifest: s.manifest.Load, CreateLimit: abLimit,
 		Guard: s.newLabGuard(),
 	})
 	if err != nil {

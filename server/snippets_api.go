@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -29,6 +28,7 @@ type SnippetOptions struct {
 	Limits snippets.Limits
 	// CreatesPerMinute is how many snippets one client (one IPv4 address
 	// or IPv6 /64) may create per minute on average; 0 means no limit.
+	// The same rate, counted apart, bounds its new A/B benchmarks.
 	CreatesPerMinute float64
 	// CreateBurst is how many it may create at once before the rate
 	// applies; at least 1 when CreatesPerMinute is set.
@@ -109,7 +109,7 @@ func newSnippetAPI(s *Server) *snippetAPI {
 func (a *snippetAPI) routes(e *echo.Echo) {
 	var create []echo.MiddlewareFunc
 	if a.limiter != nil {
-		create = append(create, a.rateLimit)
+		create = append(create, limitPerClient(a.limiter, "new snippets", func() { a.created.WithLabelValues("rate_limited").Inc() }))
 	}
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
 	e.POST("/api/snippets", a.create, create...)
@@ -157,7 +157,7 @@ func (a *snippetAPI) create(c echo.Context) error {
 
 func (a *snippetAPI) createSnippet(c echo.Context) error {
 	req, res := c.Request(), c.Response()
-	if err := checkJSONContentType(req.Header.Get(echo.HeaderContentType)); err != nil {
+	if err := response.RequireJSON(req.Header.Get(echo.HeaderContentType), "the snippet"); err != nil {
 		return err
 	}
 	max := a.limits.MaxBody()
@@ -207,22 +207,6 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 		a.created.WithLabelValues("existing").Inc()
 	}
 	return c.JSON(status, createResponse{ID: sn.ID, URL: "/s/" + sn.ID})
-}
-
-// checkJSONContentType accepts application/json, with charset=utf-8 at
-// most: the body is decoded as UTF-8 and nothing else.
-func checkJSONContentType(header string) error {
-	if header == "" {
-		return response.Errorf(http.StatusUnsupportedMediaType, "Content-Type is missing; send the snippet as application/json")
-	}
-	mt, params, err := mime.ParseMediaType(header)
-	if err != nil || mt != echo.MIMEApplicationJSON {
-		return response.Errorf(http.StatusUnsupportedMediaType, "Content-Type is %q; send the snippet as application/json", response.Truncate(header, 100))
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return response.Errorf(http.StatusUnsupportedMediaType, "charset %q is not supported; send UTF-8", response.Truncate(cs, 40))
-	}
-	return nil
 }
 
 // get answers GET /api/snippets/{id}: the snippet as JSON, cached for

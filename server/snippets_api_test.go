@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -819,4 +820,37 @@ func FuzzCreateSnippet(f *testing.F) {
 			t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body)
 		}
 	})
+}
+
+// Creating A/B benchmarks is limited per client like sharing, in a bucket
+// of its own: the editor shares B's code and then creates the benchmark.
+func TestRateLimitABs(t *testing.T) {
+	s, _ := newSnippetServer(t, SnippetOptions{CreatesPerMinute: 60, CreateBurst: 2})
+	h := s.Handler()
+	post := func(target, body string) *httptest.ResponseRecorder {
+		return serveAPI(t, h, apiRequest{method: "POST", target: target, body: body,
+			header: map[string]string{"Content-Type": "application/json"}, remote: "198.51.100.9:1000"})
+	}
+	var ids []string
+	for i := range 2 {
+		rec := post("/api/snippets", jsonOf(map[string]any{"code": "print(" + strconv.Itoa(i) + ")"}))
+		var out struct{ ID string }
+		if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
+			t.Fatalf("share %d: %d %s", i, rec.Code, rec.Body)
+		}
+		ids = append(ids, out.ID)
+	}
+	ab := jsonOf(map[string]any{"a": ids[0], "b": ids[1], "runtimes": []string{"pyodide"}})
+	for i := range 2 {
+		if rec := post("/api/bench/ab", ab); rec.Code != http.StatusCreated {
+			t.Fatalf("A/B benchmark %d within the burst: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+	rec := post("/api/bench/ab", ab)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("beyond the burst: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if code, msg := apiErrorOf(t, rec); code != "rate_limited" || !strings.Contains(msg, "too many new A/B benchmarks") {
+		t.Errorf("error %s: %s", code, msg)
+	}
 }

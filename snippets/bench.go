@@ -26,8 +26,11 @@ type Run struct {
 	Finished       *time.Time      `json:"finished,omitempty"`
 	Status         string          `json:"status"` // running, done, failed, stopped
 	Error          string          `json:"error,omitempty"`
-	Samples        []Sample        `json:"samples,omitempty"` // filled by GetRun only
-	SampleCount    int             `json:"sampleCount"`
+	// AB links the run to the A/B benchmark it is an arm of; nil for an
+	// ordinary run.
+	AB          *ABLink  `json:"ab,omitempty"`
+	Samples     []Sample `json:"samples,omitempty"` // filled by GetRun only
+	SampleCount int      `json:"sampleCount"`
 }
 
 // A Sample is one timed measurement: Iterations executions of the snippet
@@ -60,7 +63,10 @@ const (
 type RunStore interface {
 	// CreateRun stores a new run with status running. Creating a run whose ID
 	// exists for the same snippet is a no-op (the client resent it); for
-	// another snippet it is a Conflict. The snippet must exist (NotFound).
+	// another snippet it is a Conflict. The snippet must exist (NotFound),
+	// and so must the A/B benchmark r.AB names, if any (NotFound). A resent
+	// run keeps the link it was created with: a resend without r.AB is
+	// given the stored one, a resend naming another is a Conflict.
 	// r must pass Run.Validate (Invalid otherwise). CreateRun sets r.Status
 	// and r.Created (UTC, millisecond precision) to the stored values, which
 	// for a resent run are the original ones.
@@ -143,6 +149,11 @@ func (r *Run) Validate() error {
 	}
 	if err := checkText("runtimeVersion", r.RuntimeVersion); err != nil {
 		return err
+	}
+	if r.AB != nil {
+		if err := r.AB.Validate(); err != nil {
+			return err
+		}
 	}
 	for _, f := range []struct {
 		name  string

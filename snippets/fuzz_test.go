@@ -3,6 +3,7 @@ package snippets
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -150,4 +151,59 @@ func TestSealSeedsDistinct(t *testing.T) {
 		}
 		seen[id] = s
 	}
+}
+
+// abSeeds are inputs for FuzzDecodeAB.
+var abSeeds = []string{
+	`{"a":"abcDEF12345","b":"abcDEF12346","runtimes":["pyodide"]}`,
+	`{"a":"abcDEF12345","b":"abcDEF12345","c":"Zz0-_9aaaaB","runtimes":["pyodide","micropython","cpython-native"],"threshold":0,"budgetMs":100,"interpreters":20}`,
+	`{"a":"abcDEF12345","b":"abcDEF12346","runtimes":["pyscript"]}`,
+	`{"a":"abcDEF12345","b":"abcDEF12346","runtimes":["pyodide"],"threshold":1e-3,"budgetMs":6e4}`,
+	`{"a":"abcDEF12345","a":"abcDEF12345"}`,
+	`{"a":"abcDEF12345","b":"abcDEF12346","runtimes":["pyodide"],"threshold":-0}`,
+	`{"a":null}`,
+	`[]`,
+	``,
+}
+
+// FuzzDecodeAB checks that DecodeAB never panics, rejects only with
+// Invalid or TooLarge, and that whatever it accepts is a benchmark a store
+// takes (once it has an ID) and decodes the same when sent again.
+func FuzzDecodeAB(f *testing.F) {
+	for _, s := range abSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ab, err := DecodeAB(bytes.NewReader(body))
+		if err != nil {
+			if c := ErrorCode(err); c != Invalid && c != TooLarge {
+				t.Fatalf("DecodeAB(%q): error code %q (%v), want invalid or too_large", body, c, err)
+			}
+			if ab != nil {
+				t.Fatalf("DecodeAB(%q) returned a benchmark with an error", body)
+			}
+			return
+		}
+		if ab.ID != "" {
+			t.Fatalf("DecodeAB(%q) made up an ID", body)
+		}
+		ab.ID = NewABID()
+		if err := ab.Validate(); err != nil {
+			t.Fatalf("DecodeAB(%q) accepted %+v, which does not validate: %v", body, ab, err)
+		}
+		fields := map[string]any{"a": ab.Arms[0], "b": ab.Arms[1], "runtimes": ab.Runtimes,
+			"threshold": ab.Threshold, "budgetMs": ab.BudgetMs, "interpreters": ab.Interpreters}
+		if len(ab.Arms) > 2 {
+			fields["c"] = ab.Arms[2]
+		}
+		again, _ := json.Marshal(fields)
+		back, err := DecodeAB(bytes.NewReader(again))
+		if err != nil {
+			t.Fatalf("re-decoding %s: %v", again, err)
+		}
+		back.ID = ab.ID
+		if !reflect.DeepEqual(back, ab) {
+			t.Fatalf("round trip changed the benchmark:\n%+v\n%+v", ab, back)
+		}
+	})
 }

@@ -1,7 +1,8 @@
-// Package snippets is the snippet domain: the Snippet and benchmark-run types,
-// content-addressed IDs, validation, the error type shared by every layer, and
-// the Store interface with its SQLite and PostgreSQL implementations in
-// sub-packages (one shared test suite in storetest must pass against both).
+// Package snippets is the snippet domain: the Snippet, benchmark-run and A/B
+// benchmark types, content-addressed IDs, validation, the error type shared
+// by every layer, and the Store interface with its SQLite and PostgreSQL
+// implementations in sub-packages (one shared test suite in storetest must
+// pass against both).
 //
 // Snippets are immutable: a change is a new snippet with a new ID. Code is only
 // ever data here; nothing in this package (or anywhere in the server) runs it.
@@ -76,7 +77,8 @@ func (s *Snippet) Normalize() {
 	}
 }
 
-// Store keeps snippets and the benchmark runs measured on them. Every
+// Store keeps snippets, the benchmark runs measured on them and the A/B
+// benchmarks that compare them. Every
 // implementation must pass storetest.Run.
 type Store interface {
 	// Put stores s (whose ID must already be set by Snippet.Seal) and reports
@@ -97,6 +99,7 @@ type Store interface {
 	Each(ctx context.Context, fn func(*Snippet) error) error
 
 	RunStore
+	ABStore
 
 	// Ping reports whether the database answers (an Unavailable error if
 	// not).

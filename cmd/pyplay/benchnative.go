@@ -46,6 +46,11 @@ type benchNative struct {
 	BudgetMs  int
 	Python    string
 	Timeout   time.Duration
+	// Compare, when set, makes an A/B benchmark: this snippet is A, the
+	// baseline, and Snippet is B (benchab.go).
+	Compare      string
+	Interpreters int
+	Threshold    float64
 
 	stdout, stderr io.Writer
 }
@@ -75,10 +80,24 @@ func (b *benchNative) parseFlags(args []string) error {
 	fs.IntVar(&b.MinWarmup, "min-warmup", 5, "warm up for at least this many samples")
 	fs.IntVar(&b.BudgetMs, "budget-ms", 20000, "stop taking samples after this long, counted from the start of warmup")
 	fs.DurationVar(&b.Timeout, "ack-timeout", time.Minute, "how long to wait for the server to acknowledge everything at the end")
+	fs.StringVar(&b.Compare, "compare", "", "ID of a snippet to compare -snippet with in an A/B benchmark: it is A, the baseline, and -snippet is B")
+	fs.IntVar(&b.Interpreters, "interpreters", snippets.DefaultABInterpreters, "with -compare: fresh python3 processes to take rounds in, in turn")
+	fs.Float64Var(&b.Threshold, "threshold", snippets.DefaultABThreshold, "with -compare: the relative difference that counts as none (0.02 is 2 %)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	budgetSet := false
+	fs.Visit(func(f *flag.Flag) { budgetSet = budgetSet || f.Name == "budget-ms" })
+	if b.Compare != "" && !budgetSet {
+		b.BudgetMs = snippets.DefaultABBudgetMs
+	}
 	switch {
+	case b.Compare != "" && !snippets.ValidID(b.Compare):
+		return fmt.Errorf("bench-native: -compare %q is not a snippet ID", b.Compare)
+	case b.Compare != "" && (b.Interpreters < 1 || b.Interpreters > snippets.MaxABInterpreters):
+		return fmt.Errorf("bench-native: -interpreters must be between 1 and %d", snippets.MaxABInterpreters)
+	case b.Compare != "" && !(b.Threshold >= 0 && b.Threshold <= snippets.MaxABThreshold):
+		return errors.New("bench-native: -threshold must be between 0 and 1 (0.02 is 2 %)")
 	case fs.NArg() > 0:
 		return fmt.Errorf("bench-native: unexpected argument %q", fs.Arg(0))
 	case b.Snippet == "":
@@ -97,7 +116,10 @@ func (b *benchNative) parseFlags(args []string) error {
 // samples as one run, ends the run as the driver's exit says, waits until
 // the server has acknowledged all of it, and prints a summary.
 func (b *benchNative) run(ctx context.Context) error {
-	sn, err := b.fetchSnippet(ctx)
+	if b.Compare != "" {
+		return b.runAB(ctx)
+	}
+	sn, err := b.fetchSnippet(ctx, b.Snippet)
 	if err != nil {
 		return err
 	}
@@ -151,6 +173,12 @@ func (b *benchNative) startDriver(code string) (*driver, error) {
 		"samples": b.Samples, "warmupMs": b.WarmupMs, "minWarmup": b.MinWarmup,
 		"maxWarmupMs": max(b.WarmupMs, b.BudgetMs/4), "minSampleMs": 5, "budgetMs": b.BudgetMs,
 	})
+	return b.launch(code, settings, nil)
+}
+
+// launch starts the driver with its settings and code; extra are more
+// files for it (file descriptor 4 on).
+func (b *benchNative) launch(code string, settings []byte, extra []*os.File) (*driver, error) {
 	d := &driver{waited: make(chan error, 1)}
 	d.cmd = exec.Command(b.Python, "-I", "-c", benchNativeDriver, string(settings))
 	d.cmd.Stdin = strings.NewReader(code)
@@ -159,14 +187,17 @@ func (b *benchNative) startDriver(code string) (*driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.cmd.ExtraFiles = []*os.File{w} // fd 3
+	d.cmd.ExtraFiles = append([]*os.File{w}, extra...) // fd 3, 4, …
 	d.started = time.Now()
-	if err := d.cmd.Start(); err != nil {
+	err = d.cmd.Start()
+	w.Close() // the driver holds the only write end: its exit ends the reads
+	for _, f := range extra {
+		f.Close() // the driver's ends
+	}
+	if err != nil {
 		results.Close()
-		w.Close()
 		return nil, fmt.Errorf("bench-native: start %s: %w", b.Python, err)
 	}
-	w.Close() // the driver holds the only write end: its exit ends the reads
 	d.results = results
 	go func() { d.waited <- d.cmd.Wait() }()
 	return d, nil
@@ -293,9 +324,9 @@ func (b *benchNative) summarise(ctx context.Context, o *outcome, snippet string)
 	return nil
 }
 
-// fetchSnippet reads the snippet from GET /api/snippets/{id}.
-func (b *benchNative) fetchSnippet(ctx context.Context) (*snippets.Snippet, error) {
-	u, err := url.JoinPath(b.Server, "api", "snippets", b.Snippet)
+// fetchSnippet reads a snippet from GET /api/snippets/{id}.
+func (b *benchNative) fetchSnippet(ctx context.Context, id string) (*snippets.Snippet, error) {
+	u, err := url.JoinPath(b.Server, "api", "snippets", id)
 	if err != nil {
 		return nil, fmt.Errorf("bench-native: -server %q: %w", b.Server, err)
 	}
@@ -328,8 +359,8 @@ func (b *benchNative) fetchSnippet(ctx context.Context) (*snippets.Snippet, erro
 	if err := json.Unmarshal(body, &sn); err != nil {
 		return nil, fmt.Errorf("bench-native: GET %s: %w", u, err)
 	}
-	if sn.ID != b.Snippet {
-		return nil, fmt.Errorf("bench-native: asked for snippet %s, got %q", b.Snippet, sn.ID)
+	if sn.ID != id {
+		return nil, fmt.Errorf("bench-native: asked for snippet %s, got %q", id, sn.ID)
 	}
 	return &sn, nil
 }

@@ -10,6 +10,16 @@
 # The snippet's code arrives on stdin, the settings as JSON in argv[1].
 # Its output is dropped, input() is refused, and each iteration runs in a
 # fresh namespace, as in the browser.
+#
+# A/B mode (settings "ab": true, for `pyplay bench-native -compare`): stdin
+# holds {"codes": [A, B, ...]}; the arms warm up in turns, then the driver
+# reports {"type": "ready"} and takes one round per command read from file
+# descriptor 4: "round 1 0" times one sample of each arm in that order
+# (the caller shuffles it), "end" stops. Its reports carry "arm" (0 is A):
+#
+#   {"type": "env", ..., "firstRunMs": [1.2, 1.3]}
+#   {"type": "sample", "arm": 1, "warmup": false, "ns": 1234.5, "iters": 10}
+#   {"type": "error", "arm": 1, "error": "Traceback ..."}
 import builtins
 import json
 import linecache
@@ -71,7 +81,51 @@ def median(xs):
 
 
 class ProgramError(Exception):
-    pass
+    def __init__(self, text, arm=0):
+        super().__init__(text)
+        self.arm = arm
+
+
+def rounds(cfg, emit, loop, arms, target_ns, env, config, version):
+    """A/B mode: warm the arms up in turns, then time rounds on command."""
+    clock = time.perf_counter_ns
+    first = []
+    try:
+        for arm in range(arms):
+            first.append(loop(1, arm))
+    except ProgramError:
+        emit(type="env", env=env, config=config, runtimeVersion=version, firstRunMs=[0] * arms)
+        raise
+    emit(type="env", env=env, config=config, runtimeVersion=version, firstRunMs=[ns / 1e6 for ns in first])
+
+    # Warmup by the usual rules, the arms taking turns so that each gets
+    # the same machine.
+    start = clock()
+    per_iter = [[] for _ in range(arms)]
+    iters = [iters_for(target_ns, ns) for ns in first]
+    n = 0
+    while True:
+        for arm in range(arms):
+            ns = loop(iters[arm], arm)
+            per_iter[arm].append(ns / iters[arm])
+            emit(type="sample", arm=arm, warmup=True, ns=ns / iters[arm], iters=iters[arm])
+            iters[arm] = iters_for(target_ns, ns / iters[arm])
+        n += 1
+        elapsed_ms = (clock() - start) / 1e6
+        if (elapsed_ms >= cfg["warmupMs"] and n >= cfg["minWarmup"]) or elapsed_ms >= cfg["maxWarmupMs"]:
+            break
+    iters = [iters_for(target_ns, median(p[-5:])) for p in per_iter]
+    emit(type="ready")
+
+    with os.fdopen(4, "r") as commands:
+        for line in commands:
+            words = line.split()
+            if not words or words[0] == "end":
+                break
+            for arm in map(int, words[1:]):
+                ns = loop(iters[arm], arm)
+                emit(type="sample", arm=arm, warmup=False, ns=ns / iters[arm], iters=iters[arm])
+    emit(type="done", reason="")
 
 
 def main():
@@ -83,6 +137,10 @@ def main():
 
     source = sys.stdin.read()
     sys.stdin = open(os.devnull)
+    ab = bool(cfg.get("ab"))
+    sources = json.loads(source)["codes"] if ab else [source]
+    # Each arm's code is its own file, so that a traceback names the arm.
+    names = ["main.py"] if not ab else [f"{'abc'[i]}/main.py" for i in range(len(sources))]
     null = Null()
     real_stdout, real_stderr = sys.stdout, sys.stderr
 
@@ -111,42 +169,53 @@ def main():
         "minSampleMs": cfg["minSampleMs"],
         "targetSampleMs": round(target_ns / 1e6, 3),
         "ticksPerSample": TICKS_PER_SAMPLE,
-        "samples": cfg["samples"],
+        "samples": cfg.get("samples"),
         "budgetMs": cfg["budgetMs"],
         "freshNamespace": True,
         "stdout": "suppressed",
     }
+    if ab:
+        config["ab"] = True
+        config["rounds"] = "one measured sample per arm per round, arms in a shuffled order"
+        del config["samples"]
 
-    linecache.cache["main.py"] = (len(source), None, source.splitlines(True), "main.py")
-    try:
-        code = compile(source, "main.py", "exec")
-    except BaseException as e:
-        emit(type="env", env=env, config=config, runtimeVersion=version, firstRunMs=0)
-        emit(type="error", error="".join(traceback.format_exception_only(type(e), e)))
-        return
+    codes = []
+    for i, (src, name) in enumerate(zip(sources, names)):
+        linecache.cache[name] = (len(src), None, src.splitlines(True), name)
+        try:
+            codes.append(compile(src, name, "exec"))
+        except BaseException as e:
+            emit(type="env", env=env, config=config, runtimeVersion=version, firstRunMs=[0] * len(sources) if ab else 0)
+            emit(type="error", arm=i, error="".join(traceback.format_exception_only(type(e), e)))
+            return
 
     clock = time.perf_counter_ns
 
-    def loop(n):
-        """Runs the code n times; returns the elapsed ns."""
+    def loop(n, arm=0):
+        """Runs an arm's code n times; returns the elapsed ns."""
+        code, name = codes[arm], names[arm]
         sys.stdout, sys.stderr = null, null
         try:
             t0 = clock()
             for _ in range(n):
                 try:
-                    exec(code, {"__name__": "__main__", "__builtins__": builtins, "__file__": "main.py", "input": no_input})
+                    exec(code, {"__name__": "__main__", "__builtins__": builtins, "__file__": name, "input": no_input})
                 except SystemExit as e:
                     if e.code is not None and e.code != 0:
                         raise
             return clock() - t0
         except BaseException as e:
             tb = e.__traceback__
-            # Drop this driver's frames: the traceback starts in main.py.
-            while tb is not None and tb.tb_frame.f_code.co_filename != "main.py":
+            # Drop this driver's frames: the traceback starts in the snippet.
+            while tb is not None and tb.tb_frame.f_code.co_filename != name:
                 tb = tb.tb_next
-            raise ProgramError("".join(traceback.format_exception(type(e), e, tb))) from None
+            raise ProgramError("".join(traceback.format_exception(type(e), e, tb)), arm) from None
         finally:
             sys.stdout, sys.stderr = real_stdout, real_stderr
+
+    if ab:
+        rounds(cfg, emit, loop, len(codes), target_ns, env, config, version)
+        return
 
     # The first run: one execution, as a user's first Run.
     try:
@@ -187,4 +256,4 @@ if __name__ == "__main__":
     try:
         main()
     except ProgramError as e:
-        os.write(3, (json.dumps({"type": "error", "error": str(e)}) + "\n").encode())
+        os.write(3, (json.dumps({"type": "error", "arm": e.arm, "error": str(e)}) + "\n").encode())

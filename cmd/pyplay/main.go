@@ -3,7 +3,7 @@
 //	pyplay serve [-addr :8080] [-db sqlite:./data/pyplay.db | postgres://…] [-dev]
 //	pyplay build                    bundle the front end into static/dist
 //	pyplay snippets delete|export|import …
-//	pyplay bench-native --server URL --snippet ID
+//	pyplay bench-native --server URL --snippet ID [--compare ID]
 //
 // Every flag also reads an environment variable (PYPLAY_ADDR, PYPLAY_DB, …).
 package main

@@ -186,7 +186,7 @@ func (f *snippetFlags) register(fs *flag.FlagSet) error {
 	f.Burst = defaultCreateBurst
 	return registerEnvFlags(fs, []envFlag{
 		{&f.MaxCode, "max-code", "PYPLAY_MAX_CODE", "largest snippet code accepted, in bytes (or with KiB/MiB)"},
-		{&f.Rate, "rate", "PYPLAY_RATE", "snippets one client (IPv4 address or IPv6 /64) may share per minute; 0 for no limit"},
+		{&f.Rate, "rate", "PYPLAY_RATE", "snippets (and, counted apart, A/B benchmarks) one client (IPv4 address or IPv6 /64) may create per minute; 0 for no limit"},
 		{&f.Burst, "burst", "PYPLAY_BURST", "snippets one client may share at once before -rate applies"},
 		{&f.TrustedProxies, "trusted-proxies", "PYPLAY_TRUSTED_PROXIES",
 			"comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For / X-Real-IP name the client; empty: trust no header"},

@@ -40,6 +40,14 @@ func (l *Lab) Routes(e *echo.Echo) {
 	get("/api/bench/runs/:run", l.getRun)
 	get("/api/bench/compare", l.compare)
 	get("/api/bench/overview", l.getOverview)
+	var limits []echo.MiddlewareFunc
+	if l.cfg.CreateLimit != nil {
+		limits = append(limits, l.cfg.CreateLimit)
+	}
+	e.POST("/api/bench/ab", l.createAB, limits...)
+	get("/api/bench/ab", l.listABs)
+	get("/api/bench/ab/:id", l.getAB)
+	get("/bench/ab/:id", l.abPage)
 	get("/bench", l.overviewPage)
 	get("/bench/:id", l.dashboardPage)
 }
@@ -148,7 +156,7 @@ func (l *Lab) listRuns(c echo.Context) error {
 	if format == "json" {
 		c.Response().Header().Set(echo.HeaderContentDisposition, response.Attachment("pyplay-bench-"+sn.ID+".json"))
 	}
-	return c.JSON(http.StatusOK, finite(runsResponse{Snippet: infoOf(sn), Runs: views, Truncated: truncated}))
+	return c.JSON(http.StatusOK, finiteView(runsResponse{Snippet: infoOf(sn), Runs: views, Truncated: truncated}))
 }
 
 // getRun is GET /api/bench/runs/{run}[?format=json|csv]: one run with
@@ -178,7 +186,7 @@ func (l *Lab) getRun(c echo.Context) error {
 	if format == "json" {
 		c.Response().Header().Set(echo.HeaderContentDisposition, response.Attachment("pyplay-run-"+r.ID+".json"))
 	}
-	return c.JSON(http.StatusOK, finite(viewOf(r)))
+	return c.JSON(http.StatusOK, finiteView(viewOf(r)))
 }
 
 // exportFormat reads ?format=: "" (JSON to display), "json" or "csv" (a
@@ -295,7 +303,7 @@ func (l *Lab) compare(c echo.Context) error {
 	}
 	table.Snippet = infoOf(sn)
 	response.NoStore(c)
-	return c.JSON(http.StatusOK, finite(table))
+	return c.JSON(http.StatusOK, finiteView(table))
 }
 
 // getOverview is GET /api/bench/overview[?baseline=RUNTIME]: every
@@ -316,7 +324,7 @@ func (l *Lab) getOverview(c echo.Context) error {
 		return response.StoreError(c, err)
 	}
 	response.NoStore(c)
-	return c.JSON(http.StatusOK, finite(ov))
+	return c.JSON(http.StatusOK, finiteView(ov))
 }
 
 // knownRuntime reports whether rt names a runtime as runs are compared

@@ -179,7 +179,7 @@ func (l *Lab) runViews(ctx context.Context, snippetID string) (views []*runView,
 				return fmt.Errorf("get run %s: %w", r.ID, err)
 			}
 			budget -= len(full.Samples)
-			v := finite(viewOf(full)) // cached views are shared: only read from now on
+			v := finiteView(viewOf(full)) // cached views are shared: only read from now on
 			v.Run = nil
 			l.stats.runs.put(runKey{full.ID, len(full.Samples)}, runStats{view: *v})
 			full.Samples = nil // the listing is a summary; GET /api/bench/runs/{run} has them
@@ -217,7 +217,7 @@ func (l *Lab) compareTableOf(ctx context.Context, snippetID, baseline string) (c
 			return err
 		}
 		table.Truncated = truncated || partial
-		table = finite(table) // cached tables are shared: only read from now on
+		table = finiteView(table) // cached tables are shared: only read from now on
 		l.stats.compares.put(key, table)
 		return nil
 	})

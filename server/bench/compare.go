@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 	"sync"
@@ -15,29 +14,36 @@ import (
 	"github.com/pyplay/pyplay/snippets"
 )
 
-// Verdicts of a comparison row, beside stats' faster, slower and not
-// significant.
+// Verdicts of a comparison row, beside stats' faster, slower, same and
+// undecided.
 const (
-	verdictBaseline    = "baseline"
-	verdictNoData      = "no data"
-	verdictNotCompared = "not compared" // over the comparison budget (budget.go)
+	verdictBaseline = "baseline"
+	verdictNoData   = "no data"
 )
 
 // compareRow is one group of the comparison table: its pooled statistics
-// and how it compares with the baseline group.
+// and how it compares with the baseline group, run by run.
 type compareRow struct {
 	benchGroup
 	RuntimeVersions []string      `json:"runtimeVersions"`
 	Runs            []string      `json:"runs"`    // run IDs pooled in this row, newest first
-	Summary         stats.Summary `json:"summary"` // median, mad, p95, ciLow/ciHigh (95% CI of the median), …
+	Summary         stats.Summary `json:"summary"` // of the pooled samples: median, mad, p95, ciLow/ciHigh (of the median), …
 	Warnings        []string      `json:"warnings"`
 	Baseline        bool          `json:"baseline"`
-	// Comparison is the ratio of this row's median to the baseline's with
-	// its 95% bootstrap CI, the Mann–Whitney U test and the verdict;
-	// absent for the baseline row and rows without samples.
-	Comparison *stats.Comparison `json:"comparison,omitempty"`
-	// Verdict is "baseline", "faster", "slower", "not significant" or
-	// "no data"; Text says the comparison in a sentence.
+	// Ratio is this row's typical run median over the baseline's
+	// (geometric means of the runs' medians; above 1: slower), with its
+	// 95% interval [CILow, CIHigh], which includes run-to-run variation;
+	// 0 for the baseline row and rows without samples.
+	Ratio  float64 `json:"ratio"`
+	CILow  float64 `json:"ciLow"`
+	CIHigh float64 `json:"ciHigh"`
+	// RunComparison is the whole comparison with the baseline
+	// (stats.CompareRuns: runs are the unit); absent for the baseline row
+	// and rows without samples.
+	RunComparison *stats.RunsComparison `json:"runComparison,omitempty"`
+	// Verdict is "baseline", "faster", "slower", "same" (no difference
+	// beyond the threshold), "undecided" (needs more runs) or "no data";
+	// Text says the comparison in a sentence.
 	Verdict string `json:"verdict"`
 	Text    string `json:"text"`
 }
@@ -57,7 +63,8 @@ type pool struct {
 	group      benchGroup
 	runs       []string
 	versions   []string
-	ns         []float64
+	ns         []float64   // every run's measured samples, pooled, for the summary
+	perRun     [][]float64 // the same, run by run, for comparisons
 	resolution float64
 	hidden     bool
 }
@@ -69,6 +76,9 @@ func (p *pool) add(r *snippets.Run) {
 		p.versions = append(p.versions, r.RuntimeVersion)
 	}
 	p.ns = append(p.ns, m.ns...)
+	if len(m.ns) > 0 {
+		p.perRun = append(p.perRun, m.ns)
+	}
 	p.resolution = max(p.resolution, m.resolutionNs)
 	p.hidden = p.hidden || m.hidden
 }
@@ -97,7 +107,7 @@ func poolRuns(runs []*snippets.Run, key func(*snippets.Run) benchGroup) []*pool 
 // by its key, by one of its runs' IDs, or by runtime (the row of that
 // runtime with the most samples); empty means cpython-native when there is
 // such a row, otherwise the row with the most samples. It stops when ctx
-// ends, and compares within the budget of comparedSamples.
+// ends.
 func compareRuns(ctx context.Context, runs []*snippets.Run, baseline string) (compareTable, error) {
 	pools := poolRuns(runs, groupOf)
 	rows := make([]compareRow, len(pools))
@@ -111,7 +121,6 @@ func compareRuns(ctx context.Context, runs []*snippets.Run, baseline string) (co
 		return compareTable{}, err
 	}
 	table := compareTable{Groups: rows}
-	budget := compareBudget(comparedSamples)
 	if base < 0 {
 		for i := range rows {
 			rows[i].Verdict, rows[i].Text = verdictNoData, "no samples yet"
@@ -134,15 +143,14 @@ func compareRuns(ctx context.Context, runs []*snippets.Run, baseline string) (co
 		if err := ctx.Err(); err != nil {
 			return compareTable{}, busy(err)
 		}
-		x, y, ok := budget.take(pools[i].ns, pools[base].ns)
-		if !ok {
-			r.Verdict, r.Text = verdictNotCompared, notComparedText
-			continue
-		}
-		c := stats.Compare(x, y, seedFor(r.Key, b.Key))
-		r.Comparison = &c
+		c := compareGroups(pools[i], pools[base])
+		r.RunComparison = &c
+		r.Ratio, r.CILow, r.CIHigh = c.Ratio, c.CILow, c.CIHigh
 		r.Verdict = string(c.Verdict)
-		r.Text = describeComparison(c, b.Label)
+		r.Text = c.Summary
+		if c.Note != "" {
+			r.Text += " " + c.Note
+		}
 	}
 	// Baseline first, then by median, fastest first; empty rows last.
 	slices.SortStableFunc(rows, func(x, y compareRow) int {
@@ -204,36 +212,13 @@ func pickBaseline(rows []compareRow, runs []*snippets.Run, want string) (int, er
 	return 0, snippets.Errorf(snippets.Invalid, "baseline %q is neither a group key, a run of this snippet nor a runtime", response.Truncate(want, 64))
 }
 
-// seedFor makes each comparison's bootstrap reproducible: the same data
-// gives the same interval on every load of the dashboard.
-func seedFor(key, baseline string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(key + "\x00" + baseline))
-	return h.Sum64()
-}
-
-// describeComparison says a comparison in words, plainly when the
-// difference is not significant.
-func describeComparison(c stats.Comparison, baseline string) string {
-	r := c.Ratio
-	if !r.Valid() {
-		return "not significant: too few samples to compare with " + baseline
-	}
-	p := formatP(c.P)
-	switch c.Verdict {
-	case stats.Slower:
-		return fmt.Sprintf("%.2f× slower than %s (95%% CI %.2f–%.2f×, Mann–Whitney %s)", r.Ratio, baseline, r.CILow, r.CIHigh, p)
-	case stats.Faster:
-		return fmt.Sprintf("%.2f× faster than %s (time ratio %.3g, 95%% CI %.3g–%.3g, Mann–Whitney %s)", 1/r.Ratio, baseline, r.Ratio, r.CILow, r.CIHigh, p)
-	}
-	return fmt.Sprintf("not significant: no clear difference from %s (time ratio %.3g, 95%% CI %.3g–%.3g, Mann–Whitney %s)", baseline, r.Ratio, r.CILow, r.CIHigh, p)
-}
-
-func formatP(p float64) string {
-	if p < 0.001 {
-		return "p < 0.001"
-	}
-	return fmt.Sprintf("p = %.3f", p)
+// compareGroups compares two pools run by run: runs measured at different
+// times differ by more than their samples suggest (issue 11), so each run
+// counts once, by its median, and the interval includes how much runs vary.
+func compareGroups(p, base *pool) stats.RunsComparison {
+	opts := stats.DefaultRunsOptions()
+	opts.NameA, opts.NameB = p.group.Label, base.group.Label
+	return stats.CompareRuns(p.perRun, base.perRun, opts)
 }
 
 func nonNil(s []string) []string {
@@ -248,7 +233,8 @@ func nonNil(s []string) []string {
 type overviewRow struct {
 	benchGroup
 	// GeoMean is the geometric mean, across snippets measured in both,
-	// of median(this)/median(baseline runtime); > 1 means slower.
+	// of this runtime's typical run over the baseline runtime's (runsRatio);
+	// > 1 means slower.
 	GeoMean  float64 `json:"geomean"`
 	Min      float64 `json:"min"`
 	Max      float64 `json:"max"`
@@ -260,9 +246,10 @@ type overviewSnippet struct {
 	snippetInfo
 	Runs    int       `json:"runs"`
 	LastRun time.Time `json:"lastRun"`
-	// Ratios holds median(runtime)/median(baseline runtime) per runtime
-	// measured besides the baseline; empty when the baseline runtime was
-	// not measured on this snippet.
+	// Ratios holds each runtime's typical run over the baseline
+	// runtime's (the geometric means of their run medians, runsRatio), per
+	// runtime measured besides the baseline; empty when the baseline
+	// runtime was not measured on this snippet.
 	Ratios map[string]float64 `json:"ratios"`
 	// BaselineMedian is the baseline runtime's median ns per iteration,
 	// 0 when not measured.
@@ -325,21 +312,21 @@ func computeOverview(ctx context.Context, store snippets.Store, baseline string)
 			rt := runtimeOf(r)
 			return benchGroup{Key: rt, Runtime: rt, Label: rt}
 		})
-		base := math.NaN()
+		var base *pool
 		for _, p := range byRuntime {
 			if p.group.Runtime == baseline && len(p.ns) > 0 {
-				base = stats.Median(p.ns)
+				base = p
 			}
 		}
-		if base > 0 {
-			line.BaselineMedian = base
+		if base != nil && stats.Median(base.ns) > 0 {
+			line.BaselineMedian = stats.Median(base.ns)
 			for _, p := range byRuntime {
 				if p.group.Runtime == baseline || len(p.ns) == 0 {
 					continue
 				}
-				ratio := stats.Median(p.ns) / base
-				if !(ratio > 0) || math.IsInf(ratio, 0) {
-					continue // a median of 0 ns: a timer too coarse to measure anything
+				ratio := runsRatio(p, base)
+				if !(ratio > 0) {
+					continue // run medians of 0 ns: a timer too coarse to measure anything
 				}
 				line.Ratios[p.group.Runtime] = ratio
 				perRuntime[p.group.Runtime] = append(perRuntime[p.group.Runtime], ratio)
@@ -348,8 +335,8 @@ func computeOverview(ctx context.Context, store snippets.Store, baseline string)
 				if p.group.Runtime == baseline || len(p.ns) == 0 {
 					continue
 				}
-				ratio := stats.Median(p.ns) / base
-				if !(ratio > 0) || math.IsInf(ratio, 0) {
+				ratio := runsRatio(p, base)
+				if !(ratio > 0) {
 					continue
 				}
 				groups[p.group.Key] = p.group
@@ -366,6 +353,16 @@ func computeOverview(ctx context.Context, store snippets.Store, baseline string)
 	ov.Runtimes = geoRows(perRuntime, func(k string) benchGroup { return benchGroup{Key: k, Runtime: k, Label: k} })
 	ov.Groups = geoRows(perGroup, func(k string) benchGroup { return groups[k] })
 	return ov, nil
+}
+
+// runsRatio is p's typical run over base's, runs being the unit as in the
+// comparison table (stats.CompareRuns); 0 when it is not defined.
+func runsRatio(p, base *pool) float64 {
+	r := stats.CompareRuns(p.perRun, base.perRun, stats.DefaultRunsOptions()).Ratio
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return 0
+	}
+	return r
 }
 
 func geoRows(ratios map[string][]float64, group func(string) benchGroup) []overviewRow {

@@ -51,7 +51,7 @@ func BenchmarkCompareWorstCase(b *testing.B) {
 			t, _ := lab.compareTableOf(context.Background(), snippet, "")
 			compared := 0
 			for _, g := range t.Groups {
-				if g.Comparison != nil {
+				if g.RunComparison != nil {
 					compared++
 				}
 			}

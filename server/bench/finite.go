@@ -14,10 +14,10 @@ import (
 // (±math.MaxFloat64 for ±Inf, 0 for NaN): readable, clearly absurd, and
 // no longer an error.
 
-// finite makes every float64 reachable from v finite, in place, and
+// finiteView makes every float64 reachable from v finite, in place, and
 // returns v. It writes only where a value is not finite, so that views
 // shared through the caches, already finite, are only read.
-func finite[T any](v T) T {
+func finiteView[T any](v T) T {
 	makeFinite(reflect.ValueOf(&v).Elem())
 	return v
 }

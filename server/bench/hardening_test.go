@@ -220,9 +220,9 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 	}
 }
 
-// countingStore counts the samples the API reads, and can hold a read
+// readCountingStore counts the runs whose samples the API reads, and can hold a read
 // until the request's context ends.
-type countingStore struct {
+type readCountingStore struct {
 	snippets.Store
 	gets  atomic.Int64
 	block atomic.Bool
@@ -232,7 +232,7 @@ type countingStore struct {
 	ended   chan error
 }
 
-func (s *countingStore) GetRun(ctx context.Context, id string) (*snippets.Run, error) {
+func (s *readCountingStore) GetRun(ctx context.Context, id string) (*snippets.Run, error) {
 	s.gets.Add(1)
 	if s.block.Load() {
 		s.entered <- struct{}{}
@@ -243,13 +243,13 @@ func (s *countingStore) GetRun(ctx context.Context, id string) (*snippets.Run, e
 	return s.Store.GetRun(ctx, id)
 }
 
-func newCountingEnv(t *testing.T) (*benchEnv, *countingStore) {
+func newCountingEnv(t *testing.T) (*benchEnv, *readCountingStore) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pyplay.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := &countingStore{Store: st, entered: make(chan struct{}, 1), ended: make(chan error, 1)}
+	cs := &readCountingStore{Store: st, entered: make(chan struct{}, 1), ended: make(chan error, 1)}
 	return newBenchEnvStore(t, WSConfig{}, cs), cs
 }
 
@@ -332,24 +332,6 @@ func TestCompareStopsWhenTheClientLeaves(t *testing.T) {
 		t.Fatal("the comparison goes on after its client left")
 	}
 	wg.Wait()
-}
-
-func TestCompareBudget(t *testing.T) {
-	b := compareBudget(comparedSamples)
-	long := make([]float64, 2*maxComparedPerGroup)
-	x, y, ok := b.take(long, long[:10])
-	if !ok || len(x) != maxComparedPerGroup || len(y) != 10 || int(b) != comparedSamples-maxComparedPerGroup-10 {
-		t.Fatalf("take: %d, %d, %v; left %d", len(x), len(y), ok, b)
-	}
-	for ok {
-		_, _, ok = b.take(long, long)
-	}
-	if b < 0 {
-		t.Fatalf("budget overdrawn: %d", b)
-	}
-	if _, _, ok := b.take(long[:1], long[:1]); ok != (b >= 2) {
-		t.Errorf("a small comparison with %d left: %v", b, ok)
-	}
 }
 
 // metricValue reads one series of the lab's metrics.

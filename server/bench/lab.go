@@ -4,7 +4,8 @@
 // validates, stores, acknowledges and fans every stored message out to the
 // dashboards following that snippet (package hub; across servers sharing
 // a PostgreSQL database, live_pg.go). The REST API serves what is stored
-// with its statistics (api.go, groups.go, compare.go; package stats), and
+// with its statistics (api.go, groups.go, compare.go; package stats),
+// A/B benchmarks compare snippets round by round (ab.go, abresult.go), and
 // the dashboard pages load it (pages.go). The lab stores through
 // snippets.Store and never runs code.
 //
@@ -48,6 +49,9 @@ type Config struct {
 	// Guard applies the application's disk floor and per-client quotas to
 	// what WebSocket clients store (limits.go); nil applies none.
 	Guard Guard
+	// CreateLimit, if set, rate-limits POST /api/bench/ab per client: the
+	// application's limiter, as on snippet creation.
+	CreateLimit echo.MiddlewareFunc
 }
 
 // Lab is the benchmark lab of one server.
@@ -67,6 +71,8 @@ type Lab struct {
 	// stats caches the statistics of runs and comparisons and bounds
 	// their computation (cache.go).
 	stats *statsCaches
+	// abs caches the results of A/B benchmarks (abresult.go).
+	abs abCache
 
 	// ctx ends when Run's does: every WebSocket is closed with 1001.
 	ctx  context.Context

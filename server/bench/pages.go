@@ -9,13 +9,14 @@ import (
 	"github.com/pyplay/pyplay/snippets"
 )
 
-// pageData is what static/templates/dashboard.html (/bench/{id}) and
-// bench.html (/bench) render. The pages are the front end's: the server
+// pageData is what static/templates/dashboard.html (/bench/{id}),
+// bench.html (/bench) and ab.html (/bench/ab/{id}) render. The pages are the front end's: the server
 // hands them the bundle (manifest entry "dashboard") and a JSON config,
 // and the script loads the data from the benchmark API and /ws.
 type pageData struct {
 	Title    string
 	Snippet  *snippetInfo // nil on /bench
+	AB       *abInfo      // on /bench/ab/{id} only
 	Manifest *frontend.Manifest
 	Config   pageConfig
 }
@@ -28,6 +29,8 @@ type pageConfig struct {
 	API      string       `json:"api"`      // prefix of the REST endpoints, "/api/bench"
 	WS       string       `json:"ws"`       // the WebSocket path, "/ws"
 	Baseline string       `json:"baseline"` // the default baseline runtime
+	// AB is the A/B benchmark of /bench/ab/{id} (ab.html); absent elsewhere.
+	AB *abInfo `json:"ab,omitempty"`
 }
 
 func (l *Lab) page(title string, sn *snippetInfo) pageData {

@@ -283,30 +283,35 @@ func (w *wsConn) rateLimited(m *benchproto.Message, l *hub.Limiter) error {
 
 // runStart stores the run, or finds it when the producer resumes it,
 // makes sure this producer owns it (ownership.go), and tells the snippet's
-// viewers. A resent run.start (after a reconnect) is acknowledged as a
-// duplicate; viewers hear of the run again if it is still running, so that
-// a dashboard that missed the first announcement (this server restarted in
-// between) learns it. Viewers key runs by ID, so hearing twice is harmless.
+// viewers. A run that names an A/B benchmark is checked against it first
+// (checkABLink). A resent run.start (after a reconnect) is acknowledged as
+// a duplicate; viewers hear of the run again if it is still running, so
+// that a dashboard that missed the first announcement (this server
+// restarted in between) learns it. Viewers key runs by ID, so hearing
+// twice is harmless.
 func (w *wsConn) runStart(seq int64, p *benchproto.RunStart) error {
-	if own := w.runs[p.Run.ID]; own != nil {
-		// Again on this connection, which owns the run already.
-		if own.runtime != p.Run.Runtime {
-			return &benchproto.ProtoError{Code: benchproto.CodeConflict, Ref: seq,
-				Message: fmt.Sprintf("run %q was started in %s; a resumed run keeps its runtime", own.id, own.runtime)}
-		}
-		w.send(benchproto.RunStartAck(seq, own.id, own.token, true))
-		return nil
-	}
 	ctx, cancel := liveContext()
 	defer cancel()
-	token := cmp.Or(p.Token, newToken())
-	claim, created, err := w.claimRun(ctx, seq, p, token)
+	if p.Run.AB != nil {
+		if err := w.lab.checkABLink(ctx, &p.Run); err != nil {
+			return w.storeError(err, seq)
+		}
+	}
+	token := p.Token
+	if own := w.runs[p.Run.ID]; own != nil && token == "" {
+		token = own.token // again on the connection that holds the run
+	}
+	token = cmp.Or(token, newToken())
+	run, created, err := w.claimRun(ctx, seq, p, token)
 	if err != nil {
 		return err
 	}
-	w.runs[p.Run.ID] = &ownedRun{id: p.Run.ID, snippet: p.Run.Snippet, runtime: p.Run.Runtime, token: token, samples: claim.SampleCount}
-	if created || claim.Status == snippets.RunRunning {
-		w.publish(p.Run.Snippet, benchproto.RunStartedMessage(p.Run, claim.Created))
+	w.runs[run.ID] = &ownedRun{id: run.ID, snippet: run.SnippetID, runtime: run.Runtime, token: token, samples: run.SampleCount}
+	if created || run.Status == snippets.RunRunning {
+		// Viewers learn the stored A/B link, which a resend may leave out.
+		info := p.Run
+		info.AB = run.AB
+		w.publish(run.SnippetID, benchproto.RunStartedMessage(info, run.Created))
 	}
 	w.send(benchproto.RunStartAck(seq, p.Run.ID, token, !created))
 	return nil

@@ -1,7 +1,8 @@
 // Package response is how pyplay's HTTP handlers answer when the answer is
 // not a page: every error as JSON {"error": {"code", "message"}} with the
 // status that one table gives its code, and the headers of downloads and
-// of answers that must not be cached. The app shell (package server) and
+// of answers that must not be cached, and the one check of a JSON
+// request's Content-Type. The app shell (package server) and
 // the benchmark lab (package bench) both answer through it.
 package response
 

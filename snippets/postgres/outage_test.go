@@ -38,6 +38,12 @@ func TestOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	ab := &snippets.AB{ID: snippets.NewABID(), Arms: []string{sn.ID, sn.ID}, Runtimes: []string{"pyodide"},
+		Threshold: 0.02, BudgetMs: 60000, Interpreters: 5}
+	if err := s.CreateAB(ctx, ab); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +69,14 @@ func TestOutage(t *testing.T) {
 		{"FinishRun", func(ctx context.Context) error { return s.FinishRun(ctx, "r1", snippets.RunDone, "") }},
 		{"ListRuns", func(ctx context.Context) error { _, err := s.ListRuns(ctx, sn.ID); return err }},
 		{"GetRun", func(ctx context.Context) error { _, err := s.GetRun(ctx, "r1"); return err }},
+		{"CreateAB", func(ctx context.Context) error {
+			return s.CreateAB(ctx, &snippets.AB{ID: snippets.NewABID(), Arms: []string{sn.ID, sn.ID}, Runtimes: []string{"pyodide"},
+				Threshold: 0.02, BudgetMs: 60000, Interpreters: 5})
+		}},
+		{"GetAB", func(ctx context.Context) error { _, err := s.GetAB(ctx, ab.ID); return err }},
+		{"ListABs", func(ctx context.Context) error { _, err := s.ListABs(ctx, sn.ID, 50); return err }},
+		{"ABRuns", func(ctx context.Context) error { _, err := s.ABRuns(ctx, ab.ID); return err }},
+		{"EndAB", func(ctx context.Context) error { return s.EndAB(ctx, ab.ID) }},
 		{"Ping", s.Ping},
 	}
 	// Twice: the first round may meet pooled connections the shutdown

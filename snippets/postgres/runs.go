@@ -23,40 +23,88 @@ func (s *Store) CreateRun(ctx context.Context, r *snippets.Run) error {
 	defer cancel()
 	t := now()
 	for range 3 {
-		tag, err := s.pool.Exec(ctx, `INSERT INTO runs
-			(id, snippet_id, runtime, runtime_version, env, config, phases, created, status, error)
-			VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9, '')
-			ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.SnippetID, r.Runtime, r.RuntimeVersion, jsonText(r.Env), jsonText(r.Config), jsonText(r.Phases),
-			t, snippets.RunRunning)
-		if isForeignKeyViolation(err) {
-			return fmt.Errorf("postgres: create run %s: %w", r.ID, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", r.SnippetID))
-		}
-		if err != nil {
-			return fmt.Errorf("postgres: create run %s: %w", r.ID, mapError(err))
-		}
-		if tag.RowsAffected() == 1 {
-			r.Status, r.Created = snippets.RunRunning, t
-			return nil
-		}
-		// The run exists: a resend, or another snippet's run.
-		var snippetID, status string
+		var status string
 		var created time.Time
-		err = s.pool.QueryRow(ctx, `SELECT snippet_id, status, created FROM runs WHERE id = $1`, r.ID).Scan(&snippetID, &status, &created)
-		if errors.Is(err, pgx.ErrNoRows) {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var err error
+			status, created, err = createRun(ctx, tx, r, t)
+			return err
+		})
+		if errors.Is(err, errRunVanished) {
 			continue // deleted in between; try again
 		}
 		if err != nil {
 			return fmt.Errorf("postgres: create run %s: %w", r.ID, mapError(err))
 		}
-		if snippetID != r.SnippetID {
-			return fmt.Errorf("postgres: create run %s: %w", r.ID,
-				snippets.Errorf(snippets.Conflict, "run %s already exists for snippet %s", r.ID, snippetID))
-		}
-		r.Status, r.Created = status, created.UTC()
+		r.Status, r.Created = status, created
 		return nil
 	}
 	return fmt.Errorf("postgres: create run %s: the run was deleted and created repeatedly while creating it", r.ID)
+}
+
+// errRunVanished says a run that was there a moment ago is not: CreateRun
+// tries again.
+var errRunVanished = errors.New("run deleted while creating it")
+
+// createRun stores r (and its A/B link) unless it is stored already, and
+// returns the stored status and creation time.
+func createRun(ctx context.Context, tx pgx.Tx, r *snippets.Run, t time.Time) (status string, created time.Time, err error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO runs
+		(id, snippet_id, runtime, runtime_version, env, config, phases, created, status, error)
+		VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9, '')
+		ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.SnippetID, r.Runtime, r.RuntimeVersion, jsonText(r.Env), jsonText(r.Config), jsonText(r.Phases),
+		t, snippets.RunRunning)
+	if isForeignKeyViolation(err) {
+		return "", time.Time{}, snippets.Errorf(snippets.NotFound, "no snippet with ID %s", r.SnippetID)
+	}
+	if err != nil {
+		return "", time.Time{}, mapError(err)
+	}
+	if tag.RowsAffected() == 1 {
+		if r.AB != nil {
+			_, err := tx.Exec(ctx, `INSERT INTO ab_runs (run_id, ab_id, arm, interpreter) VALUES ($1, $2, $3, $4)`,
+				r.ID, r.AB.ID, r.AB.Arm, r.AB.Interpreter)
+			if isForeignKeyViolation(err) {
+				// The transaction rolls back: no run without its benchmark.
+				return "", time.Time{}, snippets.Errorf(snippets.NotFound, "no A/B benchmark with ID %s", r.AB.ID)
+			}
+			if err != nil {
+				return "", time.Time{}, mapError(err)
+			}
+		}
+		return snippets.RunRunning, t, nil
+	}
+	// The run exists: a resend, or another snippet's run.
+	var snippetID string
+	var link struct {
+		id, arm     *string
+		interpreter *int
+	}
+	err = tx.QueryRow(ctx, `SELECT snippet_id, status, created, l.ab_id, l.arm, l.interpreter
+		FROM runs LEFT JOIN ab_runs l ON l.run_id = runs.id WHERE runs.id = $1`, r.ID).
+		Scan(&snippetID, &status, &created, &link.id, &link.arm, &link.interpreter)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", time.Time{}, errRunVanished
+	}
+	if err != nil {
+		return "", time.Time{}, mapError(err)
+	}
+	if snippetID != r.SnippetID {
+		return "", time.Time{}, snippets.Errorf(snippets.Conflict, "run %s already exists for snippet %s", r.ID, snippetID)
+	}
+	// A resend keeps the link the run was created with.
+	switch {
+	case link.id == nil && r.AB != nil:
+		return "", time.Time{}, snippets.Errorf(snippets.Conflict, "run %s already exists outside any A/B benchmark", r.ID)
+	case link.id != nil:
+		stored := snippets.ABLink{ID: *link.id, Arm: *link.arm, Interpreter: *link.interpreter}
+		if r.AB != nil && *r.AB != stored {
+			return "", time.Time{}, snippets.Errorf(snippets.Conflict, "run %s already exists as arm %s of interpreter %d of A/B benchmark %s", r.ID, stored.Arm, stored.Interpreter, stored.ID)
+		}
+		r.AB = &stored
+	}
+	return status, created.UTC(), nil
 }
 
 // jsonText stores an absent JSON object as {} so readers always get an
@@ -176,15 +224,26 @@ func (s *Store) FinishRun(ctx context.Context, runID, status, errText string) er
 		snippets.Errorf(snippets.Conflict, "run %s has ended already (%s); its outcome cannot change to %s", runID, stored, status))
 }
 
-const runColumns = `id, snippet_id, runtime, runtime_version, env, config, phases, created, finished, status, error, sample_count`
+// runColumns are a run's columns with its A/B link, from runs joined to
+// ab_runs as l (runsFrom, or an inner join when only linked runs matter).
+const runColumns = `runs.id, runs.snippet_id, runs.runtime, runs.runtime_version, runs.env, runs.config, runs.phases,
+	runs.created, runs.finished, runs.status, runs.error, runs.sample_count, l.ab_id, l.arm, l.interpreter`
+
+// runsFrom is the FROM clause for runColumns over every run.
+const runsFrom = `runs LEFT JOIN ab_runs l ON l.run_id = runs.id`
 
 func scanRun(row rowscan.Scanner) (*snippets.Run, error) {
 	var r snippets.Run
 	var env, config, phases []byte
 	var finished *time.Time
+	var abID, abArm *string
+	var abInterp *int
 	if err := row.Scan(&r.ID, &r.SnippetID, &r.Runtime, &r.RuntimeVersion, &env, &config, &phases,
-		&r.Created, &finished, &r.Status, &r.Error, &r.SampleCount); err != nil {
+		&r.Created, &finished, &r.Status, &r.Error, &r.SampleCount, &abID, &abArm, &abInterp); err != nil {
 		return nil, err
+	}
+	if abID != nil {
+		r.AB = &snippets.ABLink{ID: *abID, Arm: *abArm, Interpreter: *abInterp}
 	}
 	r.Env, r.Config, r.Phases = env, config, phases
 	r.Created = r.Created.UTC()
@@ -199,7 +258,7 @@ func scanRun(row rowscan.Scanner) (*snippets.Run, error) {
 func (s *Store) ListRuns(ctx context.Context, snippetID string) ([]*snippets.Run, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM runs WHERE snippet_id = $1 ORDER BY created DESC, seq DESC`, snippetID)
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM `+runsFrom+` WHERE runs.snippet_id = $1 ORDER BY runs.created DESC, runs.seq DESC`, snippetID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list runs of %s: %w", snippetID, mapError(err))
 	}
@@ -222,7 +281,7 @@ func (s *Store) GetRun(ctx context.Context, runID string) (*snippets.Run, error)
 		return nil, fmt.Errorf("postgres: get run %s: %w", runID, mapError(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, runID))
+	r, err := scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM `+runsFrom+` WHERE runs.id = $1`, runID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: get run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
 	}

@@ -12,7 +12,7 @@ import (
 // started them; runs created afterwards can.
 func TestMigrateLegacyRunsHaveNoClaimableOwner(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
-	migrationsKnown = 2
+	migrationsKnown = 3
 	old, err := Open(t.Context(), path)
 	migrationsKnown = 0
 	if err != nil {

@@ -43,6 +43,9 @@ func createRun(ctx context.Context, tx *sql.Tx, r *snippets.Run) (status string,
 		if snippetID != r.SnippetID {
 			return "", time.Time{}, snippets.Errorf(snippets.Conflict, "run %s already exists for snippet %s", r.ID, snippetID)
 		}
+		if err := keepABLink(ctx, tx, r); err != nil {
+			return "", time.Time{}, err
+		}
 		return status, fromMillis(ms), nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", time.Time{}, mapError(err)
@@ -63,7 +66,42 @@ func createRun(ctx context.Context, tx *sql.Tx, r *snippets.Run) (status string,
 		toMillis(t), snippets.RunRunning); err != nil {
 		return "", time.Time{}, mapError(err)
 	}
+	if r.AB != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM abs WHERE id = ?)`, r.AB.ID).Scan(&exists); err != nil {
+			return "", time.Time{}, mapError(err)
+		}
+		if !exists {
+			// The writer rolls back to this operation's savepoint: no run
+			// without its benchmark.
+			return "", time.Time{}, snippets.Errorf(snippets.NotFound, "no A/B benchmark with ID %s", r.AB.ID)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ab_runs (run_id, ab_id, arm, interpreter) VALUES (?, ?, ?, ?)`,
+			r.ID, r.AB.ID, r.AB.Arm, r.AB.Interpreter); err != nil {
+			return "", time.Time{}, mapError(err)
+		}
+	}
 	return snippets.RunRunning, t, nil
+}
+
+// keepABLink gives a resent run the A/B link it was created with, and
+// refuses a resend that names another.
+func keepABLink(ctx context.Context, tx *sql.Tx, r *snippets.Run) error {
+	var stored snippets.ABLink
+	err := tx.QueryRowContext(ctx, `SELECT ab_id, arm, interpreter FROM ab_runs WHERE run_id = ?`, r.ID).Scan(&stored.ID, &stored.Arm, &stored.Interpreter)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if r.AB != nil {
+			return snippets.Errorf(snippets.Conflict, "run %s already exists outside any A/B benchmark", r.ID)
+		}
+		return nil
+	case err != nil:
+		return mapError(err)
+	}
+	if r.AB != nil && *r.AB != stored {
+		return snippets.Errorf(snippets.Conflict, "run %s already exists as arm %s of interpreter %d of A/B benchmark %s", r.ID, stored.Arm, stored.Interpreter, stored.ID)
+	}
+	r.AB = &stored
+	return nil
 }
 
 // jsonText stores an absent JSON object as {} so readers always get an
@@ -176,16 +214,27 @@ func finishedAlready(runID, stored, status string) error {
 	return snippets.Errorf(snippets.Conflict, "run %s has ended already (%s); its outcome cannot change to %s", runID, stored, status)
 }
 
-const runColumns = `id, snippet_id, runtime, runtime_version, env, config, phases, created, finished, status, error, sample_count`
+// runColumns are a run's columns with its A/B link, from runs joined to
+// ab_runs as l (runsFrom, or an inner join when only linked runs matter).
+const runColumns = `runs.id, runs.snippet_id, runs.runtime, runs.runtime_version, runs.env, runs.config, runs.phases,
+	runs.created, runs.finished, runs.status, runs.error, runs.sample_count, l.ab_id, l.arm, l.interpreter`
+
+// runsFrom is the FROM clause for runColumns over every run.
+const runsFrom = `runs LEFT JOIN ab_runs l ON l.run_id = runs.id`
 
 func scanRun(row rowscan.Scanner) (*snippets.Run, error) {
 	var r snippets.Run
 	var env, config, phases string
 	var created int64
 	var finished sql.NullInt64
+	var abID, abArm sql.NullString
+	var abInterp sql.NullInt64
 	if err := row.Scan(&r.ID, &r.SnippetID, &r.Runtime, &r.RuntimeVersion, &env, &config, &phases,
-		&created, &finished, &r.Status, &r.Error, &r.SampleCount); err != nil {
+		&created, &finished, &r.Status, &r.Error, &r.SampleCount, &abID, &abArm, &abInterp); err != nil {
 		return nil, err
+	}
+	if abID.Valid {
+		r.AB = &snippets.ABLink{ID: abID.String, Arm: abArm.String, Interpreter: int(abInterp.Int64)}
 	}
 	r.Env, r.Config, r.Phases = json.RawMessage(env), json.RawMessage(config), json.RawMessage(phases)
 	r.Created = fromMillis(created)
@@ -198,7 +247,7 @@ func scanRun(row rowscan.Scanner) (*snippets.Run, error) {
 
 // ListRuns returns a snippet's runs, newest first; see snippets.RunStore.
 func (s *Store) ListRuns(ctx context.Context, snippetID string) ([]*snippets.Run, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE snippet_id = ? ORDER BY created DESC, seq DESC`, snippetID)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+runColumns+` FROM `+runsFrom+` WHERE runs.snippet_id = ? ORDER BY runs.created DESC, runs.seq DESC`, snippetID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list runs of %s: %w", snippetID, mapError(err))
 	}
@@ -219,7 +268,7 @@ func (s *Store) GetRun(ctx context.Context, runID string) (*snippets.Run, error)
 		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, mapError(err))
 	}
 	defer tx.Rollback()
-	r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, runID))
+	r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM `+runsFrom+` WHERE runs.id = ?`, runID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: get run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
 	}

@@ -55,7 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) snippets.Store) {
 		{"GetRunUnknown", testGetRunUnknown},
 		{"Ping", testPing},
 	}
-	for _, tt := range tests {
+	for _, tt := range append(tests, abTests...) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.fn(t, open(t))

@@ -62,7 +62,12 @@ interface CompareRow extends Group {
   summary: Summary;
   warnings: string[];
   baseline: boolean;
-  comparison?: { ratio: { ratio: number; ciLow: number; ciHigh: number; resamples: number }; u: number; p: number; verdict: string };
+  /** Time ratio to the baseline (> 1 slower) and its 95% interval, runs as the unit (server/bench/stats CompareRuns). */
+  ratio?: number;
+  ciLow?: number;
+  ciHigh?: number;
+  runComparison?: { note?: string; summary?: string };
+  /** baseline, faster, slower, same, undecided or no data. */
   verdict: string;
   text: string;
 }
@@ -565,12 +570,12 @@ class SnippetDashboard {
       ...rows.map((g) => {
         const s = g.summary;
         const has = s.n > 0;
-        const c = g.comparison;
         let ratio = "–";
         if (g.baseline) ratio = "1 (baseline)";
-        else if (c && c.ratio.resamples > 0) ratio = `${formatRatio(c.ratio.ratio)} (${c.ratio.ciLow.toFixed(2)}–${c.ratio.ciHigh.toFixed(2)})`;
+        else if (g.ratio && g.ciLow && g.ciHigh) ratio = `${formatRatio(g.ratio)} (${g.ciLow.toFixed(2)}–${g.ciHigh.toFixed(2)})`;
         const verdict = el("td", { className: `verdict v-${(g.verdict || "none").replace(/\s+/g, "-")}` }, el("strong", {}, g.verdict || "–"));
-        if (c) verdict.append(el("span", { className: "p" }, c.p < 0.001 ? " p < 0.001" : ` p = ${c.p.toFixed(3)}`));
+        // Fewer than 3 runs a side: the interval rests on an assumed run-to-run spread; the note says so in full.
+        if (g.runComparison?.note) verdict.append(el("span", { className: "p", title: g.runComparison.note }, " · few runs"));
         if (g.text) verdict.title = g.text;
         const versions = g.runtimeVersions?.length ? ` ${g.runtimeVersions.join(", ")}` : "";
         const tr = el(

@@ -13,6 +13,7 @@ func (r *RunInfo) StoreRun() *snippets.Run {
 		Env:            r.Env,
 		Config:         r.Config,
 		Phases:         r.Phases,
+		AB:             r.AB,
 	}
 }
 
@@ -27,6 +28,7 @@ func RunInfoOf(r *snippets.Run) RunInfo {
 		Env:            r.Env,
 		Config:         r.Config,
 		Phases:         r.Phases,
+		AB:             r.AB,
 	}
 }
 

@@ -180,7 +180,7 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 	if perr != nil {
 		return nil, perr
 	}
-	if perr := r.only("id", "snippet", "runtime", "runtimeVersion", "env", "config", "phases"); perr != nil {
+	if perr := r.only("id", "snippet", "runtime", "runtimeVersion", "env", "config", "phases", "ab"); perr != nil {
 		return nil, perr
 	}
 	var info RunInfo
@@ -211,6 +211,12 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 	if info.Phases, perr = r.jsonObject("phases"); perr != nil {
 		return nil, perr
 	}
+	if info.AB, perr = abLink(r, "ab"); perr != nil {
+		return nil, perr
+	}
+	if info.AB != nil && !slices.Contains(snippets.ABRuntimes, info.Runtime) {
+		return nil, errorf(CodeBadField, "payload.run.runtime %s cannot take part in an A/B benchmark; use one of %s", info.Runtime, strings.Join(snippets.ABRuntimes, ", "))
+	}
 	return &RunStart{Run: info, Token: token}, nil
 }
 
@@ -218,6 +224,41 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 // to be guessed.
 func validToken(t string) bool {
 	return len(t) >= MinTokenBytes && len(t) <= MaxTokenBytes && snippets.ValidRunID(t)
+}
+
+// abLink reads a run's optional link to an A/B benchmark:
+// {"id": AB_ID, "arm": "a"|"b"|"c", "interpreter": k}, every field required.
+func abLink(o *object, name string) (*snippets.ABLink, *ProtoError) {
+	raw, perr := o.raw(name, false)
+	if raw == nil || perr != nil {
+		return nil, perr
+	}
+	p, perr := parseObject(o.at(name), raw)
+	if perr != nil {
+		return nil, perr
+	}
+	if perr := p.only("id", "arm", "interpreter"); perr != nil {
+		return nil, perr
+	}
+	l := &snippets.ABLink{}
+	if l.ID, perr = p.str("id", true); perr != nil {
+		return nil, perr
+	}
+	if !snippets.ValidABID(l.ID) {
+		return nil, errorf(CodeBadField, "%s %q is not an A/B benchmark ID (%s)", p.at("id"), shorten(l.ID), snippets.ABIDRule)
+	}
+	if l.Arm, perr = p.str("arm", true); perr != nil {
+		return nil, perr
+	}
+	if snippets.ArmIndex(l.Arm) < 0 {
+		return nil, errorf(CodeBadField, "%s must be %s, got %q", p.at("arm"), `"a", "b" or "c"`, shorten(l.Arm))
+	}
+	k, perr := p.integer("interpreter", 0, snippets.MaxABInterpreterIndex)
+	if perr != nil {
+		return nil, perr
+	}
+	l.Interpreter = int(k)
+	return l, nil
 }
 
 // checkInterpreter: a PyScript run's env.interpreter says which interpreter

@@ -53,6 +53,11 @@ func TestDecodeGood(t *testing.T) {
 			Env:    json.RawMessage(`{"interpreter":"micropython","interpreterVersion":"1.27.0","cores":2,"crossOriginIsolated":true,"timerResolutionNs":5000}`),
 			Phases: json.RawMessage(`{"load":310.5,"pageRun":12.25,"firstRun":3.5}`),
 		}}}},
+		{"run-start-ab.json", &Message{V: 1, Type: TypeRunStart, Seq: 2, Payload: &RunStart{Run: RunInfo{
+			ID: "ab-7f3c-b-0", Snippet: snip, Runtime: "pyodide", RuntimeVersion: "0.28.0",
+			Config: json.RawMessage(`{"warmup":3,"rounds":60,"ab":true}`),
+			AB:     &snippets.ABLink{ID: "Qm9vAB_cd-EfGhIj", Arm: "b", Interpreter: 0},
+		}}}},
 		{"samples.json", &Message{V: 1, Type: TypeSamples, Seq: 3, Payload: &SampleBatch{Run: run, Batch: 0, Samples: []snippets.Sample{
 			{Seq: 0, Warmup: true, NsPerIter: 15200000, Iterations: 1},
 			{Seq: 1, NsPerIter: 11950000.5, Iterations: 4},
@@ -114,6 +119,7 @@ func runStartMsg(fields string) string {
 }
 
 func TestDecodeBad(t *testing.T) {
+	const abID = "Qm9vAB_cd-EfGhIj"
 	good := `{"seq":0,"warmup":false,"ns":1,"iters":1}`
 	big := `{"k":"` + strings.Repeat("x", MaxObjectBytes) + `"}`
 	tests := []struct {
@@ -186,6 +192,18 @@ func TestDecodeBad(t *testing.T) {
 		{"run.start token short", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"`+strings.Repeat("t", 21)+`"}`), CodeBadField, 7, "at least 128 random bits"},
 		{"run.start token alphabet", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"a b"}`), CodeBadField, 7, "payload.token"},
 		{"run.start status", runStartMsg(`,"status":"done"`), CodeBadField, 7, "unknown field payload.run.status"},
+		{"run.start ab not object", runStartMsg(`,"ab":"` + abID + `"`), CodeBadField, 7, "payload.run.ab must be a JSON object"},
+		{"run.start ab null", runStartMsg(`,"ab":null`), CodeBadField, 7, "payload.run.ab must be a JSON object, got null"},
+		{"run.start ab no id", runStartMsg(`,"ab":{"arm":"a","interpreter":0}`), CodeBadField, 7, "payload.run.ab.id is missing"},
+		{"run.start ab bad id", runStartMsg(`,"ab":{"id":"short","arm":"a","interpreter":0}`), CodeBadField, 7, `payload.run.ab.id "short" is not an A/B benchmark ID`},
+		{"run.start ab bad arm", runStartMsg(`,"ab":{"id":"` + abID + `","arm":"B","interpreter":0}`), CodeBadField, 7, `payload.run.ab.arm must be "a", "b" or "c", got "B"`},
+		{"run.start ab no arm", runStartMsg(`,"ab":{"id":"` + abID + `","interpreter":0}`), CodeBadField, 7, "payload.run.ab.arm is missing"},
+		{"run.start ab no interpreter", runStartMsg(`,"ab":{"id":"` + abID + `","arm":"a"}`), CodeBadField, 7, "payload.run.ab.interpreter is missing"},
+		{"run.start ab negative interpreter", runStartMsg(`,"ab":{"id":"` + abID + `","arm":"a","interpreter":-1}`), CodeBadField, 7, "payload.run.ab.interpreter must be between 0 and 999"},
+		{"run.start ab fractional interpreter", runStartMsg(`,"ab":{"id":"` + abID + `","arm":"a","interpreter":1.5}`), CodeBadField, 7, "must be an integer"},
+		{"run.start ab unknown field", runStartMsg(`,"ab":{"id":"` + abID + `","arm":"a","interpreter":0,"round":1}`), CodeBadField, 7, "unknown field payload.run.ab.round (allowed: id, arm, interpreter)"},
+		{"run.start ab duplicate key", runStartMsg(`,"ab":{"id":"` + abID + `","arm":"a","arm":"b","interpreter":0}`), CodeBadField, 7, `"arm" twice`},
+		{"run.start ab pyscript", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyscript","ab":{"id":"`+abID+`","arm":"a","interpreter":0}}}`), CodeBadField, 7, "runtime pyscript cannot take part in an A/B benchmark"},
 
 		// samples
 		{"samples empty", samplesMsg(``), CodeBadField, 7, "payload.samples is empty"},
@@ -296,7 +314,7 @@ func TestNegativeZeroNormalised(t *testing.T) {
 // Whatever the decoder accepts, the store's own validation accepts too:
 // the protocol is the stricter gate.
 func TestConversionsPassStoreValidation(t *testing.T) {
-	for _, f := range []string{"run-start.json", "run-start-native.json", "samples.json", "run-end.json"} {
+	for _, f := range []string{"run-start.json", "run-start-native.json", "run-start-ab.json", "samples.json", "run-end.json"} {
 		m, err := Decode(readGood(t, f), Limits{})
 		if err != nil {
 			t.Fatal(err)

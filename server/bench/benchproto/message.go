@@ -85,6 +85,11 @@ type RunInfo struct {
 	Env    json.RawMessage `json:"env,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
 	Phases json.RawMessage `json:"phases,omitempty"`
+	// AB, when present, makes the run one arm of an A/B benchmark in one
+	// of its interpreters (docs/bench.md): the server checks that the
+	// benchmark exists, that the arm's snippet is the run's and that the
+	// runtime is one of the benchmark's.
+	AB *snippets.ABLink `json:"ab,omitempty"`
 }
 
 // RunStart (run.start) announces a run. A producer sends it before the
