@@ -18,9 +18,9 @@ import (
 // BenchmarkCompareWorstCase is the cost of GET /api/bench/compare on a
 // snippet filled to what one request reads (maxReadSamples samples, newest
 // runs first): its statistics are not cached yet, so every sample is read
-// from SQLite, every group summarised, and comparisons made up to the
-// budget. Two shapes: many small runs, each its own group (the most rows),
-// and runs at MaxSamplesPerRun (the largest comparisons).
+// from SQLite, every group summarised and compared with the baseline. Two
+// shapes: many small runs, each its own group (the most rows), and runs at
+// MaxSamplesPerRun (the largest runs).
 //
 //	go test -run '^$' -bench CompareWorstCase -benchtime 3x ./server/bench/
 func BenchmarkCompareWorstCase(b *testing.B) {
