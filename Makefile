@@ -4,7 +4,7 @@ NPM     ?= npm
 BIN     := bin/pyplay
 GOPKGS  := cmd server snippets static
 
-.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup bench-trust bench-output clean
+.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup bench-trust bench-output soak clean
 
 all: build
 
@@ -69,6 +69,12 @@ bench-trust: build
 # Output floods: lines per second into the page, and the page's answer time after Stop, per runtime.
 bench-output: build
 	ROUNDS=3 node web/e2e/flood.bench.mjs
+
+# Soak: ten minutes (SOAK=-duration 3m for less) of hostile and normal clients at once against the real
+# binary on loopback; reports the normal clients' success and latency, the server's memory, goroutines
+# and open files over time, and checks that everything acknowledged is stored (cmd/soak, BENCHMARKS.md).
+soak: build
+	$(GO) run ./cmd/soak -bin $(BIN) $(SOAK)
 
 clean:
 	rm -rf bin static/dist/assets static/dist/runtime static/dist/manifest.json

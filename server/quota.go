@@ -67,6 +67,13 @@ func (q *byteQuota) reserve(client string, size int64, now time.Time) (ok bool, 
 	return true, u.bytes, 0
 }
 
+// clientCount is how many clients the quota is counting, for metrics.
+func (q *byteQuota) clientCount() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.clients)
+}
+
 // refund gives back a reservation that stored nothing new (the snippet
 // existed, or the write failed).
 func (q *byteQuota) refund(client string, size int64) {

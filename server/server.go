@@ -80,6 +80,14 @@ type Config struct {
 	// says "disk low" (storage_guard.go); 0 means DefaultMinFreeDisk,
 	// negative no floor.
 	MinFreeDisk int64
+	// BenchDailyBytesPerClient bounds the benchmark data (runs and samples,
+	// counted as the store spends on them) one client may store through
+	// /ws in a day; 0 means DefaultBenchDailyBytesPerClient, negative no
+	// quota. BenchRunsPerMinute bounds the new runs one client may start
+	// per minute, in bursts of as many; 0 means DefaultBenchRunsPerMinute,
+	// negative no limit (bench_guard.go).
+	BenchDailyBytesPerClient int64
+	BenchRunsPerMinute       int
 	// MetricsAddr is where Prometheus metrics are served (GET /metrics),
 	// never on the playground's origin (metrics_listener.go). Empty means
 	// loopback on Addr's port plus two (127.0.0.1:8082 for :8080; port 0
@@ -151,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.snippets = newSnippetAPI(s)
+	s.startStorageGuard()
 	var abLimit echo.MiddlewareFunc
 	if opt := cfg.Snippets; opt.CreatesPerMinute > 0 {
 		// A bucket of its own: the editor shares B's code (a snippet)
@@ -161,6 +170,7 @@ func New(cfg Config) (*Server, error) {
 	lab, err := bench.New(bench.Config{
 		Store: cfg.Store, Logger: s.log, Metrics: s.metrics.registry, WS: cfg.WS,
 		Snippet: s.snippets.lookup, Render: s.render, Manifest: s.manifest.Load, CreateLimit: abLimit,
+		Guard: s.newLabGuard(),
 	})
 	if err != nil {
 		cancel()
@@ -172,7 +182,6 @@ func New(cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		lab.Run(s.ctx)
 	}()
-	s.startStorageGuard()
 	s.echo = s.routes()
 	return s, nil
 }
@@ -287,12 +296,14 @@ func (s *Server) URL() string {
 	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
 }
 
-// Close stops accepting connections, drains requests until ctx is done,
-// cuts the connections of clients that are still not done (see shutdown),
-// then stops background work: the benchmark lab closes its WebSockets
-// with 1001 going away and waits for them. The caller closes the store
-// afterwards.
+// Close tells WebSocket clients to go (1001 going away: HTTP draining
+// does not wait for them, and they should not wait for it), stops
+// accepting connections, drains requests until ctx is done, cuts the
+// connections of clients that are still not done (see shutdown), then
+// stops background work and waits for it, the WebSockets' handlers
+// included. The caller closes the store afterwards.
 func (s *Server) Close(ctx context.Context) error {
+	s.lab.GoAway()
 	err := errors.Join(s.shutdown(ctx, s.http, "serve"), s.closePreview(ctx),
 		s.shutdown(ctx, s.metricsHTTP, "serve metrics"))
 	s.cancel()

@@ -79,9 +79,10 @@ type RunStore interface {
 	// FinishRun: the client flushes what it buffered.
 	AppendBatch(ctx context.Context, b *Batch) (stored bool, err error)
 	// FinishRun sets a run's final status, error text and finish time. The
-	// arguments must pass ValidateFinish; an unknown run is NotFound.
-	// Finishing again (a resend) updates status and error text but keeps
-	// the first finish time.
+	// arguments must pass ValidateFinish; an unknown run is NotFound. A
+	// finished run's outcome is final: finishing it again with the same
+	// status (a resend) changes nothing, with another status it is a
+	// Conflict.
 	FinishRun(ctx context.Context, runID, status, errText string) error
 	// ListRuns returns a snippet's runs, newest first, without samples but
 	// with SampleCount. A snippet without runs, or an unknown one, has an
@@ -89,6 +90,8 @@ type RunStore interface {
 	ListRuns(ctx context.Context, snippetID string) ([]*Run, error)
 	// GetRun returns one run with every sample ordered by Seq, or NotFound.
 	GetRun(ctx context.Context, runID string) (*Run, error)
+
+	RunOwners
 }
 
 // CPythonNative is the Run.Runtime of benchmarks measured natively by

@@ -23,6 +23,10 @@ type publicFlags struct {
 	MaxConns          limitCount
 	MinFreeDisk       limitSize
 	DailyQuota        limitSize
+	// BenchDailyQuota and BenchRunsPerMinute bound what one client stores
+	// through the benchmark WebSocket.
+	BenchDailyQuota    limitSize
+	BenchRunsPerMinute limitCount
 }
 
 func (f *publicFlags) register(fs *flag.FlagSet) error {
@@ -32,6 +36,8 @@ func (f *publicFlags) register(fs *flag.FlagSet) error {
 	f.MaxConns = server.DefaultMaxConns
 	f.MinFreeDisk = server.DefaultMinFreeDisk
 	f.DailyQuota = server.DefaultDailyBytesPerClient
+	f.BenchDailyQuota = server.DefaultBenchDailyBytesPerClient
+	f.BenchRunsPerMinute = server.DefaultBenchRunsPerMinute
 	return registerEnvFlags(fs, []envFlag{
 		{&f.MetricsAddr, "metrics-addr", "PYPLAY_METRICS_ADDR", "where Prometheus metrics are served (GET /metrics), never on the playground's port; default: 127.0.0.1 and -addr's port + 2; off for none"},
 		{&f.SlowClientTimeout, "slow-client-timeout", "PYPLAY_SLOW_CLIENT_TIMEOUT", "a request body or a response (WebSockets aside) must move 32 KiB within this, or the connection is cut"},
@@ -40,6 +46,8 @@ func (f *publicFlags) register(fs *flag.FlagSet) error {
 		{&f.MaxConns, "max-conns", "PYPLAY_MAX_CONNS", "connections open in all on the playground and preview ports; 0 for no limit"},
 		{&f.MinFreeDisk, "min-free-disk", "PYPLAY_MIN_FREE_DISK", "free space in the SQLite database's directory below which new data is refused (503); 0 for no floor"},
 		{&f.DailyQuota, "daily-quota", "PYPLAY_DAILY_QUOTA", "bytes of new snippets one client may store per day; 0 for no quota"},
+		{&f.BenchDailyQuota, "bench-daily-quota", "PYPLAY_BENCH_DAILY_QUOTA", "bytes of benchmark data (64 per sample, 512 per run and its env) one client may store per day over /ws; 0 for no quota"},
+		{&f.BenchRunsPerMinute, "bench-runs-per-minute", "PYPLAY_BENCH_RUNS_PER_MINUTE", "new benchmark runs one client may start per minute over /ws, in bursts of as many; 0 for no limit"},
 	})
 }
 
@@ -52,6 +60,8 @@ func (f *publicFlags) apply(cfg *server.Config) {
 	cfg.MaxConns = int(f.MaxConns.config())
 	cfg.MinFreeDisk = f.MinFreeDisk.config()
 	cfg.Snippets.DailyBytesPerClient = f.DailyQuota.config()
+	cfg.BenchDailyBytesPerClient = f.BenchDailyQuota.config()
+	cfg.BenchRunsPerMinute = int(f.BenchRunsPerMinute.config())
 }
 
 // duration is a positive time.Duration flag ("30s", "2m").

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWSFlags(t *testing.T) {
@@ -25,6 +26,8 @@ func TestWSFlags(t *testing.T) {
 		{name: "zero rate", args: []string{"-ws-rate", "0"}, err: "want a whole number of at least 1"},
 		{name: "bad env", env: map[string]string{"PYPLAY_WS_RATE": "fast"}, err: `PYPLAY_WS_RATE="fast"`},
 		{name: "bad origin", args: []string{"-ws-origins", "example.com"}, err: "is not an origin"},
+		{name: "caps", args: []string{"-ws-max-samples-per-run", "5", "-ws-max-runs-per-snippet", "6", "-ws-hello-timeout", "3s"}, rate: 10},
+		{name: "zero cap", args: []string{"-ws-max-runs-per-snippet", "0"}, err: "at least 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,5 +57,27 @@ func TestWSFlags(t *testing.T) {
 				t.Fatalf("got %v (config %+v), want an error containing %q", err, cfg, tt.err)
 			}
 		})
+	}
+}
+
+// TestWSCapFlags: the caps per run and snippet and the hello timeout reach
+// the server's configuration, from flags or the environment.
+func TestWSCapFlags(t *testing.T) {
+	t.Setenv("PYPLAY_WS_MAX_RUNS_PER_SNIPPET", "7")
+	var f wsFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := f.register(fs); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"-ws-max-samples-per-run", "5", "-ws-hello-timeout", "3s"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.MaxSamplesPerRun != 5 || c.Limits.MaxRunsPerSnippet != 7 || c.HelloTimeout != 3*time.Second {
+		t.Errorf("config %+v, hello timeout %s", c.Limits, c.HelloTimeout)
 	}
 }

@@ -73,7 +73,17 @@ func (l *Lab) createAB(c echo.Context) error {
 		}
 	}
 	ab.ID = snippets.NewABID()
-	if err := l.cfg.Store.CreateAB(ctx, ab); err != nil {
+	if g := l.cfg.Guard; g != nil {
+		// The disk floor holds here as for every write (limits.go).
+		if err := g.Writable(); err != nil {
+			return response.StoreError(c, err)
+		}
+	}
+	err = l.cfg.Store.CreateAB(ctx, ab)
+	if g := l.cfg.Guard; g != nil {
+		g.NoteWrite(err)
+	}
+	if err != nil {
 		return response.StoreError(c, fmt.Errorf("create ab: %w", err))
 	}
 	res.Header().Set(echo.HeaderLocation, "/api/bench/ab/"+ab.ID)

@@ -22,8 +22,9 @@ import (
 // stored, so a dashboard loads them on open and after a reconnect.
 
 const (
-	// requestTimeout bounds the store calls of one request: listing
-	// a snippet's runs reads every run's samples.
+	// requestTimeout bounds the work of one request: its store calls,
+	// waiting for a turn to compute statistics, and computing them
+	// (cache.go bounds what there is to compute).
 	requestTimeout = 15 * time.Second
 	// maxListedRuns bounds the runs a listing, comparison or export reads,
 	// newest first.
@@ -135,24 +136,27 @@ func (l *Lab) listRuns(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), requestTimeout)
 	defer cancel()
-	sn, runs, truncated, err := l.snippetRuns(c, ctx, c.QueryParam("snippet"))
+	if format == "csv" {
+		sn, runs, _, err := l.snippetRuns(c, ctx, c.QueryParam("snippet"))
+		if err != nil {
+			return err
+		}
+		response.NoStore(c)
+		return writeSamplesCSV(c, "pyplay-bench-"+sn.ID+".csv", runs)
+	}
+	sn, err := l.snippet(c, c.QueryParam("snippet"))
 	if err != nil {
 		return err
 	}
+	views, truncated, err := l.runViews(ctx, sn.ID)
+	if err != nil {
+		return response.StoreError(c, err)
+	}
 	response.NoStore(c)
-	if format == "csv" {
-		return writeSamplesCSV(c, "pyplay-bench-"+sn.ID+".csv", runs)
-	}
-	out := runsResponse{Snippet: infoOf(sn), Runs: make([]*runView, 0, len(runs)), Truncated: truncated}
-	for _, r := range runs {
-		v := viewOf(r)
-		v.Run.Samples = nil // the listing is a summary; GET /api/bench/runs/{run} has them
-		out.Runs = append(out.Runs, v)
-	}
 	if format == "json" {
 		c.Response().Header().Set(echo.HeaderContentDisposition, response.Attachment("pyplay-bench-"+sn.ID+".json"))
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, finiteView(runsResponse{Snippet: infoOf(sn), Runs: views, Truncated: truncated}))
 }
 
 // getRun is GET /api/bench/runs/{run}[?format=json|csv]: one run with
@@ -182,7 +186,7 @@ func (l *Lab) getRun(c echo.Context) error {
 	if format == "json" {
 		c.Response().Header().Set(echo.HeaderContentDisposition, response.Attachment("pyplay-run-"+r.ID+".json"))
 	}
-	return c.JSON(http.StatusOK, viewOf(r))
+	return c.JSON(http.StatusOK, finiteView(viewOf(r)))
 }
 
 // exportFormat reads ?format=: "" (JSON to display), "json" or "csv" (a
@@ -203,52 +207,51 @@ func (l *Lab) storeReady() error {
 	return nil
 }
 
-// snippetRuns loads a snippet and its newest runs with their samples. The
-// snippet comes from Config.Snippet, the runs from the store.
-func (l *Lab) snippetRuns(c echo.Context, ctx context.Context, id string) (*snippets.Snippet, []*snippets.Run, bool, error) {
+// snippet looks up the snippet a request names (Config.Snippet), checking
+// the ID and that there is a store.
+func (l *Lab) snippet(c echo.Context, id string) (*snippets.Snippet, error) {
 	if id == "" {
-		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet=ID is required: the ID of a shared snippet, as in /s/{id}")
+		return nil, snippets.Errorf(snippets.Invalid, "snippet=ID is required: the ID of a shared snippet, as in /s/{id}")
 	}
 	if !snippets.ValidID(id) {
-		return nil, nil, false, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
+		return nil, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
 	}
 	if err := l.storeReady(); err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
-	sn, err := l.cfg.Snippet(c, id)
+	return l.cfg.Snippet(c, id)
+}
+
+// snippetRuns loads a snippet and its newest runs with their samples, at
+// most maxReadSamples of them (cache.go). The snippet comes from
+// Config.Snippet, the runs from the store.
+func (l *Lab) snippetRuns(c echo.Context, ctx context.Context, id string) (*snippets.Snippet, []*snippets.Run, bool, error) {
+	sn, err := l.snippet(c, id)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	runs, truncated, err := loadRuns(ctx, l.cfg.Store, id)
+	var runs []*snippets.Run
+	var truncated bool
+	err = l.stats.work(ctx, func() error {
+		runs, truncated, err = loadRuns(ctx, l.cfg.Store, id)
+		return err
+	})
 	if err != nil {
 		return nil, nil, false, response.StoreError(c, err)
 	}
 	return sn, runs, truncated, nil
 }
 
-// loadRuns returns a snippet's newest runs with every sample. A run deleted
-// between listing and reading is skipped.
+// loadRuns returns a snippet's newest runs with their samples, at most
+// maxListedRuns runs and maxReadSamples samples. A run deleted between
+// listing and reading is skipped.
 func loadRuns(ctx context.Context, store snippets.RunStore, snippetID string) ([]*snippets.Run, bool, error) {
-	list, err := store.ListRuns(ctx, snippetID)
+	list, truncated, err := listRuns(ctx, store, snippetID)
 	if err != nil {
-		return nil, false, fmt.Errorf("list runs of %s: %w", snippetID, err)
+		return nil, false, err
 	}
-	truncated := len(list) > maxListedRuns
-	if truncated {
-		list = list[:maxListedRuns]
-	}
-	runs := make([]*snippets.Run, 0, len(list))
-	for _, r := range list {
-		full, err := store.GetRun(ctx, r.ID)
-		if snippets.ErrorCode(err) == snippets.NotFound {
-			continue
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("get run %s: %w", r.ID, err)
-		}
-		runs = append(runs, full)
-	}
-	return runs, truncated, nil
+	runs, partial, err := readRuns(ctx, store, list)
+	return runs, truncated || partial, err
 }
 
 // csvHeader names the export's columns: one row per sample, with the run's
@@ -267,6 +270,8 @@ func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
 	}
 	w := csv.NewWriter(c.Response())
 	w.Write(csvHeader)
+	// Every text a client chose (IDs, versions, browser and machine from
+	// env) goes through cell: a spreadsheet must not run it as a formula.
 	for _, r := range runs {
 		g := groupOf(r)
 		interp, _ := strings.CutPrefix(g.Runtime, r.Runtime+"/") // "pyscript/micropython" → "micropython"
@@ -274,7 +279,7 @@ func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
 			interp = ""
 		}
 		for _, sm := range r.Samples {
-			w.Write([]string{r.ID, r.SnippetID, r.Runtime, interp, r.RuntimeVersion, g.Browser, g.Machine, r.Status,
+			w.Write([]string{cell(r.ID), cell(r.SnippetID), cell(r.Runtime), cell(interp), cell(r.RuntimeVersion), cell(g.Browser), cell(g.Machine), cell(r.Status),
 				strconv.Itoa(sm.Seq), strconv.FormatBool(sm.Warmup), strconv.FormatFloat(sm.NsPerIter, 'g', -1, 64),
 				strconv.Itoa(sm.Iterations), strconv.FormatBool(sm.Hidden)})
 		}
@@ -288,17 +293,17 @@ func writeSamplesCSV(c echo.Context, name string, runs []*snippets.Run) error {
 func (l *Lab) compare(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), requestTimeout)
 	defer cancel()
-	sn, runs, truncated, err := l.snippetRuns(c, ctx, c.QueryParam("snippet"))
+	sn, err := l.snippet(c, c.QueryParam("snippet"))
 	if err != nil {
 		return err
 	}
-	table, err := compareRuns(runs, c.QueryParam("baseline"))
+	table, err := l.compareTableOf(ctx, sn.ID, c.QueryParam("baseline"))
 	if err != nil {
-		return err
+		return response.StoreError(c, err)
 	}
-	table.Snippet, table.Truncated = infoOf(sn), truncated
+	table.Snippet = infoOf(sn)
 	response.NoStore(c)
-	return c.JSON(http.StatusOK, table)
+	return c.JSON(http.StatusOK, finiteView(table))
 }
 
 // getOverview is GET /api/bench/overview[?baseline=RUNTIME]: every
@@ -319,7 +324,7 @@ func (l *Lab) getOverview(c echo.Context) error {
 		return response.StoreError(c, err)
 	}
 	response.NoStore(c)
-	return c.JSON(http.StatusOK, ov)
+	return c.JSON(http.StatusOK, finiteView(ov))
 }
 
 // knownRuntime reports whether rt names a runtime as runs are compared

@@ -106,8 +106,9 @@ func poolRuns(runs []*snippets.Run, key func(*snippets.Run) benchGroup) []*pool 
 // compareRuns builds the comparison table. baseline names the baseline row
 // by its key, by one of its runs' IDs, or by runtime (the row of that
 // runtime with the most samples); empty means cpython-native when there is
-// such a row, otherwise the row with the most samples.
-func compareRuns(runs []*snippets.Run, baseline string) (compareTable, error) {
+// such a row, otherwise the row with the most samples. It stops when ctx
+// ends.
+func compareRuns(ctx context.Context, runs []*snippets.Run, baseline string) (compareTable, error) {
 	pools := poolRuns(runs, groupOf)
 	rows := make([]compareRow, len(pools))
 	for i, p := range pools {
@@ -138,6 +139,9 @@ func compareRuns(runs []*snippets.Run, baseline string) (compareTable, error) {
 		if r.Summary.N == 0 {
 			r.Verdict, r.Text = verdictNoData, "no samples yet"
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return compareTable{}, busy(err)
 		}
 		c := compareGroups(pools[i], pools[base])
 		r.RunComparison = &c

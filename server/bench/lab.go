@@ -46,6 +46,9 @@ type Config struct {
 	// Manifest is the current front-end build, whose dashboard bundle the
 	// pages load.
 	Manifest func() *frontend.Manifest
+	// Guard applies the application's disk floor and per-client quotas to
+	// what WebSocket clients store (limits.go); nil applies none.
+	Guard Guard
 	// CreateLimit, if set, rate-limits POST /api/bench/ab per client: the
 	// application's limiter, as on snippet creation.
 	CreateLimit echo.MiddlewareFunc
@@ -59,11 +62,15 @@ type Lab struct {
 	// the same messages to and from the other servers sharing a
 	// PostgreSQL database (nil with SQLite, where one server is all
 	// there is).
-	hub   *hub.Hub
-	relay *pgRelay
-	m     *liveMetrics
+	hub     *hub.Hub
+	relay   *pgRelay
+	m       *liveMetrics
+	refused *prometheus.CounterVec // pyplay_bench_refused_total (limits.go)
 	// overview caches GET /api/bench/overview (compare.go).
 	overview overviewCache
+	// stats caches the statistics of runs and comparisons and bounds
+	// their computation (cache.go).
+	stats *statsCaches
 	// abs caches the results of A/B benchmarks (abresult.go).
 	abs abCache
 
@@ -91,7 +98,7 @@ func New(cfg Config) (*Lab, error) {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	l := &Lab{cfg: cfg, log: cfg.Logger, hub: hub.New(), m: newLiveMetrics(cfg.Metrics), ctx: ctx, stop: stop}
+	l := &Lab{cfg: cfg, log: cfg.Logger, hub: hub.New(), m: newLiveMetrics(cfg.Metrics), refused: newRefusedCounter(cfg.Metrics), stats: newStatsCaches(), ctx: ctx, stop: stop}
 	cfg.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "pyplay_hub_dropped_total",
 		Help: "Viewers dropped for being too slow to take their messages.",
@@ -121,3 +128,10 @@ func (l *Lab) Run(ctx context.Context) {
 	l.shutdown()
 	wg.Wait()
 }
+
+// GoAway closes every WebSocket with 1001 going away and refuses new ones,
+// without waiting. The application calls it first when it shuts down, so
+// that dashboards and producers hear it at once rather than after HTTP
+// draining, which may wait out slow clients; Run returns once the
+// connections have ended.
+func (l *Lab) GoAway() { l.stop() }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -37,7 +39,15 @@ type WSConfig struct {
 	// in a burst before it is closed with 1008 (policy violation); the
 	// allowance refills by one every badMessageRefill. 0 means 10.
 	MaxBadMessages int
+	// HelloTimeout is how long a new connection has to say hello before
+	// it is closed with 1008; 0 means DefaultHelloTimeout.
+	HelloTimeout time.Duration
 }
+
+// DefaultHelloTimeout is WSConfig.HelloTimeout's default. Clients send
+// hello as soon as the socket opens; a connection that stays silent, or
+// only answers pings, holds a socket and a goroutine for nothing.
+const DefaultHelloTimeout = 10 * time.Second
 
 const (
 	// storeTimeout bounds the store call made for one message, so a wedged
@@ -90,6 +100,7 @@ func (l *Lab) serveWS(c echo.Context) error {
 	c.Response().Status = http.StatusSwitchingProtocols // for the access log
 	w := l.newWSConn(conn, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
 	err = w.client.Serve(l.ctx, w.handle)
+	w.helloTimer.Stop()
 	w.setRole("gone")
 	w.log.Debug("websocket closed", "session", w.session.String(), "cause", err)
 	return nil
@@ -129,12 +140,20 @@ type wsConn struct {
 	batches *hub.Limiter // samples messages, the announced maxBatchesPerSecond
 	control *hub.Limiter // run.start and run.end: the same budget, apart
 	bad     *hub.Limiter // rejected messages
-	// runs holds the runs the store accepted on this connection: samples
-	// and run.end are taken only for those, so a refused run.start (another
-	// snippet's run ID) cannot route samples to the wrong dashboard.
-	runs map[string]bool
+	// runs holds the runs the store accepted on this connection, which
+	// this producer owns (ownership.go): samples and run.end are taken
+	// only for those, so a refused run.start (another snippet's run ID,
+	// another producer's run) cannot route samples anywhere.
+	runs map[string]*ownedRun
 	role string
-	log  *slog.Logger
+	// remote is the client's address, for the application's per-client
+	// limits (Guard).
+	remote string
+	// helloTimer closes the connection unless hello arrives in time;
+	// helloed is set (on the read pump) when it did.
+	helloTimer *time.Timer
+	helloed    atomic.Bool
+	log        *slog.Logger
 }
 
 func (l *Lab) newWSConn(conn *websocket.Conn, requestID, remote string) *wsConn {
@@ -157,11 +176,19 @@ func (l *Lab) newWSConn(conn *websocket.Conn, requestID, remote string) *wsConn 
 		batches: hub.NewLimiter(rate, 2*limits.MaxBatchesPerSecond),
 		control: hub.NewLimiter(rate, 2*limits.MaxBatchesPerSecond),
 		bad:     hub.NewLimiter(1/badMessageRefill.Seconds(), maxBad),
-		runs:    map[string]bool{},
+		runs:    map[string]*ownedRun{},
 		role:    "gone", // not counted yet
+		remote:  remote,
 		log:     l.log.With("request_id", requestID, "remote", remote),
 	}
 	w.setRole("pending")
+	wait := cmp.Or(cfg.HelloTimeout, DefaultHelloTimeout)
+	w.helloTimer = time.AfterFunc(wait, func() {
+		if !w.helloed.Load() {
+			l.refused.WithLabelValues(refusedNoHello).Inc()
+			w.client.Close(websocket.ClosePolicyViolation, fmt.Sprintf("no hello within %s", wait))
+		}
+	})
 	return w
 }
 
@@ -198,6 +225,8 @@ func (w *wsConn) handle(frame []byte) {
 func (w *wsConn) dispatch(m *benchproto.Message) error {
 	switch p := m.Payload.(type) {
 	case *benchproto.Hello:
+		w.helloed.Store(true)
+		w.helloTimer.Stop()
 		w.setRole(string(p.Role))
 		if p.Coalesce {
 			// Before welcome is queued: welcome and everything after it
@@ -227,7 +256,7 @@ func (w *wsConn) dispatch(m *benchproto.Message) error {
 		}
 		return w.runStart(m.Seq, p)
 	case *benchproto.SampleBatch:
-		if !w.runs[p.Run] {
+		if w.runs[p.Run] == nil {
 			return unannouncedRun(m.Seq, p.Run)
 		}
 		if !w.batches.Allow() {
@@ -235,7 +264,7 @@ func (w *wsConn) dispatch(m *benchproto.Message) error {
 		}
 		return w.samples(m.Seq, p)
 	case *benchproto.RunEnd:
-		if !w.runs[p.Run] {
+		if w.runs[p.Run] == nil {
 			return unannouncedRun(m.Seq, p.Run)
 		}
 		if !w.control.Allow() {
@@ -248,16 +277,18 @@ func (w *wsConn) dispatch(m *benchproto.Message) error {
 
 func (w *wsConn) rateLimited(m *benchproto.Message, l *hub.Limiter) error {
 	wait := max(l.RetryAfter(), time.Millisecond)
-	return &benchproto.ProtoError{Code: benchproto.CodeRateLimited, Ref: m.Seq,
+	return &benchproto.ProtoError{Code: benchproto.CodeRateLimited, Ref: m.Seq, RetryAfter: wait,
 		Message: fmt.Sprintf("more than %d %s messages per second; this one was dropped, resend it in %d ms", w.limits.MaxBatchesPerSecond, m.Type, wait.Milliseconds())}
 }
 
-// runStart stores the run and tells the snippet's viewers. A run that names
-// an A/B benchmark is checked against it first (checkABLink). A resent
-// run.start (after a reconnect) is acknowledged as a duplicate; viewers
-// hear of the run again if it is still running, so that a dashboard that
-// missed the first announcement (this server restarted in between) learns
-// it. Viewers key runs by ID, so hearing twice is harmless.
+// runStart stores the run, or finds it when the producer resumes it,
+// makes sure this producer owns it (ownership.go), and tells the snippet's
+// viewers. A run that names an A/B benchmark is checked against it first
+// (checkABLink). A resent run.start (after a reconnect) is acknowledged as
+// a duplicate; viewers hear of the run again if it is still running, so
+// that a dashboard that missed the first announcement (this server
+// restarted in between) learns it. Viewers key runs by ID, so hearing
+// twice is harmless.
 func (w *wsConn) runStart(seq int64, p *benchproto.RunStart) error {
 	ctx, cancel := liveContext()
 	defer cancel()
@@ -266,50 +297,71 @@ func (w *wsConn) runStart(seq int64, p *benchproto.RunStart) error {
 			return w.storeError(err, seq)
 		}
 	}
-	run := p.Run.StoreRun()
-	before := time.Now().UTC().Truncate(time.Millisecond)
-	if err := w.lab.cfg.Store.CreateRun(ctx, run); err != nil {
-		return w.storeError(err, seq)
+	token := p.Token
+	if own := w.runs[p.Run.ID]; own != nil && token == "" {
+		token = own.token // again on the connection that holds the run
 	}
-	// The store keeps the first creation time: an earlier one means the run
-	// was there already.
-	duplicate := run.Created.Before(before)
-	w.runs[run.ID] = true
-	if !duplicate || run.Status == snippets.RunRunning {
+	token = cmp.Or(token, newToken())
+	run, created, err := w.claimRun(ctx, seq, p, token)
+	if err != nil {
+		return err
+	}
+	w.runs[run.ID] = &ownedRun{id: run.ID, snippet: run.SnippetID, runtime: run.Runtime, token: token, samples: run.SampleCount}
+	if created || run.Status == snippets.RunRunning {
 		// Viewers learn the stored A/B link, which a resend may leave out.
 		info := p.Run
 		info.AB = run.AB
 		w.publish(run.SnippetID, benchproto.RunStartedMessage(info, run.Created))
 	}
-	w.send(benchproto.AckMessage(seq, run.ID, -1, duplicate))
+	w.send(benchproto.RunStartAck(seq, p.Run.ID, token, !created))
 	return nil
 }
 
 // samples stores a batch exactly once: a batch the store already holds is
-// acknowledged as a duplicate and not published again.
+// acknowledged as a duplicate and not published again. A batch that would
+// take its run past MaxSamplesPerRun, or its client past its daily quota,
+// is refused whole, and so is any while the disk is low.
 func (w *wsConn) samples(seq int64, p *benchproto.SampleBatch) error {
-	snippet, _ := w.session.RunSnippet(p.Run)
+	own := w.runs[p.Run]
+	if err := w.checkRunSamples(seq, own, len(p.Samples)); err != nil {
+		return err
+	}
+	if err := w.writable(seq); err != nil {
+		return err
+	}
+	refund, err := w.reserve(seq, int64(len(p.Samples))*sampleCost)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := liveContext()
 	defer cancel()
 	stored, err := w.lab.cfg.Store.AppendBatch(ctx, p.StoreBatch())
+	w.noteWrite(err)
+	if err != nil || !stored {
+		refund()
+	}
 	if err != nil {
 		return w.storeError(err, seq)
 	}
 	if stored {
+		own.samples += len(p.Samples)
 		w.lab.m.samples.Add(float64(len(p.Samples)))
-		w.publish(snippet, benchproto.RunSamplesMessage(snippet, p))
+		w.publish(own.snippet, benchproto.RunSamplesMessage(own.snippet, p))
 	}
 	w.send(benchproto.AckMessage(seq, p.Run, p.Batch, !stored))
 	return nil
 }
 
-// runEnd records the run's final status. A resend updates the status and
-// is announced again; the store keeps the first finish time.
+// runEnd records the run's final status. A resend is acknowledged and
+// announced again; another status for a finished run is a conflict (the
+// store keeps the first outcome).
 func (w *wsConn) runEnd(seq int64, p *benchproto.RunEnd) error {
-	snippet, _ := w.session.RunSnippet(p.Run)
+	snippet := w.runs[p.Run].snippet
 	ctx, cancel := liveContext()
 	defer cancel()
-	if err := w.lab.cfg.Store.FinishRun(ctx, p.Run, p.Status, p.Error); err != nil {
+	err := w.lab.cfg.Store.FinishRun(ctx, p.Run, p.Status, p.Error)
+	w.noteWrite(err)
+	if err != nil {
 		return w.storeError(err, seq)
 	}
 	w.publish(snippet, benchproto.RunEndedMessage(snippet, p, time.Now()))
@@ -320,6 +372,11 @@ func (w *wsConn) runEnd(seq int64, p *benchproto.RunEnd) error {
 // storeError turns a store failure into the error frame, logging internal
 // errors once (the client sees a generic message).
 func (w *wsConn) storeError(err error, seq int64) error {
+	if isDiskError(err) {
+		w.lab.refused.WithLabelValues(refusedDisk).Inc()
+		w.log.Warn("websocket: store out of disk space", "err", err)
+		return diskError(err, seq)
+	}
 	pe := benchproto.FromStoreError(err, seq)
 	switch pe.Code {
 	case benchproto.CodeInternal:
@@ -343,7 +400,7 @@ func (w *wsConn) fail(err error) {
 	w.lab.m.errors.WithLabelValues(pe.Code).Inc()
 	w.send(benchproto.ErrorMessage(pe))
 	switch pe.Code {
-	case benchproto.CodeUnavailable, benchproto.CodeInternal, benchproto.CodeRateLimited:
+	case benchproto.CodeUnavailable, benchproto.CodeInternal, benchproto.CodeRateLimited, benchproto.CodeOverQuota:
 		return
 	}
 	if !w.bad.Allow() {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pyplay/pyplay/server/bench/benchproto"
 	"github.com/pyplay/pyplay/server/bench/hub"
@@ -38,6 +39,8 @@ type benchEnv struct {
 	url     string // ws://…/ws
 	snippet string
 	stop    func() // ends Run and waits for it, as the server's Close does
+	// registry holds the lab's metrics.
+	registry *prometheus.Registry
 }
 
 func newBenchEnv(t testing.TB, ws WSConfig) *benchEnv {
@@ -61,9 +64,11 @@ func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	lab, err := New(Config{
-		Store: store,
-		WS:    ws,
+		Store:   store,
+		WS:      ws,
+		Metrics: reg,
 		// The application's lookup (package server) adds a cache and its
 		// messages; the store's answers are what the lab relies on.
 		Snippet: func(c echo.Context, id string) (*snippets.Snippet, error) {
@@ -109,7 +114,7 @@ func newBenchEnvListener(t testing.TB, ws WSConfig, store snippets.Store, ln net
 	if _, err := store.Put(context.Background(), sn); err != nil {
 		t.Fatal(err)
 	}
-	return &benchEnv{lab: lab, http: hs, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", snippet: sn.ID, stop: stop}
+	return &benchEnv{lab: lab, http: hs, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", snippet: sn.ID, stop: stop, registry: reg}
 }
 
 // rawClient speaks the protocol by hand, to send exactly what a test
@@ -222,11 +227,27 @@ func (c *rawClient) hello(role string) {
 
 func (c *rawClient) startRun(run, snippet string) *benchproto.Ack {
 	c.t.Helper()
-	seq := c.send("run.start", map[string]any{"run": map[string]any{
-		"id": run, "snippet": snippet, "runtime": "pyodide", "runtimeVersion": "0.28.0",
+	return c.ack(c.sendStart(run, snippet, "pyodide", ""))
+}
+
+// resumeRun sends run.start again with the run's token, as a producer does
+// after reconnecting.
+func (c *rawClient) resumeRun(run, snippet, token string) *benchproto.Ack {
+	c.t.Helper()
+	return c.ack(c.sendStart(run, snippet, "pyodide", token))
+}
+
+// sendStart sends a run.start, with a token when it is not empty.
+func (c *rawClient) sendStart(run, snippet, runtime, token string) int64 {
+	c.t.Helper()
+	p := map[string]any{"run": map[string]any{
+		"id": run, "snippet": snippet, "runtime": runtime, "runtimeVersion": "0.28.0",
 		"env": map[string]any{"userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0", "cores": 2, "timerResolutionNs": 5000},
-	}})
-	return c.ack(seq)
+	}}
+	if token != "" {
+		p["token"] = token
+	}
+	return c.send("run.start", p)
 }
 
 func samplesPayload(run string, batch, firstSeq, n int) map[string]any {
@@ -476,16 +497,15 @@ func TestWSDuplicateNotRepublished(t *testing.T) {
 	v := e.viewer(t)
 	p := dialRaw(t, e.url, nil)
 	p.hello("producer")
-	p.startRun("r1", e.snippet)
+	token := p.startRun("r1", e.snippet).Token
 	p.ack(p.send("samples", samplesPayload("r1", 0, 0, 2)))
 
 	// The producer reconnects (as after a lost ack) and resends.
 	p.conn.Close()
-	time.Sleep(2 * time.Millisecond) // a later millisecond: duplicates are told by creation time
 	p = dialRaw(t, e.url, nil)
 	p.hello("producer")
-	if a := p.startRun("r1", e.snippet); !a.Duplicate {
-		t.Fatal("resent run.start not acknowledged as duplicate")
+	if a := p.resumeRun("r1", e.snippet, token); !a.Duplicate || a.Token != token {
+		t.Fatalf("resent run.start: ack %+v, want a duplicate with the run's token", a)
 	}
 	if a := p.ack(p.send("samples", samplesPayload("r1", 0, 0, 2))); !a.Duplicate {
 		t.Fatal("resent batch not acknowledged as duplicate")

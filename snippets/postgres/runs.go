@@ -200,15 +200,28 @@ func (s *Store) FinishRun(ctx context.Context, runID, status, errText string) er
 	}
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE runs SET status = $2, error = $3, finished = coalesce(finished, $4) WHERE id = $1`,
+	tag, err := s.pool.Exec(ctx, `UPDATE runs SET status = $2, error = $3, finished = $4 WHERE id = $1 AND status = 'running'`,
 		runID, status, errText, now())
 	if err != nil {
 		return fmt.Errorf("postgres: finish run %s: %w", runID, mapError(err))
 	}
-	if tag.RowsAffected() == 0 {
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	// Finished already, or not there.
+	var stored string
+	err = s.pool.QueryRow(ctx, `SELECT status FROM runs WHERE id = $1`, runID).Scan(&stored)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("postgres: finish run %s: %w", runID, snippets.Errorf(snippets.NotFound, "no run with ID %s", runID))
 	}
-	return nil
+	if err != nil {
+		return fmt.Errorf("postgres: finish run %s: %w", runID, mapError(err))
+	}
+	if stored == status {
+		return nil // a resend
+	}
+	return fmt.Errorf("postgres: finish run %s: %w", runID,
+		snippets.Errorf(snippets.Conflict, "run %s has ended already (%s); its outcome cannot change to %s", runID, stored, status))
 }
 
 // runColumns are a run's columns with its A/B link, from runs joined to

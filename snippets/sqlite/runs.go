@@ -184,22 +184,34 @@ func (s *Store) FinishRun(ctx context.Context, runID, status, errText string) er
 		return fmt.Errorf("sqlite: finish run %s: %w", runID, err)
 	}
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished = coalesce(finished, ?) WHERE id = ?`,
-			status, errText, toMillis(now()), runID)
+		var stored string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, runID).Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			return snippets.Errorf(snippets.NotFound, "no run with ID %s", runID)
+		}
 		if err != nil {
 			return mapError(err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return snippets.Errorf(snippets.NotFound, "no run with ID %s", runID)
+		if stored != snippets.RunRunning {
+			return finishedAlready(runID, stored, status)
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished = ? WHERE id = ?`,
+			status, errText, toMillis(now()), runID)
+		return mapError(err)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: finish run %s: %w", runID, err)
 	}
 	return nil
+}
+
+// finishedAlready answers FinishRun on a finished run: nothing to do for a
+// resend, a Conflict for another outcome.
+func finishedAlready(runID, stored, status string) error {
+	if stored == status {
+		return nil
+	}
+	return snippets.Errorf(snippets.Conflict, "run %s has ended already (%s); its outcome cannot change to %s", runID, stored, status)
 }
 
 // runColumns are a run's columns with its A/B link, from runs joined to

@@ -47,6 +47,9 @@ func Run(t *testing.T, open func(t *testing.T) snippets.Store) {
 		{"AppendBatchConcurrentMix", testAppendBatchConcurrentMix},
 		{"AppendBatchUnknownRun", testAppendBatchUnknownRun},
 		{"FinishRun", testFinishRun},
+		{"ClaimRun", testClaimRun},
+		{"ClaimRunConcurrent", testClaimRunConcurrent},
+		{"CountRuns", testCountRuns},
 		{"ListRuns", testListRuns},
 		{"GetRunSamplesOrdered", testGetRunSamplesOrdered},
 		{"GetRunUnknown", testGetRunUnknown},
@@ -764,17 +767,19 @@ func testFinishRun(t *testing.T, s snippets.Store) {
 	checkTime(t, "Finished", *got.Finished, before, after)
 	finished := *got.Finished
 
-	// A resent finish updates the outcome but not the time.
+	// The outcome is final: a resend changes nothing, another outcome is a
+	// Conflict.
 	time.Sleep(5 * time.Millisecond)
-	if err := s.FinishRun(ctx(t), r.ID, snippets.RunStopped, ""); err != nil {
-		t.Fatal(err)
+	if err := s.FinishRun(ctx(t), r.ID, snippets.RunFailed, "resent"); err != nil {
+		t.Errorf("a resent FinishRun: %v", err)
 	}
+	wantCode(t, "FinishRun with another status", s.FinishRun(ctx(t), r.ID, snippets.RunDone, ""), snippets.Conflict)
 	got, err = s.GetRun(ctx(t), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != snippets.RunStopped || got.Error != "" || got.Finished == nil || !got.Finished.Equal(finished) {
-		t.Errorf("after a second FinishRun: status %q, error %q, finished %v (first %v)", got.Status, got.Error, got.Finished, finished)
+	if got.Status != snippets.RunFailed || got.Error != "MemoryError: out of memory" || got.Finished == nil || !got.Finished.Equal(finished) {
+		t.Errorf("after more FinishRuns: status %q, error %q, finished %v (first %v)", got.Status, got.Error, got.Finished, finished)
 	}
 	// Late batches are still accepted.
 	appendBatch(t, s, r.ID, 0, 0)

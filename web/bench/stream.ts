@@ -48,6 +48,8 @@ export interface ServerError {
   code: string;
   message: string;
   ref?: number;
+  /** How long to wait before resending, when the server says. */
+  retryAfterMs?: number;
 }
 
 /** A server message (clients ignore fields they do not know). */
@@ -63,7 +65,20 @@ export function wsURL(path = "/ws"): string {
 
 /** A fresh run ID: 128 random bits, base64url (fits the protocol's run ID rule). */
 export function newRunID(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return randomToken(16);
+}
+
+/**
+ * A run's secret (run.start's token): 256 random bits, base64url. A run
+ * belongs to the producer that holds it; it is made up before the first
+ * run.start, so that a lost ack cannot leave the run without its owner.
+ */
+export function newRunToken(): string {
+  return randomToken(32);
+}
+
+function randomToken(n: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(n));
   return btoa(String.fromCharCode(...bytes))
     .replace(/\+/g, "-")
     .replace(/\//g, "_")
@@ -213,6 +228,8 @@ interface Outgoing {
 
 interface ProducerRun {
   info: RunInfo;
+  /** Sent with every run.start of the run: proves it is ours after a reconnect. */
+  token: string;
   buffer: BenchSample[];
   nextBatch: number;
   flushTimer: number | undefined;
@@ -294,9 +311,10 @@ export class ProducerStream extends Connection {
 
   /** Announces a run; its samples may follow at once. */
   startRun(info: RunInfo): void {
-    const run: ProducerRun = { info, buffer: [], nextBatch: 0, flushTimer: undefined, queue: [], ended: false, stored: 0 };
+    const token = newRunToken();
+    const run: ProducerRun = { info, token, buffer: [], nextBatch: 0, flushTimer: undefined, queue: [], ended: false, stored: 0 };
     this.runs.set(info.id, run);
-    run.queue.push(this.out("start", info.id, { run: info }));
+    run.queue.push(this.out("start", info.id, { run: info, token }));
     this.kick();
   }
 
@@ -390,9 +408,10 @@ export class ProducerStream extends Connection {
           wakeIn = Math.min(wakeIn, at - now);
           continue;
         }
-        const seq = this.sendRaw("run.start", { run: run.info });
+        const start = { run: run.info, token: run.token };
+        const seq = this.sendRaw("run.start", start);
         if (!seq) return;
-        this.inflight.set(seq, { ...this.out("start", id, { run: run.info }), seq });
+        this.inflight.set(seq, { ...this.out("start", id, start), seq });
         this.announced.add(id);
       }
       for (const m of run.queue) {
@@ -447,7 +466,7 @@ export class ProducerStream extends Connection {
       if (RETRYABLE.has(err.code)) {
         // Dropped by the server for now: send it again later, not at once.
         msg.seq = 0;
-        msg.notBefore = performance.now() + RETRY_MS;
+        msg.notBefore = performance.now() + Math.max(RETRY_MS, Number(err.retryAfterMs) || 0);
         if (msg.kind === "start") {
           this.announced.delete(msg.run);
           this.reannounceAt.set(msg.run, msg.notBefore);

@@ -6,7 +6,9 @@
 //
 // A Producer keeps every message until the server acknowledges it. When
 // the connection breaks it reconnects with capped exponential backoff,
-// says hello, sends run.start again for each unfinished run, then the
+// says hello, sends run.start again for each unfinished run (with the
+// run's token from the first run.start's ack: a run belongs to the
+// producer that started it), then the
 // unacknowledged batches with their original numbers (the server stores
 // each batch once and acknowledges a resent one as a duplicate), then
 // run.end. It paces samples messages to the server's announced
@@ -15,10 +17,13 @@ package benchclient
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -79,7 +84,10 @@ type Config struct {
 	// field refuse it (they decode hello strictly), so it is off unless
 	// set. Producers ignore it.
 	Coalesce bool
-	Logger   *slog.Logger
+	// NetDialContext, if set, opens the TCP connections (e.g. from a
+	// chosen local address, as the soak test plays many clients).
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	Logger         *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -153,6 +161,7 @@ type Run struct {
 	info benchproto.RunInfo
 
 	// Owned by p.mu.
+	token     string // sent with every run.start: proves the run is ours after a reconnect
 	nextSeq   int
 	pending   []snippets.Sample // not yet cut into a batch
 	nextBatch int
@@ -190,12 +199,21 @@ func NewProducer(cfg Config) (*Producer, error) {
 // Start begins streaming a run. info.ID must be unique (a random token);
 // it is what makes resending safe.
 func (p *Producer) Start(info benchproto.RunInfo) *Run {
-	r := &Run{p: p, info: info}
+	// The token is made up here rather than taken from the first ack, so
+	// that a run whose first ack is lost can still be resumed.
+	r := &Run{p: p, info: info, token: newToken()}
 	p.mu.Lock()
 	p.runs = append(p.runs, r)
 	p.mu.Unlock()
 	p.poke()
 	return r
+}
+
+// newToken returns a run token: 256 random bits, base64url.
+func newToken() string {
+	b := make([]byte, 32)
+	crand.Read(b) // never fails
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // ID returns the run's ID.
@@ -356,7 +374,7 @@ func (p *Producer) connect() (*websocket.Conn, *benchproto.Welcome, error) {
 		case <-ctx.Done():
 		}
 	}()
-	conn, err := dial(ctx, p.url, p.cfg.Origin)
+	conn, err := dial(ctx, p.url, p.cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -385,12 +403,12 @@ func (p *Producer) connect() (*websocket.Conn, *benchproto.Welcome, error) {
 
 // dial opens a WebSocket; a refusal with a 4xx status (other than 429) is
 // fatal, since retrying cannot help.
-func dial(ctx context.Context, url, origin string) (*websocket.Conn, error) {
+func dial(ctx context.Context, url string, cfg Config) (*websocket.Conn, error) {
 	h := http.Header{}
-	if origin != "" {
-		h.Set("Origin", origin)
+	if cfg.Origin != "" {
+		h.Set("Origin", cfg.Origin)
 	}
-	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, Proxy: http.ProxyFromEnvironment}
+	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, Proxy: http.ProxyFromEnvironment, NetDialContext: cfg.NetDialContext}
 	conn, resp, err := d.DialContext(ctx, url, h)
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
@@ -542,8 +560,8 @@ func (p *Producer) pump(cs *connState) (time.Duration, error) {
 	}
 	for _, r := range p.runs {
 		if !cs.sent[r] {
-			info := r.info
-			if err := p.send(cs, benchproto.TypeRunStart, &benchproto.RunStart{Run: info}, item{kind: benchproto.TypeRunStart, run: r}); err != nil {
+			start := &benchproto.RunStart{Run: r.info, Token: r.token}
+			if err := p.send(cs, benchproto.TypeRunStart, start, item{kind: benchproto.TypeRunStart, run: r}); err != nil {
 				return 0, err
 			}
 			cs.sent[r] = true
@@ -638,9 +656,10 @@ func (p *Producer) handle(cs *connState, m *benchproto.Message) {
 		delete(cs.inflight, pl.Ref)
 		switch pl.Code {
 		case benchproto.CodeRateLimited, benchproto.CodeUnavailable, benchproto.CodeInternal:
-			// Send it again after a pause, on this connection.
+			// Send it again after a pause (the server's, when it says), on
+			// this connection.
 			p.unsend(cs, it)
-			cs.retryAt = time.Now().Add(retryDelay)
+			cs.retryAt = time.Now().Add(max(retryDelay, time.Duration(pl.RetryAfterMs)*time.Millisecond))
 		default:
 			err := fmt.Errorf("benchclient: run %s: the server refused %s: %s: %s", it.run.info.ID, it.kind, pl.Code, pl.Message)
 			p.log.Warn(err.Error())

@@ -29,7 +29,7 @@ func DialViewer(ctx context.Context, cfg Config, snippetIDs ...string) (*Viewer,
 	if err != nil {
 		return nil, err
 	}
-	conn, err := dial(ctx, u, cfg.Origin)
+	conn, err := dial(ctx, u, cfg)
 	if err != nil {
 		if f, ok := err.(errFatal); ok {
 			return nil, f.err

@@ -162,8 +162,15 @@ func decodeHello(p *object) (*Hello, *ProtoError) {
 }
 
 func decodeRunStart(p *object) (*RunStart, *ProtoError) {
-	if perr := p.only("run"); perr != nil {
+	if perr := p.only("run", "token"); perr != nil {
 		return nil, perr
+	}
+	token, perr := p.str("token", false)
+	if perr != nil {
+		return nil, perr
+	}
+	if _, ok := p.fields["token"]; ok && !validToken(token) {
+		return nil, errorf(CodeBadField, "payload.token must be %d to %d letters, digits, '-' or '_' (at least 128 random bits, base64url)", MinTokenBytes, MaxTokenBytes)
 	}
 	raw, perr := p.raw("run", true)
 	if perr != nil {
@@ -210,7 +217,13 @@ func decodeRunStart(p *object) (*RunStart, *ProtoError) {
 	if info.AB != nil && !slices.Contains(snippets.ABRuntimes, info.Runtime) {
 		return nil, errorf(CodeBadField, "payload.run.runtime %s cannot take part in an A/B benchmark; use one of %s", info.Runtime, strings.Join(snippets.ABRuntimes, ", "))
 	}
-	return &RunStart{Run: info}, nil
+	return &RunStart{Run: info, Token: token}, nil
+}
+
+// validToken: a run token is base64url, like a run ID, and long enough not
+// to be guessed.
+func validToken(t string) bool {
+	return len(t) >= MinTokenBytes && len(t) <= MaxTokenBytes && snippets.ValidRunID(t)
 }
 
 // abLink reads a run's optional link to an A/B benchmark:
@@ -317,6 +330,9 @@ func decodeSamples(p *object, l Limits) (*SampleBatch, *ProtoError) {
 		}
 		if smp.NsPerIter, perr = s.number("ns"); perr != nil {
 			return nil, perr
+		}
+		if smp.NsPerIter > MaxNsPerIter {
+			return nil, errorf(CodeBadField, "%s is %g ns per iteration, more than 10¹⁵ (11 days); send nanoseconds per iteration, not a total or another unit", s.at("ns"), smp.NsPerIter)
 		}
 		iters, perr := s.integer("iters", 1, MaxSafeInteger)
 		if perr != nil {

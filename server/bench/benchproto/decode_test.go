@@ -45,6 +45,9 @@ func TestDecodeGood(t *testing.T) {
 		}}}},
 		{"run-start-native.json", &Message{V: 1, Type: TypeRunStart, Seq: 2, Payload: &RunStart{Run: RunInfo{
 			ID: "native_01", Snippet: snip, Runtime: "cpython-native", RuntimeVersion: "3.12.1"}}}},
+		{"run-start-resume.json", &Message{V: 1, Type: TypeRunStart, Seq: 2, Payload: &RunStart{Run: RunInfo{
+			ID: "native_01", Snippet: snip, Runtime: "cpython-native", RuntimeVersion: "3.12.1"},
+			Token: "mV3q-ZzR8sQ1u_4nW0bYc2xHk9LpT7eJf6dGaA5oQEI"}}},
 		{"run-start-pyscript.json", &Message{V: 1, Type: TypeRunStart, Seq: 2, Payload: &RunStart{Run: RunInfo{
 			ID: "ps-1", Snippet: snip, Runtime: "pyscript", RuntimeVersion: "0.7.31",
 			Env:    json.RawMessage(`{"interpreter":"micropython","interpreterVersion":"1.27.0","cores":2,"crossOriginIsolated":true,"timerResolutionNs":5000}`),
@@ -183,6 +186,11 @@ func TestDecodeBad(t *testing.T) {
 		{"run.start env nested duplicate", runStartMsg(`,"env":{"a":{"b":1,"b":2}}`), CodeBadField, 7, `key "b" twice`},
 		{"run.start env NUL", runStartMsg(`,"env":{"a":"\u0000"}`), CodeBadField, 7, `\u0000`},
 		{"run.start version control", runStartMsg(`,"runtimeVersion":"1\n2"`), CodeBadField, 7, "control characters"},
+		{"run.start token not a string", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":5}`), CodeBadField, 7, "payload.token must be a string"},
+		{"run.start token empty", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":""}`), CodeBadField, 7, "payload.token must be 22 to 64"},
+		{"run.start token long", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"`+strings.Repeat("t", 65)+`"}`), CodeBadField, 7, "22 to 64"},
+		{"run.start token short", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"`+strings.Repeat("t", 21)+`"}`), CodeBadField, 7, "at least 128 random bits"},
+		{"run.start token alphabet", msg("run.start", `{"run":{"id":"r1","snippet":"`+snip+`","runtime":"pyodide"},"token":"a b"}`), CodeBadField, 7, "payload.token"},
 		{"run.start status", runStartMsg(`,"status":"done"`), CodeBadField, 7, "unknown field payload.run.status"},
 		{"run.start ab not object", runStartMsg(`,"ab":"` + abID + `"`), CodeBadField, 7, "payload.run.ab must be a JSON object"},
 		{"run.start ab null", runStartMsg(`,"ab":null`), CodeBadField, 7, "payload.run.ab must be a JSON object, got null"},
@@ -208,6 +216,7 @@ func TestDecodeBad(t *testing.T) {
 		{"sample NaN", samplesMsg(good + `,{"seq":1,"warmup":false,"ns":null,"iters":1}`), CodeBadField, 7, "payload.samples[1].ns is null, which is what JSON.stringify makes of NaN"},
 		{"sample NaN literal", samplesMsg(`{"seq":0,"warmup":false,"ns":NaN,"iters":1}`), CodeBadJSON, 0, "not valid JSON"},
 		{"sample Inf overflow", samplesMsg(`{"seq":0,"warmup":false,"ns":1e400,"iters":1}`), CodeBadField, 7, "out of range"},
+		{"sample ns too large", samplesMsg(`{"seq":0,"warmup":false,"ns":1e160,"iters":1}`), CodeBadField, 7, "payload.samples[0].ns is 1e+160 ns per iteration, more than 10¹⁵"},
 		{"sample ns string", samplesMsg(`{"seq":0,"warmup":false,"ns":"5","iters":1}`), CodeBadField, 7, "must be a number"},
 		{"sample iters zero", samplesMsg(`{"seq":0,"warmup":false,"ns":1,"iters":0}`), CodeBadField, 7, "payload.samples[0].iters must be between 1"},
 		{"sample iters fraction", samplesMsg(`{"seq":0,"warmup":false,"ns":1,"iters":1.5}`), CodeBadField, 7, "must be an integer"},
@@ -268,7 +277,7 @@ func TestDecodeLimits(t *testing.T) {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteString(`{"seq":` + strconv.Itoa(9007199254740000+i) + `,"warmup":false,"ns":1.2345678901234567e+300,"iters":9007199254740991,"hidden":true}`)
+		sb.WriteString(`{"seq":` + strconv.Itoa(9007199254740000+i) + `,"warmup":false,"ns":1.2345678901234567e+14,"iters":9007199254740991,"hidden":true}`)
 	}
 	full := msg("samples", `{"run":"`+strings.Repeat("r", 64)+`","batch":9007199254740991,"samples":[`+sb.String()+`]}`)
 	if _, err := Decode([]byte(full), Limits{}); err != nil {

@@ -47,7 +47,17 @@ func AckMessage(ref int64, run string, batch int, duplicate bool) *Message {
 
 // ErrorMessage reports e to the client.
 func ErrorMessage(e *ProtoError) *Message {
-	return serverMessage(TypeError, &ErrorInfo{Code: e.Code, Message: e.Message, Ref: e.Ref})
+	info := &ErrorInfo{Code: e.Code, Message: e.Message, Ref: e.Ref}
+	if e.RetryAfter > 0 {
+		info.RetryAfterMs = max(1, e.RetryAfter.Milliseconds())
+	}
+	return serverMessage(TypeError, info)
+}
+
+// RunStartAck acknowledges the run.start with seq ref of run, handing its
+// producer the run's token (see RunStart.Token).
+func RunStartAck(ref int64, run, token string, duplicate bool) *Message {
+	return serverMessage(TypeAck, &Ack{Ack: ref, Run: run, Token: token, Duplicate: duplicate})
 }
 
 // RunStartedMessage tells viewers about a new run; created is the store's

@@ -18,7 +18,11 @@ func TestServerMessages(t *testing.T) {
 		wire string
 	}{
 		{WelcomeMessage("pyplay/1.0.0", Limits{MaxSamplesPerBatch: 100}),
-			`{"v":1,"type":"welcome","payload":{"server":"pyplay/1.0.0","protocol":1,"limits":{"maxMessageBytes":65536,"maxSamplesPerBatch":100,"maxBatchesPerSecond":10,"maxSubscriptions":32}}}`},
+			`{"v":1,"type":"welcome","payload":{"server":"pyplay/1.0.0","protocol":1,"limits":{"maxMessageBytes":65536,"maxSamplesPerBatch":100,"maxBatchesPerSecond":10,"maxSubscriptions":32,"maxSamplesPerRun":20000,"maxRunsPerSnippet":1000}}}`},
+		{RunStartAck(2, "r1", "tok-EN_1", false),
+			`{"v":1,"type":"ack","payload":{"ack":2,"run":"r1","duplicate":false,"token":"tok-EN_1"}}`},
+		{ErrorMessage(&ProtoError{Code: CodeUnavailable, Message: "disk low", Ref: 5, RetryAfter: 1500 * time.Millisecond}),
+			`{"v":1,"type":"error","payload":{"code":"unavailable","message":"disk low","ref":5,"retryAfterMs":1500}}`},
 		{AckMessage(3, "r1", 0, true),
 			`{"v":1,"type":"ack","payload":{"ack":3,"run":"r1","batch":0,"duplicate":true}}`},
 		{AckMessage(1, "", -1, false),

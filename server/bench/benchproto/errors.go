@@ -3,6 +3,7 @@ package benchproto
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pyplay/pyplay/snippets"
 )
@@ -20,7 +21,8 @@ const (
 	CodeBadSeq      = "bad_seq"      // envelope seq not increasing
 	CodeNotFound    = "not_found"    // unknown snippet or run
 	CodeConflict    = "conflict"     // contradicts what is stored
-	CodeUnavailable = "unavailable"  // the store does not answer; retry later
+	CodeUnavailable = "unavailable"  // the store does not answer, or its disk is nearly full; retry later
+	CodeOverQuota   = "over_quota"   // the client's address stored its daily allowance of benchmark data
 	CodeInternal    = "internal"     // a server bug; details are in the server log
 )
 
@@ -33,6 +35,10 @@ type ProtoError struct {
 	// Ref is the envelope seq of the offending message, or 0 when the
 	// message was too broken to read one.
 	Ref int64
+	// RetryAfter, for rate_limited, unavailable and over_quota, is how
+	// long the client should wait before sending the message again (sent
+	// as retryAfterMs); 0 when the server cannot say.
+	RetryAfter time.Duration
 }
 
 // Error formats the code, the offending seq and the message, for logs.

@@ -47,7 +47,7 @@ func Example() {
 		}
 	}
 	// Output:
-	// {"v":1,"type":"welcome","payload":{"server":"pyplay/dev","protocol":1,"limits":{"maxMessageBytes":65536,"maxSamplesPerBatch":500,"maxBatchesPerSecond":10,"maxSubscriptions":32}}}
+	// {"v":1,"type":"welcome","payload":{"server":"pyplay/dev","protocol":1,"limits":{"maxMessageBytes":65536,"maxSamplesPerBatch":500,"maxBatchesPerSecond":10,"maxSubscriptions":32,"maxSamplesPerRun":20000,"maxRunsPerSnippet":1000}}}
 	// {"v":1,"type":"ack","payload":{"ack":2,"run":"r1","duplicate":false}}
 	// {"v":1,"type":"error","payload":{"code":"bad_field","message":"payload.samples[0].ns is null, which is what JSON.stringify makes of NaN or Infinity; send a finite number ≥ 0","ref":3}}
 	// {"v":1,"type":"ack","payload":{"ack":4,"run":"r1","batch":0,"duplicate":false}}

@@ -95,8 +95,17 @@ type RunInfo struct {
 // RunStart (run.start) announces a run. A producer sends it before the
 // run's samples, and again after reconnecting: the store treats a repeated
 // run.start as a no-op, and the new connection learns the run's snippet.
+//
+// A run belongs to the producer that started it, which proves it with a
+// secret token: the one its first run.start sent in Token (a producer
+// should make one up, 128 random bits or more, so that it holds the token
+// even when the ack is lost), or else the one the server handed out in
+// that run.start's ack. A run.start of the run on another connection
+// (after a reconnect) must present it; without it, or with another, the
+// run cannot be resumed (not_allowed).
 type RunStart struct {
-	Run RunInfo `json:"run"`
+	Run   RunInfo `json:"run"`
+	Token string  `json:"token,omitempty"`
 }
 
 // SampleBatch (samples, client → server) carries samples of one run.
@@ -137,6 +146,9 @@ type Ack struct {
 	// Duplicate reports that the store already held this run or batch
 	// (a resend after a lost ack); nothing changed.
 	Duplicate bool `json:"duplicate"`
+	// Token, in the ack of a run.start, is the run's secret: present it
+	// in a run.start of the same run on another connection.
+	Token string `json:"token,omitempty"`
 }
 
 // ErrorInfo is the payload of an error message; see ProtoError.
@@ -144,6 +156,9 @@ type ErrorInfo struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Ref     int64  `json:"ref,omitempty"`
+	// RetryAfterMs, when set, is how long to wait before sending the
+	// message again (rate_limited, unavailable, over_quota).
+	RetryAfterMs int64 `json:"retryAfterMs,omitempty"`
 }
 
 // RunStarted (run.started) tells viewers of the run's snippet that a run
