@@ -123,6 +123,9 @@ var pingBody = []byte(`{"status":"ok"}` + "\n")
 type createResponse struct {
 	ID  string `json:"id"`
 	URL string `json:"url"`
+	// Name is what the snippet is called (snippets.Snippet.Name), so that
+	// the page can name itself as /s/{id} would; "" when nothing names it.
+	Name string `json:"name"`
 }
 
 // create stores the snippet in the request body: 201 when it is new, 200
@@ -181,7 +184,7 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 	} else {
 		a.created.WithLabelValues("existing").Inc()
 	}
-	return c.JSON(status, createResponse{ID: sn.ID, URL: "/s/" + sn.ID})
+	return c.JSON(status, createResponse{ID: sn.ID, URL: "/s/" + sn.ID, Name: sn.Name()})
 }
 
 // checkJSONContentType accepts application/json, with charset=utf-8 at
@@ -331,8 +334,8 @@ func (a *snippetAPI) raw(c echo.Context, id string) error {
 // unknown ID may be created later, and an outage ends.
 func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error) {
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	if !snippets.ValidID(id) {
-		return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %q: snippet IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
+	if err := snippets.CheckID(id); err != nil {
+		return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %q: %v", response.Truncate(id, 64), err)
 	}
 	if err := a.storeReady(); err != nil {
 		return nil, err

@@ -19,6 +19,8 @@ import { HistogramChart, RUNTIME_LABELS, TimeSeriesChart, WaterfallChart, type P
 interface SnippetInfo {
   id: string;
   title: string;
+  /** The title, or what the code opens with (a comment, a docstring); "" when nothing names it. */
+  name?: string;
   runtime: string;
   created?: string;
 }
@@ -763,7 +765,7 @@ class Overview {
       el(
         "tr",
         {},
-        el("th", { scope: "row" }, el("a", { href: `/bench/${encodeURIComponent(s.id)}` }, s.title || s.id), s.title ? el("code", { className: "ver" }, ` ${s.id}`) : ""),
+        el("th", { scope: "row" }, el("a", { href: `/bench/${encodeURIComponent(s.id)}` }, s.name || s.id), s.name ? el("code", { className: "ver" }, ` ${s.id}`) : ""),
         el("td", { className: "num" }, String(s.runs)),
         el("td", {}, timeOf(s.lastRun)),
         el("td", { className: "num" }, s.baselineMedian ? formatNs(s.baselineMedian) : "–"),

@@ -11,7 +11,10 @@ import { el } from "../dom";
 export interface SnippetRef {
   id: string;
   runtime: string;
+  /** As stored (Share sends it again, or the ID would change). */
   title: string;
+  /** What the snippet is called: its title or what its code opens with (the server derives it); "" if nothing. */
+  name?: string;
 }
 
 /** What sharing needs from the page. The editor may not exist yet when Share is built. */
@@ -91,7 +94,7 @@ function sameState(a: State, b: State): boolean {
 }
 
 export function snippetTitle(s: SnippetRef | undefined): string {
-  return s ? s.title || `Snippet ${s.id}` : "main.py";
+  return s ? s.name || s.title || `Snippet ${s.id}` : "main.py";
 }
 
 function timeAgo(ms: number): string {
@@ -334,7 +337,7 @@ export class Share {
     const copied = this.copyLater(link.then((r) => r.url));
     try {
       const r = await link;
-      this.becomeSnippet({ id: r.id, runtime: st.runtime, title: this.snippet?.title ?? "" }, st);
+      this.becomeSnippet({ id: r.id, runtime: st.runtime, title: this.snippet?.title ?? "", name: r.name }, st);
       if (await copied) {
         this.showToast("ok", "Link copied", r.url);
       } else {
@@ -351,7 +354,7 @@ export class Share {
     }
   }
 
-  private async post(body: Record<string, string>): Promise<{ id: string; url: string }> {
+  private async post(body: Record<string, string>): Promise<{ id: string; url: string; name: string }> {
     let res: Response;
     try {
       res = await fetch("/api/snippets", {
@@ -364,6 +367,7 @@ export class Share {
     }
     const data = (await res.json().catch(() => null)) as {
       id?: string;
+      name?: string;
       error?: { message?: string };
     } | null;
     if (!res.ok || !data?.id) {
@@ -374,7 +378,7 @@ export class Share {
       }
       throw new Error(why);
     }
-    return { id: data.id, url: new URL(`/s/${data.id}`, location.origin).href };
+    return { id: data.id, url: new URL(`/s/${data.id}`, location.origin).href, name: data.name ?? "" };
   }
 
   /** Writes the URL the promise gives to the clipboard; false when the browser would not. */
