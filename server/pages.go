@@ -64,10 +64,12 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 		st := examples.Starter()
 		p.Heading = "main.py"
 		p.Code, p.Runtime = st.Code, st.Runtime
-		// /?runtime=micropython opens the editor on another runtime.
-		if rt := snippets.Runtime(c.QueryParam("runtime")); snippets.ValidRuntime(rt) {
-			p.Runtime = string(rt)
-		}
+	}
+	// ?runtime=micropython opens the editor on another runtime (the page
+	// puts the choice in the address, so a reload keeps it); a snippet
+	// still counts as edited then.
+	if rt := askedRuntime(c); rt != "" {
+		p.Runtime = rt
 	}
 	p.Config = pageConfig{
 		Build: m.Build, Worker: m.Entries["worker"], Editor: m.Entries["editor"], Runtimes: m.Runtimes,
@@ -78,6 +80,14 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 		p.Config.Snippet = &snippetRef{ID: sn.ID, Runtime: string(sn.Runtime), Title: sn.Title, Name: sn.Name()}
 	}
 	return s.render(c, http.StatusOK, "editor.html", p)
+}
+
+// askedRuntime is the runtime a request's ?runtime= names, or "".
+func askedRuntime(c echo.Context) string {
+	if rt := snippets.Runtime(c.QueryParam("runtime")); snippets.ValidRuntime(rt) {
+		return string(rt)
+	}
+	return ""
 }
 
 func (s *Server) render(c echo.Context, status int, name string, data any) error {

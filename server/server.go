@@ -59,6 +59,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// WS configures the benchmark WebSocket endpoint.
 	WS bench.WSConfig
+	// EmbedOrigins are the origins (scheme://host[:port]) whose pages may
+	// frame /embed/{id}; empty means any site's.
+	EmbedOrigins []string
 }
 
 // Server is a configured pyplay HTTP server.

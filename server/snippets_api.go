@@ -239,14 +239,15 @@ func (a *snippetAPI) page(c echo.Context) error {
 
 // renderPage renders the editor on sn, or sends the copy rendered before,
 // with an ETag so that a browser coming back gets 304. The page depends on
-// the snippet, the build, and the preview origin derived from the request;
-// in -dev the templates change under it, so nothing is kept.
+// the snippet, the build, the preview origin derived from the request and
+// the runtime it asks for; in -dev the templates change under it, so
+// nothing is kept.
 func (a *snippetAPI) renderPage(c echo.Context, sn *snippets.Snippet) error {
 	if a.cache == nil || a.s.cfg.Dev {
 		return a.s.renderEditor(c, sn)
 	}
 	now := a.now()
-	key := sn.ID + "|" + a.s.manifest.Load().Build + "|" + a.s.previewOrigin(c.Request())
+	key := sn.ID + "|" + a.s.manifest.Load().Build + "|" + a.s.previewOrigin(c.Request()) + "|" + askedRuntime(c)
 	p, ok := a.cache.page(key, now)
 	if !ok {
 		var err error

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pyplay/pyplay/server"
@@ -44,6 +45,7 @@ type Main struct {
 	// PreviewAddr and PreviewURL place PyScript previews on their own origin.
 	PreviewAddr  string
 	PreviewURL   string
+	EmbedOrigins string    // -embed-origins: comma-separated, "*" or empty for any site
 	DB           storeFlag // -db (store.go)
 	snippetFlags           // -max-code, -rate, -burst, -trusted-proxies
 	wsFlags                // -ws-origins, -ws-rate (wsflags.go)
@@ -72,6 +74,8 @@ func (m *Main) ParseFlags(args []string) error {
 		{&m.PreviewAddr, "preview-addr", "PYPLAY_PREVIEW_ADDR", "listen address for PyScript previews, a second origin; default: -addr's port + 1"},
 		{&m.PreviewURL, "preview-url", "PYPLAY_PREVIEW_URL", "public origin of the previews behind a proxy, e.g. https://preview.example.com"},
 		{&m.LogJSON, "log-json", "PYPLAY_LOG_JSON", "log as JSON lines"},
+		{&m.EmbedOrigins, "embed-origins", "PYPLAY_EMBED_ORIGINS",
+			"comma-separated origins whose pages may frame /embed/{id}, e.g. https://blog.example.com; empty or * for any site"},
 	})
 	if err != nil {
 		return err
@@ -100,6 +104,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var embedOrigins []string
+	if o := strings.TrimSpace(m.EmbedOrigins); o != "*" {
+		if embedOrigins, err = parseOrigins("embed-origins", o); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	store, err := m.DB.open(ctx)
 	if err != nil {
@@ -117,6 +127,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Snippets:       m.snippetFlags.serverOptions(),
 		TrustedProxies: m.TrustedProxies,
 		WS:             ws,
+		EmbedOrigins:   embedOrigins,
 	})
 	if err == nil {
 		err = srv.Open()

@@ -35,16 +35,24 @@ func (f *wsFlags) register(fs *flag.FlagSet) error {
 func (f *wsFlags) config() (bench.WSConfig, error) {
 	var cfg bench.WSConfig
 	cfg.Limits.MaxBatchesPerSecond = int(f.WSRate)
-	for _, o := range strings.Split(f.WSOrigins, ",") {
+	origins, err := parseOrigins("ws-origins", f.WSOrigins)
+	cfg.Origins = origins
+	return cfg, err
+}
+
+// parseOrigins reads the comma-separated origins of the flag -name.
+func parseOrigins(name, list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
 		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
 		if o == "" {
 			continue
 		}
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
-			return cfg, fmt.Errorf("-ws-origins: %q is not an origin; write scheme://host[:port], e.g. https://pyplay.example.com", o)
+			return nil, fmt.Errorf("-%s: %q is not an origin; write scheme://host[:port], e.g. https://pyplay.example.com", name, o)
 		}
-		cfg.Origins = append(cfg.Origins, u.Scheme+"://"+u.Host)
+		out = append(out, u.Scheme+"://"+u.Host)
 	}
-	return cfg, nil
+	return out, nil
 }

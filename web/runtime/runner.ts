@@ -107,6 +107,8 @@ export class Runner {
   private nextId = 1;
   private stopTimer: number | undefined;
   private benchListener: ((e: BenchEvent) => void) | null = null;
+  /** Format requests waiting for their answer, by id. */
+  private formats = new Map<number, (r: { code: string | null; error: string | null }) => void>();
 
   constructor(
     private readonly workerURL: string,
@@ -143,6 +145,8 @@ export class Runner {
     this.slot?.dispose();
     this.slot = null;
     this.running = null;
+    for (const answer of this.formats.values()) answer({ code: null, error: "the interpreter was restarted" });
+    this.formats.clear();
     this.runtime = runtime;
     const boot = this.boot;
     this.boot = null;
@@ -247,6 +251,10 @@ export class Runner {
       case "bench":
         if (msg.id === this.running) this.benchListener?.(msg.event);
         break;
+      case "formatted":
+        this.formats.get(msg.id)?.({ code: msg.code, error: msg.error });
+        this.formats.delete(msg.id);
+        break;
       case "done":
         if (msg.id !== this.running) return;
         this.running = null;
@@ -295,6 +303,19 @@ export class Runner {
     if (slot.interrupt) Atomics.store(new Int32Array(slot.interrupt), 0, 0);
     slot.worker.postMessage({ type: "bench", id, request } satisfies ToWorker);
     return true;
+  }
+
+  /**
+   * Formats code in the interpreter (editor/format-worker.ts); null when
+   * it cannot now (not started, or a program is running: the worker would
+   * answer only after it).
+   */
+  format(code: string): Promise<{ code: string | null; error: string | null }> | null {
+    const slot = this.slot;
+    if (!slot?.ready || slot.failed || this.running !== null) return null;
+    const id = this.nextId++;
+    slot.worker.postMessage({ type: "format", id, code } satisfies ToWorker);
+    return new Promise((resolve) => this.formats.set(id, resolve));
   }
 
   /** Answers a pending input() with one line. */

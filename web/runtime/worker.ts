@@ -27,6 +27,7 @@ import {
   WORKER_NAME_PREFIX,
 } from "./messages";
 import { handleBench } from "../bench/harness";
+import { formatIn } from "../editor/format-worker";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -588,6 +589,10 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         : "error";
     flush();
     post({ type: "done", id: msg.id, status, ms: 0 });
+    return;
+  }
+  if (msg.type === "format") {
+    post({ type: "formatted", id: msg.id, ...formatIn(runtime, runtimeName, msg.code) });
     return;
   }
   if (msg.type === "run") {
