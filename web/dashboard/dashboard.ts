@@ -139,6 +139,9 @@ function warningList(ws: string[]): HTMLElement | string {
   );
 }
 
+/** The comparison table's columns. */
+const COMPARE_COLUMNS = ["Runtime", "Browser", "Machine", "Runs", "Samples", "Median", "MAD", "p95", "95% CI of median", "Ratio to baseline (95% CI)", "Verdict", "Warnings"];
+
 function section(host: HTMLElement, id: string, title: string, intro?: string): HTMLElement {
   const s = el("section", { className: "card" }, el("h2", { id }, title));
   s.setAttribute("aria-labelledby", id);
@@ -236,7 +239,7 @@ class SnippetDashboard {
       void this.refresh(true);
     });
     cmp.append(el("label", { className: "field" }, "Baseline ", this.baselineSel));
-    const cols = ["Runtime", "Browser", "Machine", "Runs", "Samples", "Median", "MAD", "p95", "95% CI of median", "Ratio to baseline (95% CI)", "Verdict", "Warnings"];
+    const cols = COMPARE_COLUMNS;
     this.compareBody = el("tbody");
     cmp.append(
       el(
@@ -593,6 +596,8 @@ class SnippetDashboard {
         );
         tr.dataset.key = g.key;
         tr.dataset.runtime = g.runtime;
+        // Narrow screens show each row as a card of labelled values (dashboard.css).
+        [...tr.children].forEach((cell, i) => cell.setAttribute("data-label", COMPARE_COLUMNS[i]));
         return tr;
       }),
     );

@@ -5,7 +5,7 @@
 //
 // Every token colour has a contrast of at least 4.5:1 (WCAG AA for text)
 // against the editor's background and against the active line, selection
-// included (web/e2e/a11y.test.mjs measures the rendered page). CodeMirror's
+// included (web/e2e/theme.test.mjs measures the rendered page). CodeMirror's
 // own defaults do not: f-strings, for one, are #e40 on white (3.7:1), and it
 // has no dark highlight style at all.
 
