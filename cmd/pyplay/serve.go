@@ -96,6 +96,15 @@ func (m *Main) ParseFlags(args []string) error {
 	return nil
 }
 
+// embedOrigins checks -embed-origins: the origins that may frame
+// /embed/{id}, nil for any site.
+func (m *Main) embedOrigins() ([]string, error) {
+	if o := strings.TrimSpace(m.EmbedOrigins); o != "*" {
+		return parseOrigins("embed-origins", o)
+	}
+	return nil, nil
+}
+
 // Run opens the store and starts serving; it returns once the listener is
 // open, so that a busy port fails at once.
 func (m *Main) Run(ctx context.Context) error {
@@ -104,11 +113,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var embedOrigins []string
-	if o := strings.TrimSpace(m.EmbedOrigins); o != "*" {
-		if embedOrigins, err = parseOrigins("embed-origins", o); err != nil {
-			return err
-		}
+	embedOrigins, err := m.embedOrigins()
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	store, err := m.DB.open(ctx)

@@ -2,9 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/pyplay/pyplay/server/bench"
 	"github.com/pyplay/pyplay/server/bench/benchproto"
@@ -38,21 +35,4 @@ func (f *wsFlags) config() (bench.WSConfig, error) {
 	origins, err := parseOrigins("ws-origins", f.WSOrigins)
 	cfg.Origins = origins
 	return cfg, err
-}
-
-// parseOrigins reads the comma-separated origins of the flag -name.
-func parseOrigins(name, list string) ([]string, error) {
-	var out []string
-	for _, o := range strings.Split(list, ",") {
-		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
-		if o == "" {
-			continue
-		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
-			return nil, fmt.Errorf("-%s: %q is not an origin; write scheme://host[:port], e.g. https://pyplay.example.com", name, o)
-		}
-		out = append(out, u.Scheme+"://"+u.Host)
-	}
-	return out, nil
 }
