@@ -92,6 +92,11 @@ test("picking an example says so, with an Undo that brings the code back", async
   await note.getByRole("button", { name: "Undo" }).click();
   assert.equal(await page.evaluate(() => window.pyplay.editor.code), "print('my own work')\n");
   assert.equal(await note.isVisible(), false);
+  // Once the example is edited, its Undo is withdrawn: it would throw the edits away.
+  await page.getByRole("combobox", { name: "Examples" }).selectOption({ label: "Reading input" });
+  await note.waitFor();
+  await page.keyboard.type("# mine\n");
+  assert.equal(await note.isVisible(), false);
 });
 
 for (const width of [1280, 390]) {

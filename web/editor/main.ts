@@ -67,6 +67,8 @@ class Page {
   readonly layout: Layout;
   private readonly note = $<HTMLElement>("editor-note");
   private noteTimer = 0;
+  /** The code the note's action (Undo) was offered for; null when it offers none. */
+  private noteCode: string | null = null;
   private loadStarted = performance.now();
 
   constructor() {
@@ -88,7 +90,11 @@ class Page {
     });
     this.editor = new CodeBox($<HTMLTextAreaElement>("source"), this.cfg.editor, {
       onRun: () => this.run(),
-      onChange: () => this.share.edited(),
+      onChange: () => {
+        this.share.edited();
+        // An Undo offered for other code would throw the newer edits away.
+        if (this.noteCode !== null && this.editor.code !== this.noteCode) this.hideNote();
+      },
       hintId: "editor-hint",
     });
     this.layout = new Layout($("split"), $("splitter"), () => this.editor.measure());
@@ -257,6 +263,7 @@ class Page {
       });
       parts.push(b);
     }
+    this.noteCode = action ? this.editor.code : null;
     this.note.dataset.kind = kind;
     this.note.replaceChildren(...parts);
     this.note.hidden = false;
@@ -269,6 +276,7 @@ class Page {
 
   private hideNote(): void {
     clearTimeout(this.noteTimer);
+    this.noteCode = null;
     if (this.note.contains(document.activeElement)) this.editor.focus();
     this.note.hidden = true;
   }
