@@ -462,7 +462,7 @@ var errorPageTemplate = template.Must(template.New("error").Parse(`<!doctype htm
 <style>
 :root { color-scheme: light dark; }
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 15vh auto; padding: 0 1rem; }
-h1 { font-size: 1.4rem; } p { opacity: .8; }
+h1 { font-size: 1.4rem; } p { opacity: .8; overflow-wrap: anywhere; }
 </style>
 </head>
 <body>

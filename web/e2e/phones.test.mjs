@@ -128,7 +128,7 @@ test("editor: the benchmark panel is part of the page, not a small scroll box", 
 test("no page scrolls sideways", async () => {
   const page = await context.newPage();
   const unknown = "AAAAAAAAAAA";
-  for (const path of ["/", `/s/${id}`, "/bench", `/bench/${id}`, `/s/${unknown}`, `/embed/${id}`]) {
+  for (const path of ["/", `/s/${id}`, "/bench", `/bench/${id}`, `/s/${unknown}`, `/s/${"x".repeat(60)}`, `/embed/${id}`]) {
     await page.goto(server.url + path);
     // Let the page's script render what it loads (the dashboards fill in from the API).
     await page.waitForLoadState("networkidle").catch(() => {});
