@@ -33,11 +33,15 @@ func testStatic(t testing.TB) fstest.MapFS {
 	bw.Close()
 	man, _ := json.Marshal(frontend.Manifest{
 		Build:   "testbuild",
-		Entries: map[string]string{"main": "/assets/main-ABC.js", "worker": "/assets/worker-DEF.js"},
+		Entries: map[string]string{"main": "/assets/main-ABC.js", "worker": "/assets/worker-DEF.js", "embed": "/assets/embed-GHI.js"},
 		Runtimes: map[string]*frontend.RuntimeInfo{"pyodide": {Version: "1.0.0", Base: "/runtime/pyodide/1.0.0/",
 			Files: map[string]int64{"pyodide.asm.wasm": 8}}},
 	})
 	editor, err := os.ReadFile("../static/templates/editor.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	embed, err := os.ReadFile("../static/templates/embed.html")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +55,7 @@ func testStatic(t testing.TB) fstest.MapFS {
 		"dist/runtime/pyodide/1.0.0/pyodide.asm.wasm":  {Data: []byte("\x00asm\x01\x00\x00\x00")},
 		"dist/runtime/pyodide/1.0.0/python_stdlib.zip": {Data: []byte("PK\x05\x06")},
 		"templates/editor.html":                        {Data: editor},
+		"templates/embed.html":                         {Data: embed},
 		"favicon.svg":                                  {Data: []byte("<svg/>")},
 	}
 }
@@ -95,7 +100,8 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		}
 		csp := rec.Header().Get("Content-Security-Policy")
 		// Same-origin scripts and wasm compilation only: no eval, no inline script.
-		if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval';") ||
+		// Nobody frames these pages (only /embed/{id} may be framed).
+		if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval';") || !strings.Contains(csp, "frame-ancestors 'none';") ||
 			strings.Contains(csp, " 'unsafe-eval'") || strings.Contains(csp, "'unsafe-inline' 'wasm") {
 			t.Errorf("%s: CSP %q", target, csp)
 		}

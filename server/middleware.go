@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,10 +13,12 @@ import (
 
 // contentSecurityPolicy allows only same-origin scripts, plus compiling
 // WebAssembly (Pyodide, MicroPython). Styles may be inline because
-// CodeMirror injects its theme at run time.
+// CodeMirror injects its theme at run time. The first %s is frame-src (the
+// preview origin), the second frame-ancestors (who may frame the page:
+// nobody, except for /embed/{id}).
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
 	"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; " +
-	"worker-src 'self' blob:; frame-src %s; base-uri 'none'; form-action 'self'; object-src 'none'"
+	"worker-src 'self' blob:; frame-src %s; frame-ancestors %s; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 // originHeaders are the header values in which the playground's origin and
 // the preview origin differ on purpose.
@@ -48,6 +51,20 @@ func securityHeaders(o originHeaders) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// allowFraming lets the pages that csp's frame-ancestors names show a
+// response in a frame, the one exception to securityHeaders' DENY:
+// X-Frame-Options goes (it can only say DENY or SAMEORIGIN), and CORP
+// becomes cross-origin, because a parent under COEP require-corp may load
+// a frame from another origin only then (Chromium refuses same-site even
+// for the same host on another port). COOP and COEP stay: the frame is
+// cross-origin isolated when its parent is and grants it
+// (allow="cross-origin-isolated").
+func allowFraming(h http.Header, csp string) {
+	h.Del("X-Frame-Options")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("Content-Security-Policy", csp)
 }
 
 // requestID gives every request an ID (or keeps a sane incoming one), sent

@@ -26,11 +26,21 @@ type pageConfig struct {
 type snippetRef struct {
 	ID      string `json:"id"`
 	Runtime string `json:"runtime"`
-	Title   string `json:"title"`
+	Title   string `json:"title"` // as stored: Share sends it again
+	Name    string `json:"name"`  // what people call it (snippets.Snippet.Name), "" if nothing
+}
+
+// snippetLabel is a snippet's name, or its ID when it has none.
+func snippetLabel(sn *snippets.Snippet) string {
+	if n := sn.Name(); n != "" {
+		return n
+	}
+	return "Snippet " + sn.ID
 }
 
 type editorPage struct {
-	Title     string
+	Title     string // of the document
+	Heading   string // over the editor: the snippet's label, or "main.py"
 	Code      string
 	Runtime   string
 	SnippetID string
@@ -48,18 +58,18 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 	p := editorPage{Manifest: m, Examples: ex, Title: "pyplay: Python in your browser"}
 	if sn != nil {
 		p.Code, p.Runtime, p.SnippetID, p.NoIndex = sn.Code, string(sn.Runtime), sn.ID, true
-		p.Title = sn.Title
-		if p.Title == "" {
-			p.Title = "Snippet " + sn.ID
-		}
-		p.Title += " · pyplay"
+		p.Heading = snippetLabel(sn)
+		p.Title = p.Heading + " · pyplay"
 	} else {
 		st := examples.Starter()
+		p.Heading = "main.py"
 		p.Code, p.Runtime = st.Code, st.Runtime
-		// /?runtime=micropython opens the editor on another runtime.
-		if rt := snippets.Runtime(c.QueryParam("runtime")); snippets.ValidRuntime(rt) {
-			p.Runtime = string(rt)
-		}
+	}
+	// ?runtime=micropython opens the editor on another runtime (the page
+	// puts the choice in the address, so a reload keeps it); a snippet
+	// still counts as edited then.
+	if rt := askedRuntime(c); rt != "" {
+		p.Runtime = rt
 	}
 	p.Config = pageConfig{
 		Build: m.Build, Worker: m.Entries["worker"], Editor: m.Entries["editor"], Runtimes: m.Runtimes,
@@ -67,9 +77,17 @@ func (s *Server) renderEditor(c echo.Context, sn *snippets.Snippet) error {
 	}
 	p.Config.PyScript = s.pyscriptConfig(sn)
 	if sn != nil {
-		p.Config.Snippet = &snippetRef{ID: sn.ID, Runtime: string(sn.Runtime), Title: sn.Title}
+		p.Config.Snippet = &snippetRef{ID: sn.ID, Runtime: string(sn.Runtime), Title: sn.Title, Name: sn.Name()}
 	}
 	return s.render(c, http.StatusOK, "editor.html", p)
+}
+
+// askedRuntime is the runtime a request's ?runtime= names, or "".
+func askedRuntime(c echo.Context) string {
+	if rt := snippets.Runtime(c.QueryParam("runtime")); snippets.ValidRuntime(rt) {
+		return string(rt)
+	}
+	return ""
 }
 
 func (s *Server) render(c echo.Context, status int, name string, data any) error {

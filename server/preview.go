@@ -109,13 +109,19 @@ func (s *Server) previewOrigin(r *http.Request) string {
 }
 
 // playgroundCSP is the playground's Content-Security-Policy: frames may come
-// from the preview origin only.
+// from the preview origin only, and nobody may frame its pages.
 func (s *Server) playgroundCSP(c echo.Context) string {
+	return s.csp(c, "'none'")
+}
+
+// csp is the playground's Content-Security-Policy with the given
+// frame-ancestors.
+func (s *Server) csp(c echo.Context, ancestors string) string {
 	frames := "'none'"
 	if origin := s.previewOrigin(c.Request()); origin != "" {
 		frames = origin
 	}
-	return fmt.Sprintf(contentSecurityPolicy, frames)
+	return fmt.Sprintf(contentSecurityPolicy, frames, ancestors)
 }
 
 // requestScheme is the scheme a browser used for r: https when the
@@ -290,14 +296,8 @@ func (s *Server) previewDocument(c echo.Context) error {
 	if mp != nil {
 		cfg.Interpreters["micropython"], cfg.Versions["micropython"] = mp.Base+"micropython.mjs", mp.Version
 	}
-	h := c.Response().Header()
-	// A frame under the playground's COEP needs CORP that admits its parent.
-	// Chromium refuses "same-site" here (corp-not-same-site, even for the
-	// same host on another port), so the document says cross-origin and
-	// frame-ancestors decides who may frame it.
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	h.Del("X-Frame-Options")
-	h.Set("Content-Security-Policy", fmt.Sprintf(previewCSP, parent))
+	// Only the playground that opened it may frame the preview.
+	allowFraming(c.Response().Header(), fmt.Sprintf(previewCSP, parent))
 	return s.render(c, http.StatusOK, "preview.html", previewPage{
 		Script: m.Entries["preview"], CSS: m.Entries["preview.css"], Config: cfg,
 	})

@@ -24,8 +24,11 @@ func (s *Server) routes() *echo.Echo {
 		securityHeaders(originHeaders{ResourcePolicy: "same-origin", ReferrerPolicy: "same-origin", CSP: s.playgroundCSP}),
 	)
 
-	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
+	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
+	}
 	get("/", func(c echo.Context) error { return s.renderEditor(c, nil) })
+	get("/embed/:id", s.snippets.embed, s.embedHeaders)
 	get("/healthz", s.healthz)
 	get("/baseline/pyodide", s.baselinePage)
 	get("/favicon.svg", func(c echo.Context) error { return s.assets.serve(c, "favicon.svg", false) })

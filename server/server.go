@@ -93,6 +93,9 @@ type Config struct {
 	// loopback on Addr's port plus two (127.0.0.1:8082 for :8080; port 0
 	// stays 0); MetricsOff serves none.
 	MetricsAddr string
+	// EmbedOrigins are the origins (scheme://host[:port]) whose pages may
+	// frame /embed/{id}; empty means any site's.
+	EmbedOrigins []string
 }
 
 // Server is a configured pyplay HTTP server.

@@ -129,6 +129,9 @@ var pingBody = []byte(`{"status":"ok"}` + "\n")
 type createResponse struct {
 	ID  string `json:"id"`
 	URL string `json:"url"`
+	// Name is what the snippet is called (snippets.Snippet.Name), so that
+	// the page can name itself as /s/{id} would; "" when nothing names it.
+	Name string `json:"name"`
 }
 
 // create stores the snippet in the request body: 201 when it is new, 200
@@ -206,7 +209,7 @@ func (a *snippetAPI) createSnippet(c echo.Context) error {
 	} else {
 		a.created.WithLabelValues("existing").Inc()
 	}
-	return c.JSON(status, createResponse{ID: sn.ID, URL: "/s/" + sn.ID})
+	return c.JSON(status, createResponse{ID: sn.ID, URL: "/s/" + sn.ID, Name: sn.Name()})
 }
 
 // get answers GET /api/snippets/{id}: the snippet as JSON, cached for
@@ -245,15 +248,16 @@ func (a *snippetAPI) page(c echo.Context) error {
 
 // renderPage renders the editor on sn, or sends the copy rendered before,
 // with an ETag so that a browser coming back gets 304. The page depends on
-// the snippet and the build only, nothing a client sends (so no Host header
-// can make a copy of its own or push others out); in -dev the templates
-// change under it, so nothing is kept.
+// the snippet, the build and the runtime ?runtime= asks for (one of the few
+// valid ones), nothing else a client sends (so no Host header can make a
+// copy of its own or push others out); in -dev the templates change under
+// it, so nothing is kept.
 func (a *snippetAPI) renderPage(c echo.Context, sn *snippets.Snippet) error {
 	if a.cache == nil || a.s.cfg.Dev {
 		return a.s.renderEditor(c, sn)
 	}
 	now := a.now()
-	key := sn.ID + "|" + a.s.manifest.Load().Build
+	key := sn.ID + "|" + a.s.manifest.Load().Build + "|" + askedRuntime(c)
 	p, ok := a.cache.page(key, now)
 	if !ok {
 		var err error
@@ -341,8 +345,8 @@ func (a *snippetAPI) raw(c echo.Context, id string) error {
 // unknown ID may be created later, and an outage ends.
 func (a *snippetAPI) lookup(c echo.Context, id string) (*snippets.Snippet, error) {
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	if !snippets.ValidID(id) {
-		return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %q: snippet IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
+	if err := snippets.CheckID(id); err != nil {
+		return nil, snippets.Errorf(snippets.NotFound, "no snippet with ID %q: %v", response.Truncate(id, 64), err)
 	}
 	if err := a.storeReady(); err != nil {
 		return nil, err
@@ -478,7 +482,7 @@ var errorPageTemplate = template.Must(template.New("error").Parse(`<!doctype htm
 <style>
 :root { color-scheme: light dark; }
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 15vh auto; padding: 0 1rem; }
-h1 { font-size: 1.4rem; } p { opacity: .8; }
+h1 { font-size: 1.4rem; } p { opacity: .8; overflow-wrap: anywhere; }
 </style>
 </head>
 <body>

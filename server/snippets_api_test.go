@@ -404,6 +404,17 @@ func TestSnippetNotFound(t *testing.T) {
 	if rec.Header().Get("X-Robots-Tag") != "noindex" {
 		t.Error("browser 404 without X-Robots-Tag")
 	}
+	// An ID that is not one is told what is wrong with it.
+	for id, want := range map[string]string{
+		"abc":            "this one has 3 characters",
+		"abcdefghijk-":   "this one ends in &#39;-&#39;",
+		"abcdefghijklmn": "its character 11, &#39;k&#39;, is not",
+	} {
+		rec := serveAPI(t, h, apiRequest{target: "/s/" + id, header: map[string]string{"Accept": "text/html"}})
+		if body := rec.Body.String(); rec.Code != http.StatusNotFound || !strings.Contains(body, want) {
+			t.Errorf("/s/%s: status %d, page lacks %q:\n%s", id, rec.Code, want, body)
+		}
+	}
 	// An ID that is not one is echoed escaped.
 	rec = serveAPI(t, h, apiRequest{target: "/s/%3Cimg%20src=x%3E", header: map[string]string{"Accept": "text/html"}})
 	if strings.Contains(rec.Body.String(), "<img") {
@@ -464,6 +475,20 @@ func TestSnippetPage(t *testing.T) {
 	rec = serveAPI(t, h, apiRequest{target: "/s/" + plain})
 	if !strings.Contains(rec.Body.String(), "<title>Snippet "+plain+" · pyplay</title>") {
 		t.Errorf("untitled snippet: no fitting <title>")
+	}
+	// Untitled code that introduces itself is named by what it says.
+	created := postSnippet(t, h, jsonOf(map[string]any{"code": "# fib\ndef fib(n): ...\n"}))
+	var r createResponse
+	json.Unmarshal(created.Body.Bytes(), &r)
+	if r.Name != "fib" {
+		t.Errorf("POST answered name %q, want fib: %s", r.Name, created.Body)
+	}
+	named := r.ID
+	rec = serveAPI(t, h, apiRequest{target: "/s/" + named})
+	for _, want := range []string{"<title>fib · pyplay</title>", `<span id="snippet-title">fib</span>`, `"title":"","name":"fib"`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("snippet named by its comment: page lacks %q", want)
+		}
 	}
 	rec = serveAPI(t, h, apiRequest{method: http.MethodHead, target: "/s/" + plain})
 	if rec.Code != http.StatusOK {

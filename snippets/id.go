@@ -3,6 +3,8 @@ package snippets
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
+	"unicode/utf8"
 )
 
 // idSalt separates snippet IDs from every other use of SHA-256 and names the
@@ -61,30 +63,46 @@ func (s *Snippet) ContentID() string {
 // the content's address, not a name.
 func (s *Snippet) Seal() { s.ID = s.ContentID() }
 
-// ValidID reports whether id could be a snippet ID: 11 to 43 characters of
-// the base64url alphabet, not ending in '-' or '_', and, when longer than 11,
-// grown only past '-' or '_' as the scheme does. It lets handlers answer 404
-// for malformed IDs without asking the store.
-func ValidID(id string) bool {
-	if len(id) < minIDLen || len(id) > maxIDLen {
-		return false
+// ValidID reports whether id could be a snippet ID (see CheckID). It lets
+// handlers answer 404 for malformed IDs without asking the store.
+func ValidID(id string) bool { return CheckID(id) == nil }
+
+// IDRule says in a sentence what every snippet ID looks like, for messages
+// about IDs that do not.
+const IDRule = "snippet IDs are 11 characters of letters, digits, '-' and '_' that do not end in '-' or '_' " +
+	"(an ID whose 11th character is '-' or '_' is one character longer, and so on)"
+
+// CheckID reports whether id could be a snippet ID: 11 to 43 characters of
+// the base64url alphabet, not ending in '-' or '_', and, when longer than
+// 11, grown only past '-' or '_' as ContentID does. The error, for
+// people, is IDRule and what is wrong with this id.
+func CheckID(id string) error {
+	bad := func(why string, args ...any) error {
+		return fmt.Errorf("%s; %s", IDRule, fmt.Sprintf(why, args...))
+	}
+	switch {
+	case len(id) < minIDLen:
+		return bad("this one has %d characters", utf8.RuneCountInString(id))
+	case len(id) > maxIDLen:
+		return bad("this one has %d characters", utf8.RuneCountInString(id))
 	}
 	for i := 0; i < len(id); i++ {
 		if !isBase64URL(id[i]) {
-			return false
+			r, _ := utf8.DecodeRuneInString(id[i:])
+			return bad("this one has %q", r)
 		}
 	}
 	if endsInPunct(id) {
-		return false
+		return bad("this one ends in %q", id[len(id)-1])
 	}
 	// An ID of length n > 11 was grown because each of its prefixes of
 	// length 11..n-1 ended in punctuation.
 	for i := minIDLen - 1; i < len(id)-1; i++ {
 		if id[i] != '-' && id[i] != '_' {
-			return false
+			return bad("this one has %d characters but its character %d, %q, is not '-' or '_'", len(id), i+1, id[i])
 		}
 	}
-	return true
+	return nil
 }
 
 func endsInPunct(s string) bool {

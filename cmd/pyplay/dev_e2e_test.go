@@ -30,7 +30,7 @@ func TestDevRebuildsOnChange(t *testing.T) {
 		t.Fatalf("front-end packages missing (run make deps): %v", err)
 	}
 	root := t.TempDir()
-	for _, pattern := range []string{"web/*.ts", "web/*.css", "web/*/*.ts", "web/*/*.css", "static/templates/*.html", "static/favicon.svg", "tsconfig.json", "package.json"} {
+	for _, pattern := range []string{"web/*.ts", "web/*.css", "web/*/*.ts", "web/*/*.css", "web/*/*.py", "static/templates/*.html", "static/favicon.svg", "tsconfig.json", "package.json"} {
 		copyGlob(t, repo, root, pattern)
 	}
 	if err := os.Symlink(filepath.Join(repo, "node_modules"), filepath.Join(root, "node_modules")); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pyplay/pyplay/server"
@@ -44,6 +45,7 @@ type Main struct {
 	// PreviewAddr and PreviewURL place PyScript previews on their own origin.
 	PreviewAddr  string
 	PreviewURL   string
+	EmbedOrigins string    // -embed-origins: comma-separated, "*" or empty for any site
 	DB           storeFlag // -db (store.go)
 	snippetFlags           // -max-code, -rate, -burst, -trusted-proxies
 	wsFlags                // -ws-origins, -ws-rate (wsflags.go)
@@ -73,6 +75,8 @@ func (m *Main) ParseFlags(args []string) error {
 		{&m.PreviewAddr, "preview-addr", "PYPLAY_PREVIEW_ADDR", "listen address for PyScript previews, a second origin; default: -addr's port + 1"},
 		{&m.PreviewURL, "preview-url", "PYPLAY_PREVIEW_URL", "public origin of the previews behind a proxy, e.g. https://preview.example.com"},
 		{&m.LogJSON, "log-json", "PYPLAY_LOG_JSON", "log as JSON lines"},
+		{&m.EmbedOrigins, "embed-origins", "PYPLAY_EMBED_ORIGINS",
+			"comma-separated origins whose pages may frame /embed/{id}, e.g. https://blog.example.com; empty or * for any site"},
 	})
 	if err != nil {
 		return err
@@ -93,11 +97,24 @@ func (m *Main) ParseFlags(args []string) error {
 	return nil
 }
 
+// embedOrigins checks -embed-origins: the origins that may frame
+// /embed/{id}, nil for any site.
+func (m *Main) embedOrigins() ([]string, error) {
+	if o := strings.TrimSpace(m.EmbedOrigins); o != "*" {
+		return parseOrigins("embed-origins", o)
+	}
+	return nil, nil
+}
+
 // Run opens the store and starts serving; it returns once the listener is
 // open, so that a busy port fails at once.
 func (m *Main) Run(ctx context.Context) error {
 	m.log = newLogger(m.stderr, m.LogLevel, m.LogJSON)
 	ws, err := m.wsFlags.config()
+	if err != nil {
+		return err
+	}
+	embedOrigins, err := m.embedOrigins()
 	if err != nil {
 		return err
 	}
@@ -118,6 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Snippets:       m.snippetFlags.serverOptions(),
 		TrustedProxies: m.TrustedProxies,
 		WS:             ws,
+		EmbedOrigins:   embedOrigins,
 	}
 	m.publicFlags.apply(&cfg)
 	srv, err := server.New(cfg)

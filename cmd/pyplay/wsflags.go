@@ -2,9 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/pyplay/pyplay/server/bench"
@@ -54,16 +51,7 @@ func (f *wsFlags) config() (bench.WSConfig, error) {
 	cfg.Limits.MaxSamplesPerRun = int(f.WSMaxSamplesPerRun)
 	cfg.Limits.MaxRunsPerSnippet = int(f.WSMaxRunsPerSnippet)
 	cfg.HelloTimeout = time.Duration(f.WSHelloTimeout)
-	for _, o := range strings.Split(f.WSOrigins, ",") {
-		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
-		if o == "" {
-			continue
-		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
-			return cfg, fmt.Errorf("-ws-origins: %q is not an origin; write scheme://host[:port], e.g. https://pyplay.example.com", o)
-		}
-		cfg.Origins = append(cfg.Origins, u.Scheme+"://"+u.Host)
-	}
-	return cfg, nil
+	origins, err := parseOrigins("ws-origins", f.WSOrigins)
+	cfg.Origins = origins
+	return cfg, err
 }

@@ -81,3 +81,27 @@ func TestWSCapFlags(t *testing.T) {
 		t.Errorf("config %+v, hello timeout %s", c.Limits, c.HelloTimeout)
 	}
 }
+
+func TestEmbedOrigins(t *testing.T) {
+	for _, tt := range []struct {
+		flag string
+		want []string
+		err  string
+	}{
+		{"", nil, ""},
+		{" * ", nil, ""},
+		{"https://blog.example, http://course.example:8080/", []string{"https://blog.example", "http://course.example:8080"}, ""},
+		{"blog.example", nil, "-embed-origins: \"blog.example\" is not an origin"},
+	} {
+		got, err := (&Main{EmbedOrigins: tt.flag}).embedOrigins()
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q: error %v, want %q", tt.flag, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q: %q, %v; want %q", tt.flag, got, err, tt.want)
+		}
+	}
+}

@@ -112,12 +112,21 @@ func warnings(sum stats.Summary, resolutionNs float64, hidden bool) []string {
 type snippetInfo struct {
 	ID      string    `json:"id"`
 	Title   string    `json:"title"`
+	Name    string    `json:"name"` // snippets.Snippet.Name: the title, or what the code opens with; "" if nothing
 	Runtime string    `json:"runtime"`
 	Created time.Time `json:"created"`
 }
 
 func infoOf(sn *snippets.Snippet) snippetInfo {
-	return snippetInfo{ID: sn.ID, Title: sn.Title, Runtime: string(sn.Runtime), Created: sn.Created}
+	return snippetInfo{ID: sn.ID, Title: sn.Title, Name: sn.Name(), Runtime: string(sn.Runtime), Created: sn.Created}
+}
+
+// label is how pages name the snippet: its name, or its ID.
+func (s snippetInfo) label() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return "snippet " + s.ID
 }
 
 // runsResponse is GET /api/bench/runs.
@@ -213,8 +222,8 @@ func (l *Lab) snippet(c echo.Context, id string) (*snippets.Snippet, error) {
 	if id == "" {
 		return nil, snippets.Errorf(snippets.Invalid, "snippet=ID is required: the ID of a shared snippet, as in /s/{id}")
 	}
-	if !snippets.ValidID(id) {
-		return nil, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: IDs are 11 or more letters, digits, '-' and '_'", response.Truncate(id, 64))
+	if err := snippets.CheckID(id); err != nil {
+		return nil, snippets.Errorf(snippets.Invalid, "snippet %q is not a snippet ID: %v", response.Truncate(id, 64), err)
 	}
 	if err := l.storeReady(); err != nil {
 		return nil, err

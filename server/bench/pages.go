@@ -55,9 +55,5 @@ func (l *Lab) dashboardPage(c echo.Context) error {
 		return err
 	}
 	info := infoOf(sn)
-	title := sn.Title
-	if title == "" {
-		title = "Snippet " + sn.ID
-	}
-	return l.cfg.Render(c, http.StatusOK, "dashboard.html", l.page("Benchmarks of "+title+" · pyplay", &info))
+	return l.cfg.Render(c, http.StatusOK, "dashboard.html", l.page("Benchmarks of "+info.label()+" · pyplay", &info))
 }

@@ -41,6 +41,7 @@ var entryPoints = []struct{ Name, Source string }{
 	{"pyscript-bench", "pyscript/bench.ts"},
 	{"baseline", "bench/baseline.ts"},
 	{"dashboard", "dashboard/dashboard.ts"},
+	{"embed", "editor/embed.ts"},
 }
 
 // runtimePackage says which files of an npm package are served unmodified
@@ -148,6 +149,8 @@ func esbuildOptions(opts BuildOptions) api.BuildOptions {
 		Write:               true,
 		LogLevel:            api.LogLevelSilent,
 		AbsWorkingDir:       opts.Root,
+		// Python run in the browser (web/editor/formatter.py) is bundled as text.
+		Loader: map[string]api.Loader{".py": api.LoaderText},
 	}
 }
 

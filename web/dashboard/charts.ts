@@ -391,12 +391,17 @@ export class WaterfallChart extends Figure {
     const maxEnd = Math.max(...rows.flatMap((r) => spans(r.phases).map((s) => s.end)));
     const height = Math.max(140, 64 + 34 * rows.length);
     this.height = height;
+    // The labels get at most 40% of the width, cut short to fit, so that a
+    // phone still has room for the bars.
+    const labelSize = Math.min(320, Math.floor(this.width() * 0.4), 16 + 7 * Math.max(...labels.map((l) => l.length)));
+    const fit = Math.max(4, Math.floor((labelSize - 16) / 7));
+    const shown = labels.map((l) => (l.length > fit ? l.slice(0, fit - 1) + "…" : l));
     const data: uPlot.AlignedData = [
       [0, maxEnd * 1.02],
       [null, null],
     ];
     this.draw(
-      labels.join("\n") + `|${maxEnd}`,
+      shown.join("\n") + `|${maxEnd}`,
       () => {
         const c = axisColors();
         return {
@@ -412,9 +417,9 @@ export class WaterfallChart extends Figure {
               stroke: c.stroke,
               grid: { show: false },
               ticks: { show: false },
-              size: Math.min(320, 16 + 7 * Math.max(...labels.map((l) => l.length))),
+              size: labelSize,
               splits: () => rows.map((_, i) => i),
-              values: (_u, s) => s.map((i) => labels[rows.length - 1 - i] ?? ""),
+              values: (_u, s) => s.map((i) => shown[rows.length - 1 - i] ?? ""),
             },
           ],
           hooks: {

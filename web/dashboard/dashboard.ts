@@ -20,6 +20,8 @@ import { ABDashboard, ABList, type ABInfo } from "./ab";
 interface SnippetInfo {
   id: string;
   title: string;
+  /** The title, or what the code opens with (a comment, a docstring); "" when nothing names it. */
+  name?: string;
   runtime: string;
   created?: string;
 }
@@ -145,6 +147,9 @@ function warningList(ws: string[]): HTMLElement | string {
   );
 }
 
+/** The comparison table's columns. */
+const COMPARE_COLUMNS = ["Runtime", "Browser", "Machine", "Runs", "Samples", "Median", "MAD", "p95", "95% CI of median", "Ratio to baseline (95% CI)", "Verdict", "Warnings"];
+
 function section(host: HTMLElement, id: string, title: string, intro?: string): HTMLElement {
   const s = el("section", { className: "card" }, el("h2", { id }, title));
   s.setAttribute("aria-labelledby", id);
@@ -245,7 +250,7 @@ class SnippetDashboard {
       void this.refresh(true);
     });
     cmp.append(el("label", { className: "field" }, "Baseline ", this.baselineSel));
-    const cols = ["Runtime", "Browser", "Machine", "Runs", "Samples", "Median", "MAD", "p95", "95% CI of median", "Ratio to baseline (95% CI)", "Verdict", "Warnings"];
+    const cols = COMPARE_COLUMNS;
     this.compareBody = el("tbody");
     cmp.append(
       el(
@@ -604,6 +609,8 @@ class SnippetDashboard {
         );
         tr.dataset.key = g.key;
         tr.dataset.runtime = g.runtime;
+        // Narrow screens show each row as a card of labelled values (dashboard.css).
+        [...tr.children].forEach((cell, i) => cell.setAttribute("data-label", COMPARE_COLUMNS[i]));
         return tr;
       }),
     );
@@ -776,7 +783,7 @@ class Overview {
       el(
         "tr",
         {},
-        el("th", { scope: "row" }, el("a", { href: `/bench/${encodeURIComponent(s.id)}` }, s.title || s.id), s.title ? el("code", { className: "ver" }, ` ${s.id}`) : ""),
+        el("th", { scope: "row" }, el("a", { href: `/bench/${encodeURIComponent(s.id)}` }, s.name || s.id), s.name ? el("code", { className: "ver" }, ` ${s.id}`) : ""),
         el("td", { className: "num" }, String(s.runs)),
         el("td", {}, timeOf(s.lastRun)),
         el("td", { className: "num" }, s.baselineMedian ? formatNs(s.baselineMedian) : "–"),

@@ -164,7 +164,10 @@ describe("benchmark with a live dashboard", () => {
     // No native CPython runs here: the overview falls back to a browser runtime as the baseline.
     assert.match(await page.getByRole("combobox", { name: "Baseline" }).inputValue(), /pyodide|micropython/);
     assert.match(await table.textContent(), /\d+(\.\d+)?×/);
-    assert.equal(await page.getByRole("link", { name: /^[A-Za-z0-9_-]{11,}$/ }).count() >= 1, true);
+    // Snippets are listed by name (the code's first comment, "# …") with their ID beside it.
+    const snippets = page.getByRole("table", { name: /Benchmarked snippets/ });
+    assert.ok((await snippets.locator('a[href^="/bench/"]').count()) >= 1);
+    assert.match(await snippets.locator("tbody th").first().textContent(), / [A-Za-z0-9_-]{11,}$/);
     assert.deepEqual(errors, []);
     await page.close();
   });

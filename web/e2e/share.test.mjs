@@ -209,15 +209,18 @@ describe("sharing", () => {
     await waitReady(page);
     assert.match(await page.getByRole("status").textContent(), /MicroPython/);
     assert.equal(await badge(page).isHidden(), true, "nothing was shared from here");
+    // The address names the runtime (?runtime=micropython): Start over
+    // throws the code away and keeps the runtime the address asks for.
+    assert.equal(page.url(), `${server.url}/?runtime=micropython`);
     await page.getByRole("button", { name: "Start over" }).click();
     assert.equal(await code(page), starter);
-    assert.equal(await page.getByRole("combobox", { name: "Runtime" }).inputValue(), "pyodide");
+    assert.equal(await page.getByRole("combobox", { name: "Runtime" }).inputValue(), "micropython");
     // Sharing from the scratch page keeps its work there: Back shows it.
     await setCode(page, "print('shared from scratch')\n");
     await shareButton(page).click();
     await page.waitForURL(ID);
     await page.goBack();
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${server.url}/?runtime=micropython`);
     await page.getByRole("textbox", { name: "Code" }).waitFor();
     assert.equal(await code(page), "print('shared from scratch')\n");
     await ctx.close();

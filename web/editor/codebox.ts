@@ -11,12 +11,19 @@
 // the code, takes typing, and Run, Ctrl+Enter and Share work on what it
 // holds. (main.ts decides when; this module does the swap.)
 
+import { difference } from "./diff";
 import type { Editor, EditorOptions } from "./editor";
 
 /** Milliseconds after navigation after which the editor is upgraded even if the runtime is still starting. */
 export const UPGRADE_AT_MS = 1000;
 
 type EditorModule = typeof import("./editor");
+
+// Whether the focus that is arriving came with the Tab key: a keyboard user
+// passing through, who should not find Tab indenting the code.
+let arrivedByTab = false;
+document.addEventListener("keydown", (e) => (arrivedByTab = e.key === "Tab"), true);
+document.addEventListener("pointerdown", () => (arrivedByTab = false), true);
 
 export class CodeBox {
   private editor: Editor | null = null;
@@ -37,9 +44,12 @@ export class CodeBox {
       this.errorLine = null;
       opts.onChange(textarea.value);
     });
+    textarea.setAttribute("aria-describedby", opts.hintId);
     // Tab indents, as in CodeMirror; Escape then Tab leaves the box, so a
-    // keyboard user is never trapped in it (CodeMirror's rule too).
+    // keyboard user is never trapped in it (CodeMirror's rule too). Who
+    // tabbed in moves on with Tab until they type (as editor.ts does).
     let tabIndents = true;
+    textarea.addEventListener("focus", () => (tabIndents = !arrivedByTab));
     textarea.addEventListener("keydown", (e) => {
       // Ctrl+Enter is the page's own shortcut; Shift+Enter runs as in CodeMirror.
       if (e.key === "Enter" && e.shiftKey && !e.ctrlKey && !e.metaKey) {
@@ -50,7 +60,7 @@ export class CodeBox {
         textarea.setRangeText("    ", textarea.selectionStart, textarea.selectionEnd, "end");
         opts.onChange(textarea.value);
       }
-      tabIndents = e.key !== "Escape";
+      if (e.key !== "Tab" && e.key !== "Shift") tabIndents = e.key !== "Escape";
     });
     // Whoever reaches for the editor (a click or a key, not the page's own
     // focus() calls) gets CodeMirror at once; otherwise the page calls
@@ -77,6 +87,21 @@ export class CodeBox {
     else this.textarea.focus();
   }
 
+  /** Lets CodeMirror measure itself again after the layout changed (the split moved, the text size changed). */
+  measure(): void {
+    this.editor?.view.requestMeasure();
+  }
+
+  /** Replaces the code as one change that keeps what did not change, the caret included (Format). */
+  replace(text: string): void {
+    if (this.editor) return this.editor.replace(text);
+    const { from, to, insert } = difference(this.textarea.value, text);
+    const { selectionStart, selectionEnd } = this.textarea;
+    this.textarea.setRangeText(insert, from, to, "preserve");
+    if (selectionStart >= to) this.textarea.setSelectionRange(selectionStart + insert.length - (to - from), selectionEnd + insert.length - (to - from));
+    this.opts.onChange(this.textarea.value);
+  }
+
   /** Loads CodeMirror and puts it in the textarea's place, keeping the code, caret and focus. */
   upgrade(): Promise<void> {
     this.loading ??= (async () => {
@@ -85,6 +110,10 @@ export class CodeBox {
         const focused = document.activeElement === this.textarea;
         const { selectionStart, selectionEnd } = this.textarea;
         this.editor = new mod.Editor(this.textarea, this.opts, { anchor: selectionStart, head: selectionEnd });
+        const view = this.editor.view;
+        view.contentDOM.addEventListener("focus", () => {
+          if (arrivedByTab) this.editor?.tabPassesThrough();
+        });
         if (focused) this.editor.focus();
         if (this.errorLine !== null) this.editor.markError(this.errorLine);
         this.settle(true);

@@ -10,7 +10,9 @@ import { Runner, type ReadyInfo } from "../runtime/runner";
 import { PyScriptMode, type PyScriptPageConfig } from "../pyscript/mode";
 import { BenchPanel } from "../bench/panel";
 import { Share } from "./share";
-import { formatMs } from "../dom";
+import { Formatter } from "./format";
+import { Layout, popover } from "./layout";
+import { el, formatMs } from "../dom";
 
 export interface PageConfig {
   build: string;
@@ -70,6 +72,12 @@ class Page {
   readonly pyscript: PyScriptMode;
   readonly bench: BenchPanel;
   readonly share: Share;
+  readonly formatter: Formatter;
+  readonly layout: Layout;
+  private readonly note = $<HTMLElement>("editor-note");
+  private noteTimer = 0;
+  /** The code the note's action (Undo) was offered for; null when it offers none. */
+  private noteCode: string | null = null;
   private loadStarted = performance.now();
 
   constructor() {
@@ -94,8 +102,12 @@ class Page {
       onChange: () => {
         this.share.edited();
         this.bench?.codeChanged(); // offers the shared version to compare with (A/B)
+        // An Undo offered for other code would throw the newer edits away.
+        if (this.noteCode !== null && this.editor.code !== this.noteCode) this.hideNote();
       },
+      hintId: "editor-hint",
     });
+    this.layout = new Layout($("split"), $("splitter"), () => this.editor.measure());
     void this.editor.upgraded.then((ok) => {
       if (ok) this.marks.editor = performance.now();
     });
@@ -156,6 +168,7 @@ class Page {
         this.stopBtn.disabled = !on;
       },
     });
+    this.formatter = new Formatter(this.runner, this.cfg);
     this.bind();
     this.checkIsolation();
     this.startRuntime();
@@ -184,7 +197,10 @@ class Page {
           : "There was no cached runtime snapshot to clear.",
       );
     });
-    this.runtimeSel.addEventListener("change", () => this.startRuntime());
+    this.runtimeSel.addEventListener("change", () => {
+      this.startRuntime();
+      this.showRuntimeInURL();
+    });
     this.inputForm.addEventListener("submit", (e) => {
       e.preventDefault();
       const line = this.inputField.value;
@@ -201,13 +217,20 @@ class Page {
         this.run();
       } else if (e.key === "Escape" && (this.runner.isRunning || this.pyscript.isRunning)) {
         this.stop();
+      } else if (e.altKey && e.shiftKey && !e.ctrlKey && !e.metaKey && e.code === "KeyF") {
+        e.preventDefault();
+        void this.format();
       }
     });
+    $("format").addEventListener("click", () => void this.format());
     $<HTMLSelectElement>("examples").addEventListener("change", (e) => {
       const sel = e.target as HTMLSelectElement;
       const ex = this.cfg.examples.find((x) => x.name === sel.value);
       sel.value = "";
       if (!ex) return;
+      const before = this.editor.code;
+      const beforeHtml = this.pyscript.html.value;
+      const beforeRuntime = this.runtimeSel.value;
       if (ex.runtime === "pyscript") this.pyscript.html.value = ex.html ?? "";
       this.editor.code = ex.code;
       // A PyScript example is a page: it opens in PyScript mode; a console one leaves it.
@@ -216,7 +239,95 @@ class Page {
         this.runtimeSel.dispatchEvent(new Event("change"));
       }
       this.editor.focus();
+      if (before !== ex.code) {
+        this.showNote("info", `Example “${ex.title}” loaded.`, {
+          label: "Undo",
+          run: () => {
+            this.editor.code = before;
+            this.pyscript.html.value = beforeHtml;
+            if (this.runtimeSel.value !== beforeRuntime) {
+              this.runtimeSel.value = beforeRuntime;
+              this.runtimeSel.dispatchEvent(new Event("change"));
+            }
+            this.editor.focus();
+          },
+        });
+      }
     });
+    // The hint says how to leave the editor while it has the focus.
+    const editorBox = $("editor");
+    const hint = $("editor-hint");
+    editorBox.addEventListener("focusin", () => (hint.hidden = false));
+    editorBox.addEventListener("focusout", (e) => {
+      if (!editorBox.contains(e.relatedTarget as Node | null)) hint.hidden = true;
+    });
+    popover($<HTMLDetailsElement>("settings"), $("settings-body"));
+    this.layout.bindFontControls($<HTMLButtonElement>("font-smaller"), $<HTMLButtonElement>("font-larger"), $<HTMLOutputElement>("font-size"));
+  }
+
+  /** The address names the runtime (?runtime=…), so that a reload or a copied link keeps it. */
+  private showRuntimeInURL(): void {
+    const url = new URL(location.href);
+    const shared = this.cfg.snippet?.runtime;
+    const rt = this.runtimeSel.value;
+    if (rt === (shared ?? "pyodide")) url.searchParams.delete("runtime");
+    else url.searchParams.set("runtime", rt);
+    if (url.href !== location.href) history.replaceState(history.state, "", url);
+  }
+
+  /**
+   * A short note over the editor's bottom edge, with an optional action
+   * (Undo): it stays while the pointer or the focus is on it, then goes.
+   */
+  showNote(kind: "info" | "error", text: string, action?: { label: string; run(): void }): void {
+    clearTimeout(this.noteTimer);
+    const parts: (Node | string)[] = [el("span", {}, text)];
+    if (action) {
+      const b = el("button", { type: "button", className: "small" }, action.label);
+      b.addEventListener("click", () => {
+        this.hideNote();
+        action.run();
+      });
+      parts.push(b);
+    }
+    this.noteCode = action ? this.editor.code : null;
+    this.note.dataset.kind = kind;
+    this.note.replaceChildren(...parts);
+    this.note.hidden = false;
+    const hide = () => {
+      if (this.note.matches(":hover, :focus-within")) this.noteTimer = window.setTimeout(hide, 2000);
+      else this.hideNote();
+    };
+    this.noteTimer = window.setTimeout(hide, kind === "error" ? 12000 : 8000);
+  }
+
+  private hideNote(): void {
+    clearTimeout(this.noteTimer);
+    this.noteCode = null;
+    if (this.note.contains(document.activeElement)) this.editor.focus();
+    this.note.hidden = true;
+  }
+
+  /** Format: the code's indentation and spacing, in a Pyodide interpreter (format.ts). */
+  async format(): Promise<void> {
+    const rt = this.selectedRuntime();
+    if (rt === "pyscript" && $("editor").hidden) {
+      this.showNote("error", "Format works on the Python code: switch to the main.py tab first.");
+      return;
+    }
+    const code = this.editor.code;
+    const r = await this.formatter.format(code, rt, () => this.showNote("info", "Starting Pyodide to format the code…"));
+    if (r.code === null) {
+      this.showNote("error", `Could not format: ${r.error ?? "unknown error"}`);
+      return;
+    }
+    if (this.editor.code !== code) return; // edited meanwhile: the result is stale
+    if (r.code === code) {
+      this.showNote("info", "The code is already formatted.");
+      return;
+    }
+    this.editor.replace(r.code);
+    this.showNote("info", "Formatted.", { label: "Undo", run: () => this.editor.replace(code) });
   }
 
   private checkIsolation(): void {

@@ -11,7 +11,10 @@ import { el } from "../dom";
 export interface SnippetRef {
   id: string;
   runtime: string;
+  /** As stored (Share sends it again, or the ID would change). */
   title: string;
+  /** What the snippet is called: its title or what its code opens with (the server derives it); "" if nothing. */
+  name?: string;
 }
 
 /** What sharing needs from the page. The editor may not exist yet when Share is built. */
@@ -91,7 +94,7 @@ function sameState(a: State, b: State): boolean {
 }
 
 export function snippetTitle(s: SnippetRef | undefined): string {
-  return s ? s.title || `Snippet ${s.id}` : "main.py";
+  return s ? s.name || s.title || `Snippet ${s.id}` : "main.py";
 }
 
 function timeAgo(ms: number): string {
@@ -108,6 +111,7 @@ export class Share {
   private baseline: State;
   private saveTimer = 0;
   private toastTimer = 0;
+  private toastReturn: HTMLElement | null = null;
   private busy = false;
   private held = false;
   private readonly source = byId<HTMLTextAreaElement>("source");
@@ -135,11 +139,17 @@ export class Share {
     this.snippet = snippet;
     this.baseline = {
       code: this.source?.value ?? "",
-      runtime: this.runtimeSel.value,
+      // ?runtime= may have opened a snippet on another runtime: that is an edit.
+      runtime: snippet?.runtime ?? this.runtimeSel.value,
       html: initialHTML,
       interpreter: initialInterpreter || "pyodide",
     };
     this.toast.setAttribute("role", "alert");
+    this.toast.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape") return;
+      e.stopPropagation();
+      this.hideToast();
+    });
     document.body.append(this.toast);
     this.dirty?.after(this.note, this.revert, this.download);
     this.revert.addEventListener("click", () => this.revertToBaseline());
@@ -265,8 +275,8 @@ export class Share {
     }
     if (this.source) this.source.value = d.code;
     else this.host.setCode(d.code);
-    // /?runtime=… asks for a runtime: the draft brings its code, not its runtime.
-    const asked = !this.snippet && new URLSearchParams(location.search).has("runtime");
+    // ?runtime=… asks for a runtime: the draft brings its code, not its runtime.
+    const asked = new URLSearchParams(location.search).has("runtime");
     if (!asked && [...this.runtimeSel.options].some((o) => o.value === d.runtime)) this.runtimeSel.value = d.runtime;
     if (d.html !== this.baseline.html) this.host.setHTML(d.html);
     if (d.interpreter !== this.baseline.interpreter) this.host.setInterpreter(d.interpreter);
@@ -318,10 +328,9 @@ export class Share {
     if (this.busy) return;
     this.busy = true;
     const button = this.button;
-    if (button) {
-      button.disabled = true;
-      button.setAttribute("aria-busy", "true");
-    }
+    // Busy, not disabled: a disabled button would drop the keyboard focus to <body>.
+    button?.setAttribute("aria-busy", "true");
+    button?.setAttribute("aria-disabled", "true");
     const st = this.state();
     const body: Record<string, string> = { code: st.code, runtime: st.runtime };
     if (this.snippet?.title) body.title = this.snippet.title;
@@ -334,24 +343,22 @@ export class Share {
     const copied = this.copyLater(link.then((r) => r.url));
     try {
       const r = await link;
-      this.becomeSnippet({ id: r.id, runtime: st.runtime, title: this.snippet?.title ?? "" }, st);
+      this.becomeSnippet({ id: r.id, runtime: st.runtime, title: this.snippet?.title ?? "", name: r.name }, st);
       if (await copied) {
-        this.showToast("ok", "Link copied", r.url);
+        this.showToast("ok", "Link copied", r.url, r.id);
       } else {
-        this.showCopyFallback(r.url);
+        this.showCopyFallback(r.url, r.id);
       }
     } catch (err) {
       this.showToast("error", `Could not share: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.busy = false;
-      if (button) {
-        button.disabled = false;
-        button.removeAttribute("aria-busy");
-      }
+      button?.removeAttribute("aria-busy");
+      button?.removeAttribute("aria-disabled");
     }
   }
 
-  private async post(body: Record<string, string>): Promise<{ id: string; url: string }> {
+  private async post(body: Record<string, string>): Promise<{ id: string; url: string; name: string }> {
     let res: Response;
     try {
       res = await fetch("/api/snippets", {
@@ -364,6 +371,7 @@ export class Share {
     }
     const data = (await res.json().catch(() => null)) as {
       id?: string;
+      name?: string;
       error?: { message?: string };
     } | null;
     if (!res.ok || !data?.id) {
@@ -374,7 +382,7 @@ export class Share {
       }
       throw new Error(why);
     }
-    return { id: data.id, url: new URL(`/s/${data.id}`, location.origin).href };
+    return { id: data.id, url: new URL(`/s/${data.id}`, location.origin).href, name: data.name ?? "" };
   }
 
   /** Writes the URL the promise gives to the clipboard; false when the browser would not. */
@@ -421,18 +429,19 @@ export class Share {
     this.host.shared(s);
   }
 
-  private showToast(kind: "ok" | "error", text: string, url?: string): void {
+  private showToast(kind: "ok" | "error", text: string, url?: string, id?: string): void {
     const parts: (Node | string)[] = [el("span", { className: "toast-text" }, text)];
     if (url) parts.push(el("a", { href: url, className: "toast-link" }, url));
+    if (id) parts.push(this.embedCode(id));
     this.openToast(kind, parts, kind === "ok");
   }
 
   /** The clipboard was refused: show the link selected, ready for Ctrl+C. */
-  private showCopyFallback(url: string): void {
+  private showCopyFallback(url: string, id: string): void {
     const field = el("input", { readOnly: true, value: url, className: "toast-field", size: Math.min(url.length, 48) });
     field.setAttribute("aria-label", "Link to this snippet");
     const hint = el("span", { className: "toast-text" }, "Copy this link:");
-    this.openToast("ok", [hint, field], false);
+    this.openToast("ok", [hint, field, this.embedCode(id)], false);
     field.focus();
     field.select();
     let copied = false;
@@ -449,7 +458,41 @@ export class Share {
     }
   }
 
+  /**
+   * "Embed": the <iframe> that shows the snippet on another site
+   * (/embed/{id}), ready to copy. The allow attribute lets the frame be
+   * cross-origin isolated when the embedding page is (README, "Embedding").
+   */
+  private embedCode(id: string): HTMLElement {
+    const src = new URL(`/embed/${id}`, location.origin).href;
+    const code =
+      `<iframe src="${src}" width="100%" height="360" title="Python program (pyplay)" ` +
+      `allow="cross-origin-isolated; clipboard-write" loading="lazy" style="border:1px solid #ccc;border-radius:6px"></iframe>`;
+    const field = el("textarea", { readOnly: true, value: code, className: "toast-embed-code", rows: 3 });
+    field.setAttribute("aria-label", "Embed code");
+    field.addEventListener("focus", () => field.select());
+    const copy = el("button", { type: "button", className: "small" }, "Copy");
+    copy.addEventListener("click", async () => {
+      field.select();
+      let ok = false;
+      try {
+        await navigator.clipboard.writeText(code);
+        ok = true;
+      } catch {
+        ok = document.execCommand("copy");
+      }
+      copy.textContent = ok ? "Copied" : "Press Ctrl+C";
+    });
+    const details = el("details", { className: "toast-embed" }, el("summary", {}, "Embed"), field, copy);
+    details.addEventListener("toggle", () => {
+      if (details.open) this.armToastTimer(2 * TOAST_MS);
+    });
+    return details;
+  }
+
   private openToast(kind: "ok" | "error", content: (Node | string)[], autoHide: boolean): void {
+    // Where the person was, to go back to when the toast closes.
+    this.toastReturn = document.activeElement instanceof HTMLElement && !this.toast.contains(document.activeElement) ? document.activeElement : this.button;
     const close = el("button", { type: "button", className: "toast-close", title: "Dismiss" }, "×");
     close.setAttribute("aria-label", "Dismiss");
     close.addEventListener("click", () => this.hideToast());
@@ -471,6 +514,8 @@ export class Share {
 
   private hideToast(): void {
     clearTimeout(this.toastTimer);
+    const hadFocus = this.toast.contains(document.activeElement);
     this.toast.hidden = true;
+    if (hadFocus) (this.toastReturn?.isConnected ? this.toastReturn : this.button)?.focus();
   }
 }

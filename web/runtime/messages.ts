@@ -43,7 +43,9 @@ export type ToWorker =
   | { type: "run"; id: number; code: string }
   // Sent with every interrupt: cancels a run that awaits at top level.
   | { type: "stop" }
-  | { type: "bench"; id: number; request: BenchRequest };
+  | { type: "bench"; id: number; request: BenchRequest }
+  // Format (editor/format-worker.ts): answered with "formatted".
+  | { type: "format"; id: number; code: string };
 
 export type Stream = "stdout" | "stderr";
 
@@ -82,6 +84,7 @@ export type FromWorker =
   | { type: "input"; prompt: string }
   | { type: "done"; id: number; status: RunStatus; ms: number }
   | { type: "bench"; id: number; event: BenchEvent }
+  | { type: "formatted"; id: number; code: string | null; error: string | null }
   | { type: "fatal"; message: string };
 
 // Control buffer layout (Int32 slots over a SharedArrayBuffer). The worker

@@ -112,6 +112,8 @@ export class Runner {
   private nextId = 1;
   private stopTimer: number | undefined;
   private benchListener: ((e: BenchEvent) => void) | null = null;
+  /** Format requests waiting for their answer, by id. */
+  private formats = new Map<number, (r: { code: string | null; error: string | null }) => void>();
 
   constructor(
     private readonly workerURL: string,
@@ -148,6 +150,8 @@ export class Runner {
     this.slot?.dispose();
     this.slot = null;
     this.running = null;
+    for (const answer of this.formats.values()) answer({ code: null, error: "the interpreter was restarted" });
+    this.formats.clear();
     this.runtime = runtime;
     const boot = this.boot;
     this.boot = null;
@@ -255,6 +259,10 @@ export class Runner {
       case "bench":
         if (msg.id === this.running) this.benchListener?.(msg.event);
         break;
+      case "formatted":
+        this.formats.get(msg.id)?.({ code: msg.code, error: msg.error });
+        this.formats.delete(msg.id);
+        break;
       case "done":
         if (msg.id !== this.running) return;
         this.running = null;
@@ -311,6 +319,19 @@ export class Runner {
     const ctl = new Int32Array(slot.control, 0, CTL_HEADER_BYTES / 4);
     Atomics.add(ctl, CTL_OUT_SHOWN, 1);
     Atomics.notify(ctl, CTL_OUT_SHOWN);
+  }
+
+  /**
+   * Formats code in the interpreter (editor/format-worker.ts); null when
+   * it cannot now (not started, or a program is running: the worker would
+   * answer only after it).
+   */
+  format(code: string): Promise<{ code: string | null; error: string | null }> | null {
+    const slot = this.slot;
+    if (!slot?.ready || slot.failed || this.running !== null) return null;
+    const id = this.nextId++;
+    slot.worker.postMessage({ type: "format", id, code } satisfies ToWorker);
+    return new Promise((resolve) => this.formats.set(id, resolve));
   }
 
   /** Answers a pending input() with one line. */

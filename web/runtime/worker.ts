@@ -31,6 +31,7 @@ import {
 } from "./messages";
 import { handleBench } from "../bench/harness";
 import { STDLIB_MODULES } from "./stdlib";
+import { formatIn } from "../editor/format-worker";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -747,6 +748,10 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         : "error";
     flush();
     post({ type: "done", id: msg.id, status, ms: 0 });
+    return;
+  }
+  if (msg.type === "format") {
+    post({ type: "formatted", id: msg.id, ...formatIn(runtime, runtimeName, msg.code) });
     return;
   }
   if (msg.type === "run") {
