@@ -214,7 +214,7 @@ describe("benchmarking a PyScript page", () => {
   ]) {
     test(`a run fails when ${name}`, async () => {
       const { page, errors } = await pyscriptEditor({ code, html: "<p>x</p>", interpreter: "MicroPython" });
-      await configure(page, { samples: 3, warmup: "0", interpreters: ["MicroPython"] });
+      await configure(page, { samples: 30, warmup: "0", interpreters: ["MicroPython"] });
       await page.getByRole("button", { name: "Start", exact: true }).click();
       await finished(page, 60000);
       const [r] = await results(page);
