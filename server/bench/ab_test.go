@@ -129,7 +129,8 @@ func TestABCreate(t *testing.T) {
 	id = e.createAB(t, `{"a":"`+a+`","b":"`+a+`","runtimes":["pyodide"]}`)
 	v = abView{}
 	e.getJSON(t, "/api/bench/ab/"+id, 200, &v)
-	if v.Threshold != 0.02 || v.BudgetMs != 60000 || v.Interpreters != 5 || v.C != "" || v.MaxRounds != 60 {
+	// MaxRounds: 60 s over 5 interpreters × 2 arms × 5 ms samples.
+	if v.Threshold != 0.02 || v.BudgetMs != 60000 || v.Interpreters != 5 || v.C != "" || v.MaxRounds != 1200 {
 		t.Errorf("defaults: %+v", v)
 	}
 }

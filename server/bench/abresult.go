@@ -207,15 +207,16 @@ func (s *abSeries) finished(arms, interpreters int) bool {
 // computeAB turns the stored benchmark and its runs into the response.
 // now decides whether an unfinished benchmark counts as abandoned.
 func computeAB(ctx context.Context, ab *snippets.AB, runs []*snippets.Run, now time.Time) (*abView, error) {
+	maxRounds := stats.ABMaxRounds(ab.BudgetMs, ab.Interpreters, len(ab.Arms)*len(ab.Runtimes))
 	v := &abView{ID: ab.ID, URL: abPath(ab.ID), A: ab.Arms[0], B: ab.Arms[1], Runtimes: ab.Runtimes,
-		Threshold: ab.Threshold, BudgetMs: ab.BudgetMs, Interpreters: ab.Interpreters, MaxRounds: stats.DefaultABMaxRounds,
+		Threshold: ab.Threshold, BudgetMs: ab.BudgetMs, Interpreters: ab.Interpreters, MaxRounds: maxRounds,
 		Created: ab.Created, Ended: ab.Ended, Results: []abResultView{}, Diffs: []abDiff{}, Runs: []abRunView{}}
 	if len(ab.Arms) > 2 {
 		v.C = ab.Arms[2]
 	}
 	series := pairRounds(ab, runs)
 	budgetOver := ab.Ended != nil || producerFinished(ab, runs, series) || abandoned(ab, now)
-	opts := stats.ABOptions{Threshold: ab.Threshold, Interpreters: ab.Interpreters, MaxRounds: stats.DefaultABMaxRounds,
+	opts := stats.ABOptions{Threshold: ab.Threshold, Interpreters: ab.Interpreters, MaxRounds: maxRounds,
 		Names: []string{"A", "B", "C"}}
 	opts.Alpha = stats.DefaultABAlpha
 	v.Decided = true

@@ -2,22 +2,21 @@
 // "A/B benchmarks"). ABBench measures 2–3 programs ("arms", A the baseline)
 // on one or more runtimes the way pyperf measures with several processes
 // and tachometer with round robins: the benchmark happens in K fresh
-// interpreters per runtime (the runtime's worker is restarted between
-// them), each of which loads every arm, warms each up and calibrates its
-// iteration count on its own, then takes rounds. A round takes exactly one
-// measured sample of every arm on every runtime, in an order shuffled per
-// round, so whatever the machine does at a moment hits every arm alike, and
-// the server pairs samples by (runtime, interpreter, round) — the k-th
+// interpreters per runtime, all alive at once, each of which loads every
+// arm, warms each up and calibrates its iteration count on its own. Then
+// come rounds: in a round every interpreter (in a shuffled order) takes
+// exactly one measured sample of every arm on every runtime (in a shuffled
+// order), so whatever the machine does at a moment hits every arm alike,
+// and the server pairs samples by (runtime, interpreter, round) — the k-th
 // measured sample of a run is round k.
 //
 // Each (interpreter, runtime, arm) is one ordinary run of that arm's
 // snippet, streamed like any run with run.start's `ab` field. The server
-// does the statistics: after each interpreter and every few rounds the
-// benchmark asks it (GET /api/bench/ab/{id}) and stops once it says the
-// result is decided, or when the time budget, spread over the interpreters,
-// is used up. The server's rule looks at a planned number of rounds per
-// interpreter across all of them, so each interpreter takes at most its
-// maxRounds, and a decision can come only in the last one.
+// does the statistics: every few rounds the benchmark asks it (GET
+// /api/bench/ab/{id}) and stops once it says the result is decided, or when
+// the time budget is used up. Because the interpreters progress together,
+// the server's stop rule can look at the first n rounds of every
+// interpreter while the benchmark runs (looks at 10, 15, 22… rounds each).
 
 import type { BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "../runtime/messages";
 import { Runner } from "../runtime/runner";
@@ -122,9 +121,10 @@ export interface ABBenchHost {
 
 const LABELS: Record<string, string> = { pyodide: "Pyodide", micropython: "MicroPython" };
 
-/** A fresh interpreter of one runtime per benchmark interpreter, and the step in progress. */
+/** One fresh interpreter of one runtime, and the step in progress. */
 interface Worker {
   runtime: RuntimeName;
+  interpreter: number;
   runner: Runner;
   starting: boolean;
   version?: string;
@@ -146,8 +146,9 @@ export class ABBench {
   readonly lanes: ABLane[] = [];
   /** The server's view of the benchmark, as last fetched. */
   view: ABView | null = null;
-  /** The interpreter being measured (0-based), and complete rounds in it and in all. */
+  /** The interpreter starting or warming up (0-based). */
   interpreter = 0;
+  /** Complete rounds in each interpreter, and over all interpreters. */
   roundsHere = 0;
   rounds = 0;
   startedAt = 0;
@@ -187,7 +188,6 @@ export class ABBench {
   async run(): Promise<string> {
     this.startedAt = performance.now();
     document.addEventListener("visibilitychange", this.onVisibility);
-    this.workers = this.spec.runtimes.map((rt) => this.newWorker(rt));
     try {
       await this.measure();
       this.outcome ||= this.stopping ? "stopped" : this.decided ? "decided" : "budget";
@@ -202,7 +202,11 @@ export class ABBench {
     // The last verdict, once the server has every sample.
     await Promise.race([this.host.stream.drained(), new Promise((r) => setTimeout(r, DRAIN_WAIT_MS))]);
     await this.poll();
-    const rounds = `${this.rounds} ${this.rounds === 1 ? "round" : "rounds"} in ${Math.min(this.interpreter + 1, this.spec.interpreters)} of ${this.spec.interpreters} interpreters`;
+    const started = this.workers.filter((w) => w.version !== undefined).length / Math.max(1, this.spec.runtimes.length);
+    const rounds =
+      this.roundsHere > 0
+        ? `${this.roundsHere} ${this.roundsHere === 1 ? "round" : "rounds"} in each of ${this.spec.interpreters} interpreters (${this.rounds} in all)`
+        : `no complete round (${Math.floor(started)} of ${this.spec.interpreters} interpreters started)`;
     switch (this.outcome) {
       case "decided":
         return `Settled after ${rounds}: the server's stop rule has its answer.`;
@@ -215,8 +219,8 @@ export class ABBench {
     }
   }
 
-  private newWorker(runtime: RuntimeName): Worker {
-    const w: Worker = { runtime, runner: null as unknown as Runner, starting: false, settle: null };
+  private newWorker(runtime: RuntimeName, interpreter: number): Worker {
+    const w: Worker = { runtime, interpreter, runner: null as unknown as Runner, starting: false, settle: null };
     w.runner = new Runner(this.host.worker, this.host.runtimes, this.host.build, runtime, {
       progress: () => {},
       ready: (info) => {
@@ -256,79 +260,87 @@ export class ABBench {
     // interpreter at most: more would be measured for nothing.
     await this.poll();
     const cap = this.view?.maxRounds && this.view.maxRounds > 0 ? this.view.maxRounds : Infinity;
+
+    // Every interpreter of every runtime is alive together, so that the
+    // rounds go round all of them and the stop rule can look at every
+    // interpreter's first n rounds while the benchmark runs.
+    const byInterp: ABLane[][] = [];
     for (let k = 0; k < K; k++) {
-      if (this.stopping || this.outcome) break;
-      const now = performance.now();
-      if (now >= deadline && k > 0) break;
-      // This interpreter's share of what is left of the budget.
-      const sliceEnd = now + Math.max(0, deadline - now) / (K - k);
-      this.interpreter = k;
-      this.roundsHere = 0;
       const lanes = this.spec.runtimes.flatMap((runtime) =>
         this.spec.arms.map(
           (a): ABLane => ({ runtime, arm: a.arm, snippet: a.snippet, interpreter: k, runID: newRunID(), state: "waiting", announced: false, warmup: 0, measured: 0 }),
         ),
       );
+      byInterp.push(lanes);
       this.lanes.push(...lanes);
-      this.events.changed();
+    }
+    this.events.changed();
 
-      // Fresh interpreters, one runtime after the other.
-      for (const w of this.workers) {
-        if (this.stopping) break;
-        for (const l of lanes) if (l.runtime === w.runtime) l.state = "starting";
-        this.events.say(`Interpreter ${k + 1} of ${K}: starting ${LABELS[w.runtime]}…`);
+    // Fresh interpreters, one after the other.
+    for (let k = 0; k < K; k++) {
+      for (const runtime of this.spec.runtimes) {
+        if (this.stopping) return;
+        const w = this.newWorker(runtime, k);
+        this.workers.push(w);
+        const mine = byInterp[k].filter((l) => l.runtime === runtime);
+        for (const l of mine) l.state = "starting";
+        this.interpreter = k;
+        this.events.say(`Starting ${LABELS[runtime]}, interpreter ${k + 1} of ${K}…`);
         this.events.changed();
-        w.fatal = undefined;
         w.starting = true;
         const st = await this.wait(w, () => {
-          w.runner.start(w.runtime);
+          w.runner.start(runtime);
           return true;
         });
         w.starting = false;
-        if (this.stopping) break;
-        if (st !== "ok") return this.fail(lanes.filter((l) => l.runtime === w.runtime)[0], `${LABELS[w.runtime]} did not start: ${w.fatal ?? "unknown error"}`);
-        for (const l of lanes) if (l.runtime === w.runtime) l.state = "waiting";
+        if (this.stopping) return;
+        if (st !== "ok") return this.fail(mine[0], `${LABELS[runtime]} did not start: ${w.fatal ?? "unknown error"}`);
+        for (const l of mine) l.state = "waiting";
       }
-      if (this.stopping) break;
+    }
 
-      // Every arm warms up and calibrates on its own, in a shuffled order.
-      const perLane = (sliceEnd - performance.now()) / lanes.length;
-      const warmupMs = Math.max(0, Math.min(this.spec.warmupMs, perLane / 4));
-      const options = { warmupMs, minWarmup: warmupMs > 0 ? 5 : 1, maxWarmupMs: Math.max(warmupMs, perLane / 2), minSampleMs: 5 };
-      for (const lane of shuffle(lanes)) {
-        if (this.stopping) break;
-        lane.state = "warming up";
-        this.events.say(`Interpreter ${k + 1} of ${K}: ${LABELS[lane.runtime]} · ${armLabel(lane.arm)}, first run and warmup…`);
-        this.events.changed();
-        const code = this.spec.arms.find((a) => a.arm === lane.arm)!.code;
-        const st = await this.step(lane, { op: "prepare", code, options, arm: lane.arm });
-        if (st !== "ok") return this.ended(lane, st);
-        lane.state = "sampling";
-      }
-      if (this.stopping) break;
+    // Every arm warms up and calibrates on its own in every interpreter, in a shuffled order.
+    const all = shuffle(this.lanes);
+    const perLane = Math.max(0, deadline - performance.now()) / (2 * all.length);
+    const warmupMs = Math.max(0, Math.min(this.spec.warmupMs, perLane / 2));
+    const options = { warmupMs, minWarmup: warmupMs > 0 ? 5 : 1, maxWarmupMs: Math.max(warmupMs, perLane), minSampleMs: 5 };
+    for (const lane of all) {
+      if (this.stopping) return;
+      lane.state = "warming up";
+      this.interpreter = lane.interpreter;
+      this.events.say(`Interpreter ${lane.interpreter + 1} of ${K}: ${LABELS[lane.runtime]} · ${armLabel(lane.arm)}, first run and warmup…`);
+      this.events.changed();
+      const code = this.spec.arms.find((a) => a.arm === lane.arm)!.code;
+      const st = await this.step(lane, { op: "prepare", code, options, arm: lane.arm });
+      if (st !== "ok") return this.ended(lane, st);
+      lane.state = "sampling";
+    }
 
-      // Rounds: one measured sample of every lane each, in a shuffled order.
-      while (!this.stopping && !this.decided && this.roundsHere < cap && (performance.now() < sliceEnd || this.roundsHere < MIN_ROUNDS)) {
-        for (const lane of shuffle(lanes)) {
-          if (this.stopping) break;
+    // Rounds: in each, every interpreter (in a shuffled order) takes one
+    // measured sample of every arm on every runtime, in a shuffled order.
+    // An interpreter's samples of one round follow each other, so what the
+    // machine does at a moment hits every arm alike.
+    while (!this.stopping && !this.decided && this.roundsHere < cap && (performance.now() < deadline || this.roundsHere < MIN_ROUNDS)) {
+      for (const k of shuffle([...byInterp.keys()])) {
+        for (const lane of shuffle(byInterp[k])) {
+          if (this.stopping) return;
           const st = await this.step(lane, { op: "sample", count: 1, arm: lane.arm });
           if (st !== "ok") return this.ended(lane, st);
         }
-        if (this.stopping) break;
-        this.roundsHere++;
-        this.rounds++;
-        this.events.say(`Interpreter ${k + 1} of ${K}: round ${this.roundsHere} (${this.rounds} in all)`);
-        this.events.changed();
-        if (this.rounds % POLL_EVERY_ROUNDS === 0 && !this.polling) void this.poll();
       }
-      if (this.stopping) break;
-      // Is it decided? Asked once the server has this interpreter's samples.
-      this.events.say(`Interpreter ${k + 1} of ${K} done; asking the server for the verdict…`);
-      await Promise.race([this.host.stream.drained(), new Promise((r) => setTimeout(r, DRAIN_WAIT_MS))]);
-      await this.polling; // one asked before the last samples were stored
-      await this.poll();
-      if (this.decided) this.outcome = "decided";
+      if (this.stopping) return;
+      this.roundsHere++;
+      this.rounds += K;
+      this.events.say(`Round ${this.roundsHere} in each of ${K} interpreters (${this.rounds} in all)`);
+      this.events.changed();
+      if (this.roundsHere % POLL_EVERY_ROUNDS === 0 && !this.polling) void this.poll();
     }
+    if (this.stopping) return;
+    if (this.decided) this.outcome = "decided";
+  }
+
+  private workerOf(lane: ABLane): Worker | undefined {
+    return this.workers.find((x) => x.runtime === lane.runtime && x.interpreter === lane.interpreter);
   }
 
   /** A step that did not end "ok": stopped, or the arm's program failed. */
@@ -337,7 +349,7 @@ export class ABBench {
       this.stopping = true;
       return;
     }
-    const w = this.workers.find((x) => x.runtime === lane.runtime);
+    const w = this.workerOf(lane);
     this.fail(lane, lane.error ?? w?.fatal ?? "the benchmark step failed");
   }
 
@@ -352,7 +364,7 @@ export class ABBench {
 
   /** One harness step on the lane's runtime; its samples go to the stream as they come. */
   private step(lane: ABLane, request: BenchRequest): Promise<RunStatus | "fatal"> {
-    const w = this.workers.find((x) => x.runtime === lane.runtime)!;
+    const w = this.workerOf(lane)!;
     const epoch = this.hiddenEpoch;
     const hiddenAtStart = document.hidden;
     const hidden = () => hiddenAtStart || document.hidden || this.hiddenEpoch !== epoch;

@@ -458,7 +458,7 @@ export class BenchPanel {
     this.thead.dataset.mode = mode;
     const cols =
       mode === "ab"
-        ? ["Runtime", "Arm", "State", "Interpreter", "Rounds", "Median", "Stored"]
+        ? ["Runtime", "Arm", "State", "Interpreters ready", "Samples", "Median", "Stored"]
         : ["Runtime", "State", "Samples", "Median", "MAD", "95% CI of median", "Stored"];
     this.thead.replaceChildren(el("tr", {}, ...cols.map((h) => el("th", { scope: "col" }, h))));
     this.caption.textContent = mode === "ab" ? "A/B comparison so far, per runtime and arm" : "Benchmark results so far";
@@ -529,17 +529,20 @@ export class BenchPanel {
     this.verdictBox.replaceChildren(...lines);
 
     const rows: HTMLTableRowElement[] = [];
-    const current = ab.lanes.filter((l) => l.interpreter === ab.interpreter);
+    // One row per runtime and arm, over its interpreters (all alive at once).
+    const current = ab.lanes.filter((l) => l.interpreter === 0);
     for (const l of current) {
       const all = ab.lanes.filter((x) => x.runtime === l.runtime && x.arm === l.arm);
+      const ready = all.filter((x) => x.state === "sampling" || x.state === "done").length;
+      const state = ab.lanes.some((x) => x.runtime === l.runtime && x.arm === l.arm && x.state === "failed") ? "failed" : l.state;
       const stored = all.reduce((n, x) => n + (this.stream?.storedSamples(x.runID) ?? 0), 0);
       const measured = all.reduce((n, x) => n + x.measured, 0);
       const res = results.find((r) => r.runtime === l.runtime);
       const median = l.arm === "a" ? res?.medianA : results.find((r) => r.runtime === l.runtime && r.arm === l.arm)?.medianB;
       const cells = [
         armLabel(l.arm) + ` · ${l.snippet}`,
-        l.state,
-        `${l.interpreter + 1} of ${ab.spec.interpreters}`,
+        state,
+        `${ready} of ${ab.spec.interpreters}`,
         String(measured),
         median ? formatNs(median) : "–",
         String(stored),
@@ -547,7 +550,7 @@ export class BenchPanel {
       const tr = el("tr", {}, el("th", { scope: "row" }, LABELS[l.runtime]), ...cells.map((c) => el("td", {}, c)));
       tr.dataset.runtime = l.runtime;
       tr.dataset.arm = l.arm;
-      tr.dataset.state = l.state;
+      tr.dataset.state = state;
       rows.push(tr);
     }
     if (rows.length === 0) rows.push(el("tr", {}, el("td", { colSpan: 7, className: "empty" }, "Starting…")));

@@ -45,6 +45,8 @@ const (
 	DefaultABAlpha = 0.05
 	// DefaultABInterpreters and DefaultABMaxRounds are the default budget of
 	// an auto-sampled benchmark: 5 fresh interpreters, up to 60 rounds each.
+	// A benchmark with a time budget plans its rounds with ABMaxRounds
+	// instead, so that the budget, not a fixed count, ends it.
 	DefaultABInterpreters = 5
 	DefaultABMaxRounds    = 60
 	// DefaultABPriorInterpreterSD is the assumed standard deviation, in log
@@ -53,6 +55,31 @@ const (
 	// when that spread cannot be measured.
 	DefaultABPriorInterpreterSD = 0.02
 )
+
+// ABMinSampleMs is the shortest measured sample the browser harness takes
+// (web/bench/harness.ts, minSampleMs of an A/B benchmark): no round can be
+// quicker than this per arm, runtime and interpreter.
+const ABMinSampleMs = 5
+
+// abMaxPlannedRounds bounds the rounds per interpreter a benchmark plans
+// for: beyond it the interval is ruled by how interpreters differ, not by
+// more rounds, and the looks would be spread needlessly thin.
+const abMaxPlannedRounds = 2000
+
+// ABMaxRounds is the last look of the stop rule for a benchmark with a
+// time budget: the most rounds per interpreter the budget could hold if
+// every sample took ABMinSampleMs (lanes is arms × runtimes). The budget
+// itself normally ends the benchmark first; ABShouldStop then judges all
+// its rounds at the last look's level, so a slow program loses nothing by
+// the plan being generous, and the plan depends only on the settings, not
+// on the data (the looks stay fixed in advance).
+func ABMaxRounds(budgetMs, interpreters, lanes int) int {
+	if budgetMs <= 0 || interpreters <= 0 || lanes <= 0 {
+		return DefaultABMaxRounds
+	}
+	n := budgetMs / (interpreters * lanes * ABMinSampleMs)
+	return min(max(n, abFirstLook), abMaxPlannedRounds)
+}
 
 // ABMinInterpreters is the fewest interpreters whose disagreement ABCompare
 // trusts as the measure of uncertainty. With one or two, the spread between

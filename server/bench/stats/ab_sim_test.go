@@ -332,22 +332,49 @@ func simSkipEvidence(t *testing.T) {
 	}
 }
 
+// simBudgetRounds is how many rounds per interpreter the default budget
+// holds for the simulated program: the panel's 60 s, less five interpreter
+// start-ups and ten 1 s warmups, leave about 45 s for rounds; a round of
+// one interpreter times A and B once (2 × 15 ms plus a few ms of messages),
+// so five interpreters take about 0.18 s a round: 250 rounds each.
+const simBudgetRounds = 250
+
 // simSequential is an auto-sampled A/B benchmark with the default options
-// (5 interpreters × up to 60 rounds, threshold 2 %), B's true log effect
-// being effect. It reports the verdict and the rounds it took.
+// (5 interpreters, threshold 2 %, the looks planned for the default 60 s
+// budget by ABMaxRounds) whose budget ends after simBudgetRounds rounds per
+// interpreter, B's true log effect being effect. It reports the verdict
+// and the rounds it took.
 func simSequential(effect float64) func(*rand.Rand) (ABVerdict, int) {
+	return simSequentialBudget(effect, simBudgetRounds)
+}
+
+func simSequentialBudget(effect float64, budgetRounds int) func(*rand.Rand) (ABVerdict, int) {
+	return simSequentialWorld(effect, budgetRounds, DefaultABInterpreters, func(rng *rand.Rand) *simWorld { return newSimWorld(rng, 0.05, 0.15) })
+}
+
+// simSequentialWorld is simSequentialBudget with k interpreters on the
+// machines world draws.
+func simSequentialWorld(effect float64, budgetRounds, k int, world func(*rand.Rand) *simWorld) func(*rand.Rand) (ABVerdict, int) {
 	return func(rng *rand.Rand) (ABVerdict, int) {
 		opts := DefaultABOptions()
-		b := newSimWorld(rng, 0.05, 0.15).newBench(opts.Interpreters, []float64{0, effect})
+		opts.Interpreters = k
+		opts.MaxRounds = ABMaxRounds(60000, k, 2)
+		b := world(rng).newBench(k, []float64{0, effect})
 		// Take rounds as the lab would, asking at each look whether to
 		// stop; rounds after the stop are never simulated.
 		for _, n := range ABLooks(opts.MaxRounds) {
+			if n > budgetRounds {
+				break
+			}
 			b.growTo(n)
 			if r, stop := ABShouldStop(b.data, 1, false, opts); stop {
 				return r.Verdict, r.Rounds
 			}
 		}
-		panic("ABShouldStop did not stop at its last look")
+		// The budget ends: every round is judged at the last look's level.
+		b.growTo(budgetRounds)
+		r, _ := ABShouldStop(b.data, 1, true, opts)
+		return r.Verdict, r.Rounds
 	}
 }
 
@@ -422,6 +449,36 @@ func TestABCalibrationDetails(t *testing.T) {
 	if fa := one.falseAlarms(); fa > 0.05 {
 		t.Errorf("%s: false alarms %.1f %%, want ≤ 5 %%", one.name, 100*fa)
 	}
+}
+
+// TestABInteractionSensitivity shows what the default budget resolves when
+// fresh interpreters disagree more about the B/A ratio than the default
+// machine assumes (the interpreter × arm spread; real browsers measured in
+// BENCHMARKS.md): the interval over interpreters widens, false alarms stay
+// within alpha, and power is bought with more interpreters, not rounds.
+func TestABInteractionSensitivity(t *testing.T) {
+	simSkipEvidence(t)
+	n := 1000
+	var rows []simCounts
+	for _, c := range []struct {
+		lo, hi float64
+		k      int
+	}{{0.01, 0.02, 5}, {0.02, 0.04, 5}, {0.04, 0.06, 5}, {0.02, 0.04, 8}, {0.04, 0.06, 8}, {0.04, 0.06, 12}} {
+		world := func(rng *rand.Rand) *simWorld {
+			w := newSimWorld(rng, 0.05, 0.15)
+			w.interact = simUniform(rng, c.lo, c.hi)
+			return w
+		}
+		rounds := simBudgetRounds * DefaultABInterpreters / c.k // the same time budget
+		name := fmt.Sprintf("spread %.0f–%.0f %%, %d interpreters × %d rounds", 100*c.lo, 100*c.hi, c.k, rounds)
+		aa := simulate(name+": A/A", n, 20, simSequentialWorld(0, rounds, c.k, world))
+		ab := simulate(name+": B +10 %", n, 21, simSequentialWorld(math.Log(1.10), rounds, c.k, world))
+		rows = append(rows, aa, ab)
+		if fa := aa.falseAlarms(); fa > 0.05 {
+			t.Errorf("%s: A/A false alarms %.1f %%, want ≤ 5 %%", name, 100*fa)
+		}
+	}
+	simLogTable(t, rows)
 }
 
 // TestABIntervalAlternatives is the evidence for the choice of interval

@@ -424,3 +424,18 @@ func BenchmarkABShouldStop(b *testing.B) {
 		ABShouldStop(d, 1, false, DefaultABOptions())
 	}
 }
+
+func TestABMaxRounds(t *testing.T) {
+	for _, c := range []struct{ budget, interps, lanes, want int }{
+		{60000, 5, 2, 1200},   // the panel's defaults
+		{20000, 5, 4, 200},    // two runtimes
+		{100, 5, 2, 10},       // never fewer than the first look
+		{3600000, 1, 2, 2000}, // an hour: capped
+		{0, 5, 2, DefaultABMaxRounds},
+		{60000, 0, 2, DefaultABMaxRounds},
+	} {
+		if got := ABMaxRounds(c.budget, c.interps, c.lanes); got != c.want {
+			t.Errorf("ABMaxRounds(%d, %d, %d) = %d, want %d", c.budget, c.interps, c.lanes, got, c.want)
+		}
+	}
+}
