@@ -107,7 +107,33 @@ async function compare(page, runtime, a, bCode) {
   if (st.error) throw new Error(`A/B benchmark ${st.id} failed: ${st.error}`);
   const res = await (await fetch(new URL(`/api/bench/ab/${st.id}`, page.url()))).json();
   const r = res.results.find((x) => x.runtime === runtime) ?? {};
-  return { id: st.id, ms, outcome: st.outcome, verdict: r.verdict ?? "undecided", ratio: r.ratio, ciLow: r.ciLow, ciHigh: r.ciHigh, rounds: r.rounds ?? 0, measured: res.rounds, summary: r.summary ?? "" };
+  return { spread: interpreterSpread(res.diffs.filter((d) => d.runtime === runtime)), id: st.id, ms, outcome: st.outcome, verdict: r.verdict ?? "undecided", ratio: r.ratio, ciLow: r.ciLow, ciHigh: r.ciHigh, rounds: r.rounds ?? 0, measured: res.rounds, summary: r.summary ?? "" };
+}
+
+/**
+ * How much the interpreters disagree about B/A beyond what their own rounds
+ * explain (the simulation's interpreter × arm spread, in log units ≈
+ * relative): the spread of the per-interpreter median log ratios, less
+ * each median's own noise (1.25 · sd / √n for a median of n rounds, the sd
+ * from the MAD).
+ */
+function interpreterSpread(diffs) {
+  const by = new Map();
+  for (const d of diffs) if (d.ratio > 0) by.set(d.interpreter, [...(by.get(d.interpreter) ?? []), Math.log(d.ratio)]);
+  const meds = [];
+  let within = 0;
+  for (const xs of by.values()) {
+    if (xs.length < 5) continue;
+    const m = median(xs);
+    const sd = 1.4826 * median(xs.map((x) => Math.abs(x - m)));
+    meds.push(m);
+    within += (1.25 * sd) ** 2 / xs.length;
+  }
+  if (meds.length < 3) return undefined;
+  within /= meds.length;
+  const mean = meds.reduce((a, b) => a + b, 0) / meds.length;
+  const between = meds.reduce((a, b) => a + (b - mean) ** 2, 0) / (meds.length - 1);
+  return Math.sqrt(Math.max(0, between - within));
 }
 
 const load0 = loadavg()[0];
@@ -146,7 +172,7 @@ try {
         trials.push({ runtime, scenario, ...r });
         console.error(
           `${LABEL[runtime]} ${scenario} ${i + 1}/${N}: ${r.verdict} ${r.ratio?.toFixed(3)} [${r.ciLow?.toFixed(3)}–${r.ciHigh?.toFixed(3)}] ` +
-            `after ${r.rounds} rounds (${r.measured} measured), ${(r.ms / 1000).toFixed(0)} s, ${r.outcome}`,
+            `after ${r.rounds} rounds (${r.measured} measured), ${(r.ms / 1000).toFixed(0)} s, ${r.outcome}, interpreter spread ${r.spread === undefined ? "–" : (100 * r.spread).toFixed(1) + " %"}`,
         );
       }
     }
@@ -167,6 +193,10 @@ const halfWidth = (ts) => {
   const w = ts.filter((t) => t.ciHigh > 0).map((t) => ((t.ciHigh - t.ciLow) / 2) * 100);
   return w.length ? `±${median(w).toFixed(1)} %` : "–";
 };
+const spreadOf = (ts) => {
+  const xs = ts.map((t) => t.spread).filter((x) => x !== undefined);
+  return xs.length ? `${(100 * median(xs)).toFixed(1)} %` : "–";
+};
 const rows = [];
 for (const runtime of RUNTIMES)
   for (const scenario of ["A/A", "A/B"]) {
@@ -176,7 +206,7 @@ for (const runtime of RUNTIMES)
     const rate = scenario === "A/A" ? `false alarms: ${pct(faster + slower, ts.length)}` : `detected (slower): ${pct(slower, ts.length)}`;
     rows.push(
       `| ${scenario === "A/A" ? "A/A (same program twice)" : "A/B (B does 10 % more work)"} | ${LABEL[runtime]} | ${ts.length} | ${faster} | ${same} | ${slower} | ${undecided} | ${rate} | ` +
-        `${halfWidth(ts)} | ${ts.length ? median(ts.map((t) => t.rounds)) : "–"} (${ts.length ? median(ts.map((t) => t.measured)) : "–"}) | ${ts.length ? (median(ts.map((t) => t.ms)) / 1000).toFixed(0) + " s" : "–"} |`,
+        `${halfWidth(ts)} | ${ts.length ? median(ts.map((t) => t.rounds)) : "–"} (${ts.length ? median(ts.map((t) => t.measured)) : "–"}) | ${ts.length ? (median(ts.map((t) => t.ms)) / 1000).toFixed(0) + " s" : "–"} | ${spreadOf(ts)} |`,
     );
   }
 const detail = trials
@@ -194,15 +224,17 @@ ${RUNTIMES.map((r) => `${STEPS[r]} steps on ${LABEL[r]}`).join(", ")}. In **A/A*
 second snippet differing only by a comment), so any *faster* or *slower* is a false alarm; in **A/B** B simulates 10 %
 more steps (natively 1.1× the work), so *slower* is a detection and *faster* a wrong call. A/A and A/B alternate.
 
-| scenario | runtime | benchmarks | faster | same | slower | undecided | rate | median interval | median rounds: verdict (measured) | median time per benchmark |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |
+| scenario | runtime | benchmarks | faster | same | slower | undecided | rate | median interval | median rounds: verdict (measured) | median time per benchmark | median interpreter spread |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}
 
 *same* means the 95 % interval of the ratio lies within ±2 % (so it needs an interval narrower than that; the median
 interval column gives its half-width); *undecided* that it straddles a threshold when the budget
 or the last look of the stop rule is reached. Rounds: those the verdict rests on (the server's stop rule looks at the
 first rounds of every interpreter), and in brackets all complete rounds measured. Time: from Start to the end,
-including five interpreter start-ups (from this profile's memory snapshot).
+including five interpreter start-ups (from this profile's memory snapshot). Interpreter spread: how much the fresh
+interpreters disagree about B/A beyond their own rounds' noise (the standard deviation of the per-interpreter median log
+ratios, less their sampling noise) — the simulation's interpreter × arm spread, which sets how precise a verdict can be.
 
 Every benchmark: ${detail}.
 
