@@ -224,6 +224,8 @@ interface Outgoing {
   seq: number;
   /** Not before this time (ms, performance.now()) — after rate_limited. */
   notBefore: number;
+  /** Sent at least once (on any connection): its content is fixed from then on. */
+  sent?: boolean;
 }
 
 interface ProducerRun {
@@ -270,6 +272,8 @@ export class ProducerStream extends Connection {
   /** When a refused re-announcement (a run.start not in the queue) may go again. */
   private reannounceAt = new Map<string, number>();
   private tokens = DEFAULT_LIMITS.maxBatchesPerSecond;
+  /** Which run the next pump serves first (round robin). */
+  private turn = 0;
   private tokensAt = performance.now();
   private pumpTimer: number | undefined;
   private drainWaiters: (() => void)[] = [];
@@ -367,6 +371,15 @@ export class ProducerStream extends Connection {
     clearTimeout(run.flushTimer);
     run.flushTimer = undefined;
     const max = Math.max(1, Math.min(this.limits.maxSamplesPerBatch, 400));
+    // Samples join the run's last batch while it waits unsent (behind the
+    // rate of batches per second): many runs sampled in turn, as an A/B
+    // benchmark's are, would otherwise queue a batch per sample and fall
+    // behind. A batch once sent keeps its content, so a resend is the same.
+    const last = run.queue[run.queue.length - 1];
+    if (last?.kind === "samples" && !last.sent && !last.seq) {
+      const samples = last.payload.samples as BenchSample[];
+      samples.push(...run.buffer.splice(0, max - samples.length));
+    }
     while (run.buffer.length > 0) {
       const samples = run.buffer.splice(0, max);
       const batch = run.nextBatch++;
@@ -397,7 +410,11 @@ export class ProducerStream extends Connection {
     if (!this.welcomed) return;
     let wakeIn = Infinity;
     const now = performance.now();
-    for (const run of this.runs.values()) {
+    // Runs take turns at the batches the rate allows: each pump starts one
+    // run further on, so that many live runs share the rate fairly.
+    const runs = [...this.runs.values()];
+    const turn = runs.length ? this.turn++ % runs.length : 0;
+    for (const run of [...runs.slice(turn), ...runs.slice(0, turn)]) {
       if (run.failed) continue;
       const id = run.info.id;
       // A reconnect re-announces every unfinished run first (a no-op on the
@@ -429,6 +446,7 @@ export class ProducerStream extends Connection {
         const seq = this.sendRaw(type, m.payload);
         if (!seq) return;
         m.seq = seq;
+        m.sent = true;
         this.inflight.set(seq, m);
         if (m.kind === "start") this.announced.add(id);
       }
