@@ -603,6 +603,18 @@ export class BenchPanel {
     }
   }
 
+  /** The page's producer stream, opened on first use and kept (tests drive it too). */
+  producer(): ProducerStream {
+    return (this.stream ??= new ProducerStream(wsURL(), {
+      stored: () => {
+        this.queueRender();
+        // A plain benchmark's lanes show the server's statistics of their runs.
+        if (!this.ab) this.scheduleSummaries();
+      },
+      refused: (_run, err) => this.refused(err),
+    }));
+  }
+
   private say(text: string): void {
     this.message = text;
     this.queueRender();
@@ -690,13 +702,7 @@ export class BenchPanel {
       const id = await this.snippetFor(content);
       this.snippetID = id;
       this.showLink(id);
-      this.stream ??= new ProducerStream(wsURL(), {
-        stored: () => {
-          this.queueRender();
-          this.scheduleSummaries();
-        },
-        refused: (_run, err) => this.refused(err),
-      });
+      this.producer();
       this.lanes = settings.runtimes
         .filter((c) => (content.runtime === "pyscript" ? PYSCRIPT_CHOICES : CONSOLE_CHOICES).includes(c))
         .map((c) => this.newLane(c, content));
@@ -792,10 +798,7 @@ export class BenchPanel {
       const link = el("a", { href: this.abURL, target: "_blank", rel: "noopener" }, "Open live comparison");
       this.link.replaceChildren(link, ` of A = ${a.id} (the snippet) and B = ${b} (the editor's code).`);
       this.link.hidden = false;
-      this.stream ??= new ProducerStream(wsURL(), {
-        stored: () => this.queueRender(),
-        refused: (_run, err) => this.refused(err),
-      });
+      this.producer();
       this.ab = new ABBench(
         {
           id: created.id,
@@ -808,7 +811,7 @@ export class BenchPanel {
           interpreters: settings.interpreters,
           warmupMs: settings.warmupMs,
         },
-        { worker: this.opts.worker, build: this.opts.build, runtimes: this.opts.runtimes, stream: this.stream },
+        { worker: this.opts.worker, build: this.opts.build, runtimes: this.opts.runtimes, stream: this.producer() },
         { say: (text) => this.say(text), changed: () => this.queueRender() },
       );
       if (this.stopping) this.ab.stop();

@@ -104,3 +104,47 @@ test("a page refused for sending too fast waits, resends, and loses nothing", as
   assert.equal(await page.evaluate(() => window.pyplay.bench.stream.unacknowledged), 0);
   assert.deepEqual(errors, []);
 });
+
+test("many live runs sampled in turn (an A/B benchmark's) share the batch rate and keep up", async () => {
+  const { page, errors } = await openPage(context, server.url + "/?runtime=micropython");
+  await waitReady(page);
+  const created = await fetch(server.url + "/api/snippets", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ code: "# many runs\nx = 1\n", runtime: "micropython" }),
+  });
+  const { id: snippet } = await created.json();
+  // 12 runs take one sample each in turn, 40 rounds. Sent a batch per sample
+  // that would be 480 batches, four minutes at this server's 2 a second; the
+  // stream must gather each run's waiting samples into one batch.
+  const RUNS12 = 12;
+  const ROUNDS = 40;
+  const runs = await page.evaluate(
+    async ({ snippet, n, rounds }) => {
+      const stream = window.pyplay.bench.producer();
+      const ids = Array.from({ length: n }, () => crypto.randomUUID());
+      for (const id of ids) stream.startRun({ id, snippet, runtime: "micropython", env: { test: "many runs" } });
+      for (let r = 0; r < rounds; r++) {
+        for (const id of ids) {
+          stream.addSamples(id, [{ seq: r, warmup: false, ns: 1000 + r, iters: 1 }]);
+          await new Promise((ok) => setTimeout(ok, 5));
+        }
+      }
+      for (const id of ids) stream.endRun(id, "done");
+      await Promise.race([stream.drained(), new Promise((ok) => setTimeout(ok, 60000))]);
+      return ids.map((id) => ({ id, stored: stream.storedSamples(id) }));
+    },
+    { snippet, n: RUNS12, rounds: ROUNDS },
+  );
+  for (const r of runs) {
+    assert.equal(r.stored, ROUNDS, `run ${r.id}: every sample acknowledged within a minute`);
+    const run = await (await fetch(`${server.url}/api/bench/runs/${r.id}`)).json();
+    assert.equal(run.status, "done");
+    assert.deepEqual(
+      run.samples.map((s) => s.seq),
+      Array.from({ length: ROUNDS }, (_, i) => i),
+      `run ${r.id}: every sample once, in order`,
+    );
+  }
+  assert.deepEqual(errors, []);
+});
