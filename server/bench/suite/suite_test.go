@@ -39,8 +39,8 @@ func TestWorkloadsAreWellFormed(t *testing.T) {
 			t.Errorf("%s: no example %q", w.ID, w.Python)
 			continue
 		}
-		if !strings.HasPrefix(ex.Title, "Suite: ") || ex.Runtime != "pyodide" {
-			t.Errorf("%s: example %q has title %q, runtime %s", w.ID, w.Python, ex.Title, ex.Runtime)
+		if ex.Group != examples.SuiteGroup || ex.Runtime != "pyodide" {
+			t.Errorf("%s: example %q is in group %q, runtime %s", w.ID, w.Python, ex.Group, ex.Runtime)
 		}
 		if got, ok := ByPython(w.Python); !ok || got.ID != w.ID {
 			t.Errorf("ByPython(%q) = %v, %v", w.Python, got.ID, ok)
