@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 package suite
 
 import (
@@ -117,12 +119,20 @@ func TestWasmKernelsMatchCheck(t *testing.T) {
 	if len(res.Errors) > 0 {
 		t.Fatalf("esbuild: %v", res.Errors)
 	}
-	var wasmType string
+	// /stream/ serves .wasm as application/wasm (the streaming path), /plain/
+	// as application/octet-stream (the loader's fallback).
+	types := map[string]string{"stream": "application/wasm", "plain": "application/octet-stream"}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, ".wasm") {
-			w.Header().Set("Content-Type", wasmType)
+		mode, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		ct, ok := types[mode]
+		if !ok {
+			http.NotFound(w, r)
+			return
 		}
-		http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+		if strings.HasSuffix(rest, ".wasm") {
+			w.Header().Set("Content-Type", ct)
+		}
+		http.ServeFile(w, r, filepath.Join(dir, filepath.FromSlash(rest)))
 	}))
 	defer srv.Close()
 	workloads := filepath.Join(t.TempDir(), "workloads.json")
@@ -136,9 +146,8 @@ func TestWasmKernelsMatchCheck(t *testing.T) {
 	}
 	for _, rt := range runtimes {
 		// Both the streaming path (application/wasm) and the fallback.
-		for _, ct := range []string{"application/wasm", "application/octet-stream"} {
-			wasmType = ct
-			cmd := exec.Command(node, "testdata/run-kernels.mjs", bundle, srv.URL+"/", filepath.Join(dir, "wasm_exec.js"), rt, workloads)
+		for _, ct := range []string{"stream", "plain"} {
+			cmd := exec.Command(node, "testdata/run-kernels.mjs", bundle, srv.URL+"/"+ct+"/", filepath.Join(dir, "wasm_exec.js"), rt, workloads)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
