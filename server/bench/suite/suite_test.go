@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -198,5 +199,40 @@ func TestBuildWithoutRustc(t *testing.T) {
 	}
 	if man["go-wasm"].File == "" {
 		t.Errorf("go-wasm entry %+v", man["go-wasm"])
+	}
+}
+
+// A second build with unchanged sources rebuilds nothing; a root without
+// the kernel sources records both missing rather than failing.
+func TestBuildIsCachedAndToleratesNoSources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the kernels")
+	}
+	dir := t.TempDir()
+	if _, err := frontend.BuildWasm(frontend.BuildOptions{Root: root}, dir); err != nil {
+		t.Fatal(err)
+	}
+	mtimes := func() map[string]int64 {
+		m := map[string]int64{}
+		for _, f := range []string{"go-kernels.wasm", "rust-kernels.wasm", "wasm_exec.js", "manifest.json"} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				m[f] = st.ModTime().UnixNano()
+			}
+		}
+		return m
+	}
+	before := mtimes()
+	if _, err := frontend.BuildWasm(frontend.BuildOptions{Root: root}, dir); err != nil {
+		t.Fatal(err)
+	}
+	if after := mtimes(); len(after) < 3 || !reflect.DeepEqual(before, after) {
+		t.Errorf("a second build rewrote files: %v then %v", before, after)
+	}
+	man, err := frontend.BuildWasm(frontend.BuildOptions{Root: t.TempDir()}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(man["go-wasm"].Missing, "no Go kernel sources") || !strings.Contains(man["rust-wasm"].Missing, "no Rust kernel sources") {
+		t.Errorf("manifest without sources: %+v", man)
 	}
 }
