@@ -130,6 +130,19 @@ describe("turtle in Pyodide", () => {
     assert.equal(ps.reduce((n, p) => n + p.segments, 0), 2000);
   });
 
+  test("a drawing stops at 50,000 items with a note saying so; the program runs on", async () => {
+    const { state, text } = await run(
+      "import turtle\nturtle.tracer(0)\nturtle.hideturtle()\nfor i in range(50100):\n    turtle.goto(i % 100, i // 100 % 100)\nprint('ran to the end')\n",
+    );
+    assert.equal(state, "done", text);
+    assert.equal(text, "ran to the end\n");
+    const ps = await paths();
+    assert.equal(ps.reduce((n, p) => n + p.segments, 0), 50000);
+    assert.ok(ps.every((p) => p.segments <= 500), "segments merge into paths of at most 500");
+    const note = output(page).getByRole("note");
+    assert.match(await note.textContent(), /reached the limit of 50,000 lines, dots, fills, texts and stamps/);
+  });
+
   test("Stop during a slow drawing stops it at once and the page stays usable", async () => {
     await setCode(page, "import turtle\nturtle.speed(1)\nfor i in range(100):\n    turtle.forward(150)\n    turtle.left(170)\n");
     await runButton().click();

@@ -12,6 +12,8 @@ const TURTLE_DIR = "/lib/pyplay";
 
 /** Ops per "turtle" message at most; more wait for the next. */
 const BATCH_OPS = 2000;
+/** Ops tracer(0) holds back at most: a program that never calls update() is drawn in steps of this. */
+const HELD_OPS = 50_000;
 
 export interface DrawingHost {
   /** Posts what is pending now (text first, then drawing). */
@@ -54,6 +56,7 @@ export class TurtleDrawing {
       if (this.host.muted()) return;
       if (this.holding) {
         this.held.push(op);
+        if (this.held.length >= HELD_OPS) this.module.update();
         return;
       }
       if (this.host.textPending()) this.host.flush();
