@@ -74,6 +74,7 @@ class Embed {
       output: (chunks) => {
         for (const [stream, text] of chunks) this.output.append(stream, text);
       },
+      turtle: (ops) => this.output.drawTurtle(ops),
       input: (prompt) => {
         $("input-label").textContent = prompt.trim() || "Input";
         this.inputForm.hidden = false;
@@ -124,6 +125,7 @@ class Embed {
   }
 
   private onDone(status: string, ms: number, restarted: boolean): void {
+    this.output.finishDrawing();
     this.inputForm.hidden = true;
     this.stopBtn.disabled = true;
     this.runBtn.disabled = false;

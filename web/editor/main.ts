@@ -120,6 +120,7 @@ class Page {
         for (const [stream, text] of chunks) this.output.append(stream, text);
         return this.output.rendered(); // the worker waits for this (backpressure)
       },
+      turtle: (ops) => this.output.drawTurtle(ops),
       input: (prompt) => this.askInput(prompt),
       done: (r) => this.onDone(r.status, r.ms, r.restarted),
       fatal: (message) => this.setStatus("error", `Error: ${message}`),
@@ -457,6 +458,7 @@ class Page {
   private onDone(status: string, ms: number, restarted: boolean): void {
     if (status === "interrupted") this.marks.stopped = performance.now();
     this.output.flush(); // the whole output is on screen when the status says done
+    this.output.finishDrawing();
     if (status === "error") this.markError();
     this.upgradeEditorWhenIdle();
     this.inputForm.hidden = true;

@@ -16,6 +16,7 @@
 import "./output.css";
 import { AnsiParser, PLAIN, styleClass } from "./ansi";
 import { el } from "../dom";
+import { TurtleCanvas } from "./turtle";
 
 /** Lines the log holds in the page; earlier ones are dropped from it (but kept for download). */
 export const MAX_LINES = 5000;
@@ -44,6 +45,8 @@ interface Block {
   el: HTMLElement;
   lines: number;
   chars: number;
+  /** Not a block of text (appendBlock): text that follows starts a new block. */
+  closed?: boolean;
 }
 
 const MAIN_LINE = /File "main\.py", line (\d+)/g;
@@ -83,6 +86,8 @@ export class Output {
   private readonly notice: HTMLElement;
   private readonly noticeText: HTMLElement;
   private blobURL: string | null = null;
+  /** This run's turtle drawing (editor/turtle.ts), created by its first op. */
+  private turtle: TurtleCanvas | null = null;
 
   constructor(
     private readonly log: HTMLElement,
@@ -139,7 +144,33 @@ export class Output {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Appends an element (a drawing, an image) after the output so far; text that follows goes below it. */
+  appendBlock(el: HTMLElement): void {
+    this.flush();
+    const follow = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    this.log.append(el);
+    this.blocks.push({ el, lines: 0, chars: 0, closed: true });
+    this.span = null;
+    if (follow) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /** Draws turtle graphics ops (runtime/turtle-worker.ts); resolves once they are drawn. */
+  drawTurtle(ops: string[]): Promise<void> {
+    if (!this.turtle) {
+      this.turtle = new TurtleCanvas();
+      this.appendBlock(this.turtle.el);
+    }
+    return this.turtle.apply(ops);
+  }
+
+  /** The run ended: its drawing is shown complete at once. */
+  finishDrawing(): void {
+    this.turtle?.finish();
+  }
+
   clear(): void {
+    this.turtle?.dispose();
+    this.turtle = null;
     this.cancel();
     this.pending = [];
     this.pendingLines = this.pendingChars = 0;
@@ -281,7 +312,7 @@ export class Output {
     let text = run.text;
     while (text) {
       let b = this.blocks[this.blocks.length - 1];
-      if (!b || (this.atLineStart && b.lines >= BLOCK_LINES)) {
+      if (!b || b.closed || (this.atLineStart && b.lines >= BLOCK_LINES)) {
         b = { el: document.createElement("div"), lines: 0, chars: 0 };
         b.el.className = "out-block";
         this.blocks.push(b);

@@ -81,6 +81,9 @@ export type FromWorker =
       note?: string; // why the fast path was not used, when it was not
     }
   | { type: "out"; chunks: [Stream, string][] }
+  // Turtle graphics ops (JSON arrays from turtle.py, drawn by editor/turtle.ts);
+  // batched and acknowledged (CTL_OUT_SHOWN) like "out".
+  | { type: "turtle"; ops: string[] }
   | { type: "input"; prompt: string }
   | { type: "done"; id: number; status: RunStatus; ms: number }
   | { type: "bench"; id: number; event: BenchEvent }

@@ -50,6 +50,8 @@ export interface RunnerEvents {
    * then it counts against the worker's OUT_IN_FLIGHT batches (backpressure).
    */
   output(chunks: [Stream, string][]): void | Promise<void>;
+  /** Turtle graphics ops, after the output before them; a promise as for output(). */
+  turtle?(ops: string[]): void | Promise<void>;
   input(prompt: string): void;
   done(result: { status: RunStatus; ms: number; restarted: boolean }): void;
   fatal(message: string): void;
@@ -249,6 +251,12 @@ export class Runner {
         break;
       case "out": {
         const shown = this.on.output(msg.chunks);
+        if (shown) void shown.then(() => this.shown(slot));
+        else this.shown(slot);
+        break;
+      }
+      case "turtle": {
+        const shown = this.on.turtle?.(msg.ops);
         if (shown) void shown.then(() => this.shown(slot));
         else this.shown(slot);
         break;

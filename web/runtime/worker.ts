@@ -32,6 +32,7 @@ import {
 import { handleBench } from "../bench/harness";
 import { STDLIB_MODULES } from "./stdlib";
 import { formatIn } from "../editor/format-worker";
+import { TurtleDrawing } from "./turtle-worker";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -80,11 +81,17 @@ let muted = false; // a benchmark is sampling: output is dropped
 
 function emit(stream: Stream, text: string): void {
   if (!text || muted) return;
+  if (drawing.pending) flush(); // turtle drawing made before this text goes first
   const last = pending[pending.length - 1];
   if (last && last[0] === stream) last[1] += text;
   else pending.push([stream, text]);
   pendingChars += text.length;
-  if (pendingChars >= BATCH_CHARS || performance.now() - lastFlush >= FLUSH_MS) flush();
+  soon(pendingChars >= BATCH_CHARS);
+}
+
+/** Posts now if a batch is full or due, otherwise soon. */
+function soon(full: boolean): void {
+  if (full || performance.now() - lastFlush >= FLUSH_MS) flush();
   // While a run awaits (top-level await), nothing else would post it.
   else flushTimer ??= setTimeout(flush, FLUSH_MS);
 }
@@ -99,8 +106,16 @@ function flush(): void {
     pending = [];
     pendingChars = 0;
   }
+  if (drawing.pending) {
+    awaitShown();
+    post({ type: "turtle", ops: drawing.take() });
+    posted++;
+  }
   lastFlush = performance.now();
 }
+
+// Turtle graphics (turtle-worker.ts): ops share the output's batches and backpressure.
+const drawing = new TurtleDrawing({ flush, soon, textPending: () => pending.length > 0, muted: () => muted });
 
 /** Waits while OUT_IN_FLIGHT batches are not yet shown, unless Stop was pressed. */
 function awaitShown(): void {
@@ -519,6 +534,7 @@ interface PyodideAPI {
   setStdin(opts: { stdin: () => string | null | undefined; isatty?: boolean }): void;
   setInterruptBuffer(buf: Int32Array): void;
   makeMemorySnapshot(): Uint8Array;
+  FS: { mkdirTree(path: string): void; writeFile(path: string, data: string): void };
   globals: { get(name: string): unknown };
 }
 
@@ -581,6 +597,7 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   py.setStderr({ write: streamWriter("stderr"), isatty: false });
   py.setStdin({ stdin: () => io.readline(""), isatty: false });
   py.registerJsModule("pyplay_io", io);
+  drawing.install(py);
   const runFn = py.globals.get("_pyplay_run") as (code: string) => string;
   const pythonVersion = String(py.globals.get("_PYPLAY_VERSION"));
   return {
@@ -615,6 +632,7 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
 }
 
 interface MicroPythonAPI {
+  FS: { mkdirTree(path: string): void; writeFile(path: string, data: string): void };
   runPython(code: string): unknown;
   registerJsModule(name: string, module: object): void;
   globals: { get(name: string): unknown };
@@ -635,6 +653,7 @@ async function loadMicroPythonRuntime(info: RuntimeInfo): Promise<Runtime> {
     stderr: (b: Uint8Array) => emit("stderr", decoders.stderr.decode(b, { stream: true })),
   });
   mp.registerJsModule("pyplay_io", io);
+  drawing.install(mp);
   mp.runPython(MICROPYTHON_DRIVER);
   const runFn = mp.globals.get("_pyplay_run") as (code: string) => string;
   mp.runPython("import sys\n_pyplay_version = '.'.join(str(p) for p in sys.implementation.version[:3])");
@@ -771,6 +790,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     }
     awaitingRun = false;
     const ms = performance.now() - t0;
+    drawing.endRun(runtime.runPython);
     flush();
     post({ type: "done", id: msg.id, status, ms });
   }
