@@ -15,6 +15,7 @@ import {
   SIGINT,
   type BenchEvent,
   type BenchRequest,
+  type DisplayItem,
   type FromWorker,
   type RunStatus,
   type RuntimeInfo,
@@ -50,6 +51,8 @@ export interface RunnerEvents {
    * then it counts against the worker's OUT_IN_FLIGHT batches (backpressure).
    */
   output(chunks: [Stream, string][]): void | Promise<void>;
+  /** Rich output (display(), a last expression's value), in order with output; backpressure as for output. */
+  display?(item: DisplayItem): void | Promise<void>;
   input(prompt: string): void;
   done(result: { status: RunStatus; ms: number; restarted: boolean }): void;
   fatal(message: string): void;
@@ -249,6 +252,12 @@ export class Runner {
         break;
       case "out": {
         const shown = this.on.output(msg.chunks);
+        if (shown) void shown.then(() => this.shown(slot));
+        else this.shown(slot);
+        break;
+      }
+      case "display": {
+        const shown = this.on.display?.(msg.item);
         if (shown) void shown.then(() => this.shown(slot));
         else this.shown(slot);
         break;
