@@ -137,10 +137,33 @@ display(Big())
     assert.equal(bad.state, "error");
     assert.match(bad.text, /File "main\.py", line 3, in <module>\n\s+1 \/ \(x - 1\)/);
     assert.doesNotMatch(bad.text, /<exec>|displayhook/);
+    const syntax = await run("x = (1,\n");
+    assert.equal(syntax.state, "error");
+    assert.match(syntax.text, /^ {2}File "main\.py", line 1\n/);
+    assert.doesNotMatch(syntax.text, /ast\.py|Traceback/);
     // An HTML value as the last expression, and await at top level.
     const html = await run("import asyncio\nclass H:\n    def _repr_html_(self):\n        return '<i>hi</i>'\nawait asyncio.sleep(0)\nH()\n");
     assert.equal(html.state, "done");
     assert.equal(await sequence(), "[text/html]");
+  });
+});
+
+describe("limits", () => {
+  test("rich outputs count against the log's limit: the oldest leave the page and the note says so", async () => {
+    const { state } = await run(PNG_PY + `
+class P:
+    def _repr_png_(self):
+        return png(2, 2)
+for i in range(130):
+    display(P())
+print("end")
+`);
+    assert.equal(state, "done");
+    // 5,000 lines at 50 lines an output: the page keeps the last 100 (the text line "end" makes it 99).
+    const n = await output(page).locator(".out-rich img").count();
+    assert.ok(n >= 98 && n <= 100, `${n} images in the page`);
+    assert.match(await page.locator(".output-truncated").textContent(), new RegExp(`nor ${130 - n} earlier images or other outputs`));
+    assert.match(await output(page).textContent(), /end\n$/);
   });
 });
 

@@ -146,7 +146,8 @@ def _pyplay_compile(code, flags):
     # Compiles the program; when its last statement is an expression (not the
     # module docstring), its value goes to sys.displayhook, as at a console.
     # Nodes keep their positions, so tracebacks name the program's lines.
-    tree = ast.parse(code, "main.py")
+    # compile(), not ast.parse: a SyntaxError then has no frame of ast.py to show.
+    tree = compile(code, "main.py", "exec", flags=flags | ast.PyCF_ONLY_AST, dont_inherit=True)
     body = tree.body
     if body and isinstance(body[-1], ast.Expr):
         last = body[-1]
