@@ -349,6 +349,7 @@ T()
         const frame = await output(p).locator("iframe.rich-frame").contentFrame();
         await frame.locator("table").waitFor({ timeout: 20000 });
         await p.waitForFunction(() => document.querySelector("iframe.rich-frame").getBoundingClientRect().height > 60, null, { timeout: 10000 });
+        assert.equal(await output(p).locator('.out-rich[data-mime="text/markdown"] pre').textContent(), "# Title\n\n*some* markdown");
         const box = await output(p).locator(".out-rich img").boundingBox();
         assert.ok(box.width <= 390, `image width ${box.width}`);
         assert.equal(await p.evaluate(() => document.documentElement.scrollWidth <= 390), true, "nothing scrolls sideways");
