@@ -245,6 +245,7 @@ func (s *Server) previewRoutes() *echo.Echo {
 	e.Use(requestID(), accessLog(s.log), middleware.Recover(), securityHeaders(previewHeaders))
 	get := func(path string, h echo.HandlerFunc) { e.Match([]string{http.MethodGet, http.MethodHead}, path, h) }
 	get("/preview", s.previewDocument)
+	get("/display", s.displayDocument) // HTML output of programs (display.go)
 	get("/assets/:file", func(c echo.Context) error {
 		m := s.manifest.Load()
 		name := "/assets/" + c.Param("file")

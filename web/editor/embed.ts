@@ -75,6 +75,8 @@ class Embed {
         for (const [stream, text] of chunks) this.output.append(stream, text);
       },
       turtle: (ops) => this.output.drawTurtle(ops),
+      // HTML output shows as source: the preview origin may be framed only by the playground itself.
+      display: (item) => this.output.display(item),
       input: (prompt) => {
         $("input-label").textContent = prompt.trim() || "Input";
         this.inputForm.hidden = false;

@@ -5,6 +5,7 @@ import { bootSlot, FAST_START_KEY, fastStartEnabled } from "./boot"; // first: s
 import "../style.css";
 import { CodeBox, UPGRADE_AT_MS } from "./codebox";
 import { Output } from "./output";
+import { displayFrameURL } from "./richoutput";
 import { SNAPSHOT_CACHE, type RuntimeInfo, type RuntimeName } from "../runtime/messages";
 import { Runner, type ReadyInfo } from "../runtime/runner";
 import { PyScriptMode, type PyScriptPageConfig } from "../pyscript/mode";
@@ -60,7 +61,10 @@ class Page {
   } = {};
   readonly status = $<HTMLElement>("status");
   readonly progress = $<HTMLProgressElement>("progress");
-  readonly output = new Output($("output"), { goToLine: (line) => this.editor.goToLine(line) });
+  readonly output = new Output($("output"), {
+    goToLine: (line) => this.editor.goToLine(line),
+    displayFrame: displayFrameURL(this.cfg.pyscript?.preview), // HTML output (richoutput.ts)
+  });
   readonly runBtn = $<HTMLButtonElement>("run");
   readonly stopBtn = $<HTMLButtonElement>("stop");
   readonly restartBtn = $<HTMLButtonElement>("restart");
@@ -121,6 +125,7 @@ class Page {
         return this.output.rendered(); // the worker waits for this (backpressure)
       },
       turtle: (ops) => this.output.drawTurtle(ops),
+      display: (item) => this.output.display(item),
       input: (prompt) => this.askInput(prompt),
       done: (r) => this.onDone(r.status, r.ms, r.restarted),
       fatal: (message) => this.setStatus("error", `Error: ${message}`),

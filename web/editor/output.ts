@@ -17,6 +17,8 @@ import "./output.css";
 import { AnsiParser, PLAIN, styleClass } from "./ansi";
 import { el } from "../dom";
 import { TurtleCanvas } from "./turtle";
+import { renderDisplay } from "./richoutput";
+import type { DisplayItem } from "../runtime/messages";
 
 /** Lines the log holds in the page; earlier ones are dropped from it (but kept for download). */
 export const MAX_LINES = 5000;
@@ -26,12 +28,28 @@ const BLOCK_LINES = 100;
 const MAX_DOM_CHARS = 1_000_000;
 /** Characters kept for "show all" and "download"; what comes after is only counted. */
 export const MAX_KEPT_CHARS = 10_000_000;
+/** Lines a block element (rich output, appendBlock) counts as: at most MAX_LINES / this of them stay in the page. */
+export const BLOCK_ELEMENT_LINES = 50;
+/** Bytes of rich output (images, HTML) the log holds in the page; older blocks are dropped beyond it. */
+export const MAX_DOM_RICH_BYTES = 50 * 1024 * 1024;
 
 export type OutputKind = "stdout" | "stderr" | "stdin" | "info";
 
 export interface OutputOptions {
   /** A traceback's `File "main.py", line N` link was activated. */
   goToLine?(line: number): void;
+  /** URL of the preview origin's /display document for HTML output (richoutput.ts); none: HTML shows as source. */
+  displayFrame?: string | null;
+}
+
+/** How a block element counts against the log's limits (appendBlock). */
+export interface BlockOptions {
+  /** Bytes it holds (MAX_DOM_RICH_BYTES). */
+  bytes?: number;
+  /** What stands for it in the text of "show all" and "download". */
+  text?: string;
+  /** Called once it leaves the page (dropped or cleared). */
+  dispose?(): void;
 }
 
 /** Text waiting for the next frame, in one stream and style. */
@@ -45,8 +63,8 @@ interface Block {
   el: HTMLElement;
   lines: number;
   chars: number;
-  /** Not a block of text (appendBlock): text that follows starts a new block. */
-  closed?: boolean;
+  /** A block element of appendBlock, not text. */
+  element?: BlockOptions;
 }
 
 const MAIN_LINE = /File "main\.py", line (\d+)/g;
@@ -88,6 +106,14 @@ export class Output {
   private blobURL: string | null = null;
   /** This run's turtle drawing (editor/turtle.ts), created by its first op. */
   private turtle: TurtleCanvas | null = null;
+  private domBytes = 0; // of block elements in the page
+  private hiddenElements = 0; // block elements dropped from the page
+  private displays = 0; // rich outputs since the last clear (names their files)
+  /** The reader is at the end of the log: content that grows later (an image loads) keeps it there. */
+  private stick = true;
+  private readonly resized = new ResizeObserver(() => {
+    if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+  });
 
   constructor(
     private readonly log: HTMLElement,
@@ -112,6 +138,35 @@ export class Output {
     this.notice = el("div", { className: "output-truncated", hidden: true }, "Output truncated: ", this.noticeText, " — ", showAll, " · ", download);
     this.notice.setAttribute("role", "note");
     log.before(this.notice);
+    log.addEventListener("scroll", () => (this.stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40), { passive: true });
+  }
+
+  /** Shows a rich output (display(), a last expression's value) after what was appended before it. */
+  display(item: DisplayItem): void {
+    const r = renderDisplay(item, ++this.displays, this.opts.displayFrame ?? null);
+    this.appendBlock(r.el, r);
+  }
+
+  /**
+   * Puts an element in the log after everything appended so far (which is
+   * shown first). It counts as BLOCK_ELEMENT_LINES lines and opts.bytes
+   * against the log's limits, and is dropped like old text beyond them.
+   */
+  appendBlock(element: HTMLElement, opts: BlockOptions = {}): void {
+    this.flush();
+    const follow = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    element.classList.add("out-element");
+    this.log.append(element);
+    this.blocks.push({ el: element, lines: BLOCK_ELEMENT_LINES, chars: 0, element: opts });
+    this.domLines += BLOCK_ELEMENT_LINES;
+    this.domBytes += opts.bytes ?? 0;
+    this.span = null;
+    this.atLineStart = this.endsLine = true;
+    this.keep(opts.text ?? "");
+    this.trim();
+    this.updateNotice();
+    this.resized.observe(element);
+    if (follow) this.log.scrollTop = this.log.scrollHeight;
   }
 
   /** Adds text to the log; it shows on the next frame (flush() shows it now). */
@@ -144,21 +199,11 @@ export class Output {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Appends an element (a drawing, an image) after the output so far; text that follows goes below it. */
-  appendBlock(el: HTMLElement): void {
-    this.flush();
-    const follow = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
-    this.log.append(el);
-    this.blocks.push({ el, lines: 0, chars: 0, closed: true });
-    this.span = null;
-    if (follow) this.log.scrollTop = this.log.scrollHeight;
-  }
-
   /** Draws turtle graphics ops (runtime/turtle-worker.ts); resolves once they are drawn. */
   drawTurtle(ops: string[]): Promise<void> {
     if (!this.turtle) {
       this.turtle = new TurtleCanvas();
-      this.appendBlock(this.turtle.el);
+      this.appendBlock(this.turtle.el, { text: "[turtle drawing]\n" });
     }
     return this.turtle.apply(ops);
   }
@@ -174,10 +219,12 @@ export class Output {
     this.cancel();
     this.pending = [];
     this.pendingLines = this.pendingChars = 0;
+    for (const b of this.blocks) this.release(b);
     this.log.replaceChildren();
     this.blocks = [];
     this.span = null;
     this.domLines = this.domChars = this.hiddenLines = 0;
+    this.domBytes = this.hiddenElements = this.displays = 0;
     this.atLineStart = this.endsLine = true;
     this.kept = [];
     this.keptChars = this.overflowLines = 0;
@@ -252,24 +299,46 @@ export class Output {
       // This frame's text alone fills the log: what the page holds goes,
       // and only the end of the new text comes in.
       runs = this.tail(runs);
-      this.hiddenLines += this.domLines;
+      for (const b of this.blocks) this.hide(b);
       log.replaceChildren();
       this.blocks = [];
       this.span = null;
-      this.domLines = this.domChars = 0;
+      this.domLines = this.domChars = this.domBytes = 0;
       this.atLineStart = true;
     }
     this.pendingLines = this.pendingChars = 0;
     for (const run of runs) this.write(run);
-    while (this.blocks.length > 1 && (this.domLines > MAX_LINES || this.domChars > MAX_DOM_CHARS)) {
+    this.trim();
+    this.updateNotice();
+    if (follow) log.scrollTop = log.scrollHeight;
+  }
+
+  /** Drops the oldest blocks while the page holds more than its limits. */
+  private trim(): void {
+    while (
+      this.blocks.length > 1 &&
+      (this.domLines > MAX_LINES || this.domChars > MAX_DOM_CHARS || this.domBytes > MAX_DOM_RICH_BYTES)
+    ) {
       const b = this.blocks.shift()!;
       b.el.remove();
       this.domLines -= b.lines;
       this.domChars -= b.chars;
-      this.hiddenLines += b.lines;
+      this.domBytes -= b.element?.bytes ?? 0;
+      this.hide(b);
     }
-    this.updateNotice();
-    if (follow) log.scrollTop = log.scrollHeight;
+  }
+
+  /** Counts a block that left the page as hidden, and frees what it held. */
+  private hide(b: Block): void {
+    if (b.element) this.hiddenElements++;
+    else this.hiddenLines += b.lines;
+    this.release(b);
+  }
+
+  private release(b: Block): void {
+    if (!b.element) return;
+    this.resized.unobserve(b.el);
+    b.element.dispose?.();
   }
 
   /** The end of runs that fits the page (MAX_LINES lines, MAX_DOM_CHARS characters); the rest counts as hidden. */
@@ -312,7 +381,7 @@ export class Output {
     let text = run.text;
     while (text) {
       let b = this.blocks[this.blocks.length - 1];
-      if (!b || b.closed || (this.atLineStart && b.lines >= BLOCK_LINES)) {
+      if (!b || b.element || (this.atLineStart && b.lines >= BLOCK_LINES)) {
         b = { el: document.createElement("div"), lines: 0, chars: 0 };
         b.el.className = "out-block";
         this.blocks.push(b);
@@ -360,8 +429,9 @@ export class Output {
   }
 
   private updateNotice(): void {
-    if (this.hiddenLines === 0 && this.overflowLines === 0) return;
+    if (this.hiddenLines === 0 && this.overflowLines === 0 && this.hiddenElements === 0) return;
     let text = `${formatCount(this.hiddenLines)} earlier lines are not shown`;
+    if (this.hiddenElements > 0) text += ` (nor ${formatCount(this.hiddenElements)} earlier images or other outputs)`;
     if (this.overflowLines > 0) {
       text += `; the first ${MAX_KEPT_CHARS / 1e6} MB are kept, ${formatCount(this.overflowLines)} more lines were only counted`;
     }

@@ -68,6 +68,23 @@ export type StartPath = "snapshot" | "saved" | "normal" | "repaired";
 
 export type RunStatus = "ok" | "error" | "interrupted";
 
+/**
+ * One rich output (editor/richoutput.ts renders it): a MIME type of
+ * image/png, image/jpeg (data in base64), image/svg+xml, text/html or
+ * text/markdown (data as text). Plain text is printed instead.
+ */
+export interface DisplayItem {
+  mime: string;
+  data: string;
+}
+
+/**
+ * The largest representation one display() sends to the page, in bytes (of
+ * the image, or of the UTF-8 text): the worker skips a bigger one with a
+ * message on stderr (trying the next representation), the page refuses one.
+ */
+export const MAX_DISPLAY_BYTES = 5 * 1024 * 1024;
+
 /** Worker → page. */
 export type FromWorker =
   | { type: "progress"; phase: "download" | "init"; loaded: number; total: number }
@@ -84,6 +101,8 @@ export type FromWorker =
   // Turtle graphics ops (JSON arrays from turtle.py, drawn by editor/turtle.ts);
   // batched and acknowledged (CTL_OUT_SHOWN) like "out".
   | { type: "turtle"; ops: string[] }
+  // display() or a last expression's value (runtime/display.py), after the output before it.
+  | { type: "display"; item: DisplayItem }
   | { type: "input"; prompt: string }
   | { type: "done"; id: number; status: RunStatus; ms: number }
   | { type: "bench"; id: number; event: BenchEvent }

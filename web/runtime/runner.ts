@@ -15,6 +15,7 @@ import {
   SIGINT,
   type BenchEvent,
   type BenchRequest,
+  type DisplayItem,
   type FromWorker,
   type RunStatus,
   type RuntimeInfo,
@@ -52,6 +53,8 @@ export interface RunnerEvents {
   output(chunks: [Stream, string][]): void | Promise<void>;
   /** Turtle graphics ops, after the output before them; a promise as for output(). */
   turtle?(ops: string[]): void | Promise<void>;
+  /** Rich output (display(), a last expression's value), in order with output; backpressure as for output. */
+  display?(item: DisplayItem): void | Promise<void>;
   input(prompt: string): void;
   done(result: { status: RunStatus; ms: number; restarted: boolean }): void;
   fatal(message: string): void;
@@ -257,6 +260,12 @@ export class Runner {
       }
       case "turtle": {
         const shown = this.on.turtle?.(msg.ops);
+        if (shown) void shown.then(() => this.shown(slot));
+        else this.shown(slot);
+        break;
+      }
+      case "display": {
+        const shown = this.on.display?.(msg.item);
         if (shown) void shown.then(() => this.shown(slot));
         else this.shown(slot);
         break;

@@ -33,6 +33,7 @@ import { handleBench } from "../bench/harness";
 import { STDLIB_MODULES } from "./stdlib";
 import { formatIn } from "../editor/format-worker";
 import { TurtleDrawing } from "./turtle-worker";
+import { MICROPYTHON_DISPLAY, PYODIDE_DISPLAY } from "./display";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -186,6 +187,14 @@ const io = {
     }
   },
   flush,
+  /** Rich output (runtime/display.py): posted after what was printed before it, under the same backpressure. */
+  display(mime: string, data: string): void {
+    flush();
+    if (muted) return;
+    awaitShown();
+    post({ type: "display", item: { mime: String(mime), data: String(data) } });
+    posted++;
+  },
 };
 
 // ---- runtimes ---------------------------------------------------------------
@@ -229,7 +238,7 @@ import builtins, linecache, sys, time, traceback, io, math, random, re, collecti
 // It refers to no JavaScript object until it runs (pyplay_io is imported
 // when called), so it can be part of the memory snapshot: a restored
 // interpreter has it compiled and installed already.
-const PYODIDE_DRIVER = `
+const PYODIDE_DRIVER = PYODIDE_DISPLAY + `
 import ast, builtins, linecache, sys, time, traceback, types
 
 def _pyplay_input(prompt=""):
@@ -307,6 +316,7 @@ def _pyplay_leave(saved):
     else:
         sys.modules["__main__"] = own
     sys.argv = argv
+    _pyplay_close_figures()
     sys.stdout.flush()
     sys.stderr.flush()
 
@@ -351,7 +361,7 @@ def _pyplay_run(code):
     _pyplay_task, _pyplay_stopped = None, False
     try:
         flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        co = compile(code, "main.py", "exec", flags=flags, dont_inherit=True)
+        co = _pyplay_compile(code, flags)  # display.py: a last expression's value is shown
         if co.co_flags & 0x80:  # CO_COROUTINE: the program awaits at top level
             import asyncio
             awaiting = True
@@ -373,6 +383,7 @@ _PYPLAY_VERSION = sys.version.split()[0]
 const MICROPYTHON_DRIVER = `
 import sys, io
 import pyplay_io
+${MICROPYTHON_DISPLAY}
 
 _PYPLAY_STDLIB = set(${JSON.stringify(STDLIB_MODULES.join(" "))}.split())
 
@@ -395,7 +406,7 @@ def _pyplay_missing(e):
     return ${JSON.stringify(NOT_OFFLINE)}
 
 def _pyplay_run(code):
-    ns = {"__name__": "__main__", "input": _pyplay_input}
+    ns = {"__name__": "__main__", "input": _pyplay_input, "display": _pyplay_display}
     try:
         exec(compile(code, "main.py", "exec"), ns)
         return "ok"
