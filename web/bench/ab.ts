@@ -235,11 +235,15 @@ export class ABBench {
         w.settle?.("fatal");
       },
     });
-    // A fresh interpreter each time (no spare), restored from this browser's
-    // memory snapshot of a pristine one when there is one: start-up is not
-    // what an A/B benchmark measures, and every arm gets the same interpreter.
+    // A fresh interpreter each time (no spare), started from scratch, not
+    // from this browser's memory snapshot: interpreters restored from one
+    // snapshot are clones (the same hash seed, the same addresses for the
+    // same objects), so whatever favours one arm in one of them would favour
+    // it in all, and the spread between interpreters, which the verdict's
+    // interval rests on, would be missing. A cold start is slower; it is
+    // not what an A/B benchmark measures.
     w.runner.spareEnabled = false;
-    w.runner.snapshotEnabled = true;
+    w.runner.snapshotEnabled = false;
     return w;
   }
 

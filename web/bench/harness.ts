@@ -192,6 +192,10 @@ class _PyplayNull:
 
 _pyplay_null = _PyplayNull()
 _pyplay_bench_codes = {}
+_pyplay_bench_pads = []
+
+def _pyplay_bench_pad(nbytes, nobjs):
+    _pyplay_bench_pads.append((bytearray(nbytes), [[] for _ in range(nobjs)]))
 
 def _pyplay_no_input(prompt=""):
     raise RuntimeError(${JSON.stringify(NO_INPUT)})
@@ -242,6 +246,10 @@ def _pyplay_no_input(prompt=""):
     raise RuntimeError(${JSON.stringify(NO_INPUT)})
 
 _pyplay_bench_codes = {}
+_pyplay_bench_pads = []
+
+def _pyplay_bench_pad(nbytes, nobjs):
+    _pyplay_bench_pads.append((bytearray(nbytes), [[] for _ in range(nobjs)]))
 
 def _pyplay_bench_compile(code, arm=""):
     try:
@@ -360,6 +368,15 @@ function prepare(host: BenchHost, code: string, opts: BenchOptions, arm: string)
   const compileFn = host.global("_pyplay_bench_compile") as (code: string, arm?: string) => string | undefined | null;
   const loopFn = host.global("_pyplay_bench_loop") as (n: number, arm?: string) => string | undefined | null;
   const p: Prepared = { loop: arm ? (n) => loopFn(n, arm) : loopFn, seq: 0, iters: 1 };
+
+  // An arm of an A/B benchmark first moves the interpreter's heap on by a
+  // random amount (a buffer of up to 256 KiB and up to 1000 small objects,
+  // kept for the interpreter's life): its code and data then land at
+  // addresses of their own in every interpreter, so that memory layout, which
+  // can favour one arm by a few per cent, varies between interpreters like
+  // the rest of their personality instead of repeating in all of them
+  // (layout randomisation, as Stabilizer does for native code).
+  if (arm) host.runPython(`_pyplay_bench_pad(${Math.floor(Math.random() * 262144)}, ${Math.floor(Math.random() * 1000)})`);
 
   // The first run: compiling plus one execution, as a user's first Run.
   const firstStart = performance.now();
