@@ -23,7 +23,7 @@ import (
 //     env.browserVersion "128.0.1", as the harness sends, or "Firefox
 //     128.0.1", or an object {name, version}), otherwise parsed from
 //     env.userAgent; reduced to name and major version ("Firefox 128").
-//     Native runs have browser "native".
+//     Native runs (cpython-native, native-go) have browser "native".
 //   - machine: env.platform (navigator.platform in a browser, "Linux
 //     x86_64" from bench-native; the operating system from the user agent
 //     when absent) and env.cores (navigator.hardwareConcurrency,
@@ -87,7 +87,7 @@ func groupOf(r *snippets.Run) benchGroup {
 	env := parseEnv(r.Env)
 	g := benchGroup{Runtime: seriesRuntime(r, env), Browser: browserOf(env), Machine: machineOf(env)}
 	if g.Browser == "" {
-		if r.Runtime == snippets.CPythonNative {
+		if snippets.NativeRuntime(r.Runtime) {
 			g.Browser = "native"
 		} else {
 			g.Browser = "unknown browser"
