@@ -40,6 +40,8 @@ func (l *Lab) Routes(e *echo.Echo) {
 	get("/api/bench/runs/:run", l.getRun)
 	get("/api/bench/compare", l.compare)
 	get("/api/bench/overview", l.getOverview)
+	get("/api/bench/suite", l.suiteAPI)
+	get("/bench/suite", l.suitePage)
 	var limits []echo.MiddlewareFunc
 	if l.cfg.CreateLimit != nil {
 		limits = append(limits, l.cfg.CreateLimit)
