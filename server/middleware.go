@@ -104,7 +104,7 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			req, res := c.Request(), c.Response()
 			level := slog.LevelInfo
-			if p := c.Path(); p == "/assets/*" || p == "/runtime/*" || p == "/healthz" || p == "/metrics" {
+			if p := c.Path(); p == "/assets/*" || p == "/runtime/*" || p == "/wasm/*" || p == "/healthz" || p == "/metrics" {
 				level = slog.LevelDebug
 			}
 			log.Log(req.Context(), level, "http",

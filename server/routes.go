@@ -38,6 +38,8 @@ func (s *Server) routes() *echo.Echo {
 	get("/runtime/*", func(c echo.Context) error {
 		return s.assets.serve(c, "dist/runtime/"+c.Param("*"), true)
 	})
+	// The reference suite's kernels compiled to WebAssembly (issue 15).
+	get("/wasm/*", func(c echo.Context) error { return s.assets.serve(c, "dist/wasm/"+c.Param("*"), false) })
 	s.snippets.routes(e)
 	s.lab.Routes(e)
 	return e

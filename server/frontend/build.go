@@ -88,6 +88,9 @@ type BuildOptions struct {
 	Minify   bool
 	Compress bool // write .br and .gz beside every compressible output
 	Logger   *slog.Logger
+	// RustC is the rustc that compiles the suite's Rust kernels to
+	// WebAssembly (DefaultRustC when empty).
+	RustC string
 }
 
 func (o *BuildOptions) normalize() error {
@@ -115,6 +118,9 @@ func Build(opts BuildOptions) (*Manifest, error) {
 	}
 	m := &Manifest{Entries: map[string]string{}, Runtimes: map[string]*RuntimeInfo{}}
 	if err := copyRuntimes(opts, m); err != nil {
+		return nil, err
+	}
+	if err := buildWasm(opts); err != nil {
 		return nil, err
 	}
 	result := api.Build(esbuildOptions(opts))

@@ -19,6 +19,9 @@ func Watch(ctx context.Context, opts BuildOptions, onBuild func(*Manifest, error
 	if err := copyRuntimes(opts, base); err != nil {
 		return err
 	}
+	if err := buildWasm(opts); err != nil {
+		return err
+	}
 	eo := esbuildOptions(opts)
 	eo.Plugins = []api.Plugin{{
 		Name: "pyplay-manifest",

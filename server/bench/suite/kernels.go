@@ -1,7 +1,7 @@
 package suite
 
 import (
-	"fmt"
+	"errors"
 	"math"
 	"sort"
 	"strconv"
@@ -29,10 +29,10 @@ var kernels = map[string]func(n int) string{
 func Run(id string, n int) (string, error) {
 	k, ok := kernels[id]
 	if !ok {
-		return "", fmt.Errorf("suite: no workload %q", id)
+		return "", errors.New("suite: no workload " + strconv.Quote(id))
 	}
 	if n < 0 || n > 1<<24 {
-		return "", fmt.Errorf("suite: size %d out of range", n)
+		return "", errors.New("suite: size " + strconv.Itoa(n) + " out of range")
 	}
 	return k(n), nil
 }
