@@ -305,7 +305,7 @@ class SuitePage {
       "tr",
       {},
       el("th", { scope: "col" }, "Runtime"),
-      ...t.workloads.map((w) => el("th", { scope: "col" }, el("a", { href: `/bench/${w.snippet}` }, w.title))),
+      ...t.workloads.map((w) => el("th", { scope: "col" }, el("a", { href: `/bench/${w.snippet}` }, w.title), el("div", { className: "ver id" }, w.snippet))),
       el("th", { scope: "col" }, "Geometric mean"),
     );
     const rows = t.rows.map((r) => {
@@ -317,6 +317,15 @@ class SuitePage {
       tr.dataset.runtime = r.runtime;
       if (!r.available) {
         tr.append(el("td", { className: "empty", colSpan: t.workloads.length + 1 }, r.note ?? "not available"));
+        return tr;
+      }
+      if (!r.cells.some((c) => c.runs > 0)) {
+        // One note for the row instead of the same hint in every cell.
+        const first = r.cells[0];
+        const hint = first?.hint ? first.hint.split(t.workloads[0].snippet).join("ID") : "";
+        const td = el("td", { className: "empty row-hint", colSpan: t.workloads.length + 1 }, el("span", { className: "dash" }, "—"), " no runs yet");
+        if (hint) td.append(": ", hint.includes("ID") ? el("code", {}, hint) : hint, hint.includes("ID") ? " with each workload's ID (under its name)" : "");
+        tr.append(td);
         return tr;
       }
       for (const c of r.cells) tr.append(this.cell(c, r));
@@ -353,7 +362,7 @@ class SuitePage {
     if (c.ratio > 0) {
       td.append(" ", el("span", { className: "strong ratio" }, r.baseline ? "1×" : formatRatio(c.ratio)));
       if (!r.baseline) td.append(el("div", { className: "ci" }, `[${formatRatio(c.ciLow)}–${formatRatio(c.ciHigh)}]`));
-    } else if (c.hint) td.append(el("div", { className: "hint" }, c.hint));
+    } else if (c.hint) td.append(el("div", { className: "hint", title: c.hint }, "ratio: needs native CPython"));
     td.append(el("div", { className: "ver" }, `${c.runs} run${c.runs === 1 ? "" : "s"}`));
     return td;
   }
