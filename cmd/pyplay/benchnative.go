@@ -51,6 +51,10 @@ type benchNative struct {
 	Compare      string
 	Interpreters int
 	Threshold    float64
+	// Go, when set, times the binary's own Go kernel of the suite workload
+	// whose Python example the snippet is, as runtime native-go
+	// (benchnativego.go).
+	Go bool
 
 	stdout, stderr io.Writer
 }
@@ -83,6 +87,7 @@ func (b *benchNative) parseFlags(args []string) error {
 	fs.StringVar(&b.Compare, "compare", "", "ID of a snippet to compare -snippet with in an A/B benchmark: it is A, the baseline, and -snippet is B")
 	fs.IntVar(&b.Interpreters, "interpreters", snippets.DefaultABInterpreters, "with -compare: fresh python3 processes to take rounds in, in turn")
 	fs.Float64Var(&b.Threshold, "threshold", snippets.DefaultABThreshold, "with -compare: the relative difference that counts as none (0.02 is 2 %)")
+	fs.BoolVar(&b.Go, "go", false, "time the binary's own Go kernel of the reference-suite workload whose Python example the snippet is, as runtime native-go")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,6 +97,8 @@ func (b *benchNative) parseFlags(args []string) error {
 		b.BudgetMs = snippets.DefaultABBudgetMs
 	}
 	switch {
+	case b.Compare != "" && b.Go:
+		return errors.New("bench-native: -go and -compare cannot be combined")
 	case b.Compare != "" && !snippets.ValidID(b.Compare):
 		return fmt.Errorf("bench-native: -compare %q is not a snippet ID", b.Compare)
 	case b.Compare != "" && (b.Interpreters < 1 || b.Interpreters > snippets.MaxABInterpreters):
@@ -132,7 +139,17 @@ func (b *benchNative) run(ctx context.Context) error {
 		return err
 	}
 	defer producer.Close()
-	d, err := b.startDriver(sn.Code)
+	var d *driver
+	if b.Go {
+		w, ok := suiteWorkloadOf(sn.Code)
+		if !ok {
+			return fmt.Errorf("bench-native: -go: snippet %s is not one of the reference suite's Python examples (unedited), so it has no Go kernel", sn.ID)
+		}
+		fmt.Fprintf(b.stdout, "snippet %s is suite workload %s (n=%d): timing its Go kernel\n", sn.ID, w.ID, w.N)
+		d, err = b.startGoDriver(w)
+	} else {
+		d, err = b.startDriver(sn.Code)
+	}
 	if err != nil {
 		return err
 	}
@@ -163,6 +180,7 @@ type driver struct {
 	cmd     *exec.Cmd
 	results *os.File      // the read end of its file descriptor 3
 	stderr  limitedBuffer // the driver's own failures; the snippet's output is dropped
+	stop    func()        // set for the Go driver (no process): ends it
 	started time.Time
 	waited  chan error // cmd.Wait's result
 }
@@ -203,7 +221,13 @@ func (b *benchNative) launch(code string, settings []byte, extra []*os.File) (*d
 	return d, nil
 }
 
-func (d *driver) kill() { d.cmd.Process.Kill() }
+func (d *driver) kill() {
+	if d.stop != nil {
+		d.stop()
+		return
+	}
+	d.cmd.Process.Kill()
+}
 
 // wait returns how the driver exited, once its reports are read.
 func (d *driver) wait() error {
@@ -274,11 +298,19 @@ func (b *benchNative) startRun(producer *benchclient.Producer, snippet string, e
 		"init":     float64(elapsed.Microseconds())/1000 - env.FirstRunMs,
 		"firstRun": env.FirstRunMs,
 	})
+	rt := snippets.CPythonNative
+	if b.Go {
+		rt = nativeGoRuntime
+	}
 	run := producer.Start(benchproto.RunInfo{
-		ID: newRunID(), Snippet: snippet, Runtime: snippets.CPythonNative, RuntimeVersion: env.RuntimeVersion,
+		ID: newRunID(), Snippet: snippet, Runtime: rt, RuntimeVersion: env.RuntimeVersion,
 		Env: env.Env, Config: env.Config, Phases: phases,
 	})
-	fmt.Fprintf(b.stdout, "run %s: %s on %s\n", run.ID(), envText(env.Env, "python"), envText(env.Env, "platform"))
+	lang := "python"
+	if b.Go {
+		lang = "go"
+	}
+	fmt.Fprintf(b.stdout, "run %s: %s on %s\n", run.ID(), envText(env.Env, lang), envText(env.Env, "platform"))
 	return run
 }
 

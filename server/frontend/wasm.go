@@ -52,8 +52,27 @@ type WasmKernel struct {
 func (o BuildOptions) wasmDir() string { return filepath.Join(o.dist(), "wasm") }
 
 // buildWasm compiles the suite's kernels into static/dist/wasm/.
-func buildWasm(opts BuildOptions) error {
-	dir := opts.wasmDir()
+func buildWasm(opts BuildOptions) error { return buildWasmInto(opts, opts.wasmDir()) }
+
+// BuildWasm compiles the suite's kernels from the sources under opts.Root
+// into dir (as `pyplay build` does into static/dist/wasm/) and returns the
+// manifest it wrote there. Tests use it.
+func BuildWasm(opts BuildOptions, dir string) (map[string]WasmKernel, error) {
+	if err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	if err := buildWasmInto(opts, dir); err != nil {
+		return nil, err
+	}
+	var m map[string]WasmKernel
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &m)
+	}
+	return m, err
+}
+
+func buildWasmInto(opts BuildOptions, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
@@ -63,12 +82,12 @@ func buildWasm(opts BuildOptions) error {
 	}
 	m := map[string]WasmKernel{}
 	start := time.Now()
-	gk, err := buildGoKernels(opts, prev["go-wasm"])
+	gk, err := buildGoKernels(opts, dir, prev["go-wasm"])
 	if err != nil {
 		return err
 	}
 	m["go-wasm"] = gk
-	rk, err := buildRustKernels(opts, prev["rust-wasm"])
+	rk, err := buildRustKernels(opts, dir, prev["rust-wasm"])
 	if err != nil {
 		return err
 	}
@@ -97,7 +116,7 @@ func buildWasm(opts BuildOptions) error {
 	return nil
 }
 
-func buildGoKernels(opts BuildOptions, prev WasmKernel) (WasmKernel, error) {
+func buildGoKernels(opts BuildOptions, dir string, prev WasmKernel) (WasmKernel, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return WasmKernel{Missing: "no go command on PATH"}, nil
@@ -127,7 +146,6 @@ func buildGoKernels(opts BuildOptions, prev WasmKernel) (WasmKernel, error) {
 	if err != nil {
 		return WasmKernel{}, err
 	}
-	dir := opts.wasmDir()
 	k := WasmKernel{Version: version, File: goKernelFile, Stamp: stamp}
 	if _, err := copyIfChanged(execJS, filepath.Join(dir, "wasm_exec.js")); err != nil {
 		return WasmKernel{}, fmt.Errorf("build: copy wasm_exec.js: %w", err)
@@ -150,7 +168,7 @@ func buildGoKernels(opts BuildOptions, prev WasmKernel) (WasmKernel, error) {
 	return k, nil
 }
 
-func buildRustKernels(opts BuildOptions, prev WasmKernel) (WasmKernel, error) {
+func buildRustKernels(opts BuildOptions, dir string, prev WasmKernel) (WasmKernel, error) {
 	rustc := opts.RustC
 	if rustc == "" {
 		rustc = DefaultRustC
@@ -179,7 +197,6 @@ func buildRustKernels(opts BuildOptions, prev WasmKernel) (WasmKernel, error) {
 	if err != nil {
 		return WasmKernel{}, err
 	}
-	dir := opts.wasmDir()
 	k := WasmKernel{Version: version, File: rustKernelFile, Stamp: stamp}
 	if prev == k && exists(filepath.Join(dir, rustKernelFile)) {
 		return k, nil

@@ -1,6 +1,8 @@
 // Package examples holds the starter programs listed in the editor. Each is
 // a .py file whose first line is "# <title>"; the file name is its key. A
 // PyScript example is a page: a .html file of the same name holds its body.
+// A title "Suite: <title>" puts the example in the SuiteGroup: the Python
+// versions of the reference suite's workloads (server/bench/suite).
 package examples
 
 import (
@@ -19,8 +21,15 @@ type Example struct {
 	Title   string `json:"title"`
 	Runtime string `json:"runtime"`
 	Code    string `json:"code"`
-	HTML    string `json:"html,omitempty"` // the page body of a PyScript example
+	HTML    string `json:"html,omitempty"`  // the page body of a PyScript example
+	Group   string `json:"group,omitempty"` // SuiteGroup or empty
 }
+
+// SuiteGroup groups the reference suite's workloads in the examples menu.
+const SuiteGroup = "Benchmark suite"
+
+// suitePrefix starts the first line of a suite workload's example.
+const suitePrefix = "Suite: "
 
 // All returns the examples in name order.
 func All() []Example {
@@ -42,6 +51,9 @@ func All() []Example {
 			Title:   strings.TrimSpace(strings.TrimPrefix(first, "#")),
 			Runtime: "pyodide",
 			Code:    code,
+		}
+		if t, ok := strings.CutPrefix(ex.Title, suitePrefix); ok {
+			ex.Title, ex.Group = t, SuiteGroup
 		}
 		if html, err := files.ReadFile(name + ".html"); err == nil {
 			ex.Runtime, ex.HTML = "pyscript", string(html)

@@ -27,6 +27,12 @@ func TestAll(t *testing.T) {
 	if pages < 2 {
 		t.Errorf("%d PyScript examples, want at least 2", pages)
 	}
+	if fib := byName["suite-fib"]; fib.Group != SuiteGroup || fib.Title != "fib (recursion)" || fib.Runtime != "pyodide" {
+		t.Errorf("suite-fib = %+v", fib)
+	}
+	if h := byName["01-hello"]; h.Group != "" {
+		t.Errorf("01-hello is in group %q", h.Group)
+	}
 	if ps := byName["07-pyscript-hello"]; ps.Runtime != "pyscript" || ps.Title != "PyScript: a page with a button" {
 		t.Errorf("07-pyscript-hello = %+v", ps)
 	}
