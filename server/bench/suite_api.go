@@ -49,7 +49,7 @@ var suiteRuntimes = []suiteRuntime{
 	{Runtime: snippets.GoWasm, Label: "Go→WASM", Hint: "Run suite on /bench/suite"},
 	{Runtime: snippets.RustWasm, Label: "Rust→WASM", Hint: "Run suite on /bench/suite"},
 	{Runtime: snippets.CPythonNative, Label: "native CPython", Hint: "pyplay bench-native -server URL -snippet {snippet}"},
-	{Runtime: snippets.GoNative, Label: "native Go", Hint: "pyplay bench-native -server URL -runtime native-go -snippet {snippet}"},
+	{Runtime: snippets.GoNative, Label: "native Go", Hint: "pyplay bench-native -server URL -go -snippet {snippet}"},
 	{Runtime: "rustpython", Label: "RustPython", Missing: "not available: no WebAssembly build can be had here"},
 }
 

@@ -246,6 +246,7 @@ class SuitePage {
       " PyScript is measured via the editor (Benchmark in PyScript mode); native CPython and native Go with pyplay bench-native.";
     if (this.workloads.length === 0 || usable.length === 0) this.runButton.disabled = true;
     this.say(this.workloads.length === 0 ? "No workload matches workloads= in the address." : "Ready.");
+    this.status.dataset.state = "ready";
     await this.refresh();
   }
 
@@ -490,6 +491,7 @@ class SuitePage {
     if (this.running) return;
     this.running = true;
     this.stopping = false;
+    this.status.dataset.state = "running";
     this.errors = [];
     this.log.replaceChildren();
     this.runButton.disabled = true;
