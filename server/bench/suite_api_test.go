@@ -59,7 +59,8 @@ func TestSuiteAPI(t *testing.T) {
 	storeRun(t, e.store, "fib-go-1", fib, snippets.GoWasm, chromeEnv, 0, series(10, 100, 0.1), 100, snippets.RunDone)
 	storeRun(t, e.store, "fib-go-2", fib, snippets.GoWasm, chromeEnv, 0, series(10, 102, 0.1), 100, snippets.RunDone)
 	storeRun(t, e.store, "fib-go-edge", fib, snippets.GoWasm, edgeEnv, 0, series(10, 200, 0.1), 100, snippets.RunDone)
-	storeRun(t, e.store, "fib-gon", fib, snippets.GoNative, nativeEnv, 0, series(10, 50, 0.1), 100, snippets.RunDone)
+	// bench-native -go names the platform as Go does.
+	storeRun(t, e.store, "fib-gon", fib, snippets.GoNative, `{"platform":"linux amd64","cores":2,"timerResolutionNs":30}`, 0, series(10, 50, 0.1), 100, snippets.RunDone)
 	// A failed run is left out, however fast it was.
 	storeRun(t, e.store, "fib-rust-bad", fib, snippets.RustWasm, chromeEnv, 0, series(5, 1, 0), 100, snippets.RunFailed)
 	// nbody: only Pyodide, no native CPython.
@@ -153,6 +154,9 @@ func TestSuiteAPI(t *testing.T) {
 	}
 	if b := suiteRowOf(t, mine, "cpython-native").Cells[0]; b.Runs != 3 {
 		t.Errorf("native CPython on this machine: %+v", b)
+	}
+	if g := suiteRowOf(t, mine, "native-go").Cells[0]; g.Runs != 1 || !(g.Ratio > 0.04 && g.Ratio < 0.06) {
+		t.Errorf("native Go on this machine: %+v", g)
 	}
 	// Edge's machine has no native runs: its Go→WASM cell has no ratio.
 	q = url.Values{"scope": {"browser"}, "browser": {"Edge"}, "browserVersion": {"150"}, "platform": {"Win32"}, "cores": {"8"}, "workloads": {"fib"}}

@@ -79,6 +79,16 @@ const BROWSER_RUNTIMES: { runtime: WorkerRuntime; label: string }[] = [
   { runtime: "rust-wasm", label: "Rust→WASM" },
 ];
 
+/**
+ * A time ratio: as the dashboards write it from 0.1 up ("0.52×", "2.29×"),
+ * and with two significant digits below, where compiled code lands
+ * ("0.0036×"), which a fixed two decimals would show as 0.00×.
+ */
+export function ratioText(r: number): string {
+  if (!Number.isFinite(r) || r <= 0) return "–";
+  return r >= 0.1 ? formatRatio(r) : `${Number(r.toPrecision(2))}×`;
+}
+
 const LABELS: Record<string, string> = Object.fromEntries(BROWSER_RUNTIMES.map((r) => [r.runtime, r.label]));
 
 /** Settings, from the query string (tests run a small suite): ?workloads=fib,nbody&runtimes=pyodide,go-wasm&samples=10&budget=3000&warmup=300. */
@@ -333,8 +343,8 @@ class SuitePage {
       const g = r.geomean;
       const gtd = el("td", { className: "num" });
       if (g.ratio > 0) {
-        gtd.append(el("span", { className: "strong" }, r.baseline ? "1×" : formatRatio(g.ratio)));
-        if (!r.baseline) gtd.append(el("span", { className: "ci" }, ` [${formatRatio(g.ciLow)}–${formatRatio(g.ciHigh)}]`));
+        gtd.append(el("span", { className: "strong" }, r.baseline ? "1×" : ratioText(g.ratio)));
+        if (!r.baseline) gtd.append(el("span", { className: "ci" }, ` [${ratioText(g.ciLow)}–${ratioText(g.ciHigh)}]`));
         if (!g.complete) gtd.append(el("div", { className: "ver" }, `over ${g.workloads} of ${t.workloads.length}`));
       } else gtd.append(el("span", { className: "dash" }, "—"));
       if (g.medianNs > 0) gtd.append(el("div", { className: "ver" }, formatNs(g.medianNs)));
@@ -361,8 +371,8 @@ class SuitePage {
     }
     td.append(el("span", { className: "median" }, formatNs(c.medianNs)));
     if (c.ratio > 0) {
-      td.append(" ", el("span", { className: "strong ratio" }, r.baseline ? "1×" : formatRatio(c.ratio)));
-      if (!r.baseline) td.append(el("div", { className: "ci" }, `[${formatRatio(c.ciLow)}–${formatRatio(c.ciHigh)}]`));
+      td.append(" ", el("span", { className: "strong ratio" }, r.baseline ? "1×" : ratioText(c.ratio)));
+      if (!r.baseline) td.append(el("div", { className: "ci" }, `[${ratioText(c.ciLow)}–${ratioText(c.ciHigh)}]`));
     } else if (c.hint) td.append(el("div", { className: "hint", title: c.hint }, "ratio: needs native CPython"));
     td.append(el("div", { className: "ver" }, `${c.runs} run${c.runs === 1 ? "" : "s"}`));
     return td;
