@@ -97,10 +97,12 @@ func buildWasmInto(opts BuildOptions, dir string) error {
 			opts.Logger.Warn(name+" kernels not built: "+k.Missing, "runtime", name)
 		}
 	}
-	if rk.Missing != "" {
-		// An old build must not be embedded and served as if current.
-		for _, suffix := range []string{"", ".br", ".gz"} {
-			os.Remove(filepath.Join(dir, rustKernelFile+suffix))
+	// An old build must not be embedded and served as if current.
+	for name, file := range map[string]string{"go-wasm": goKernelFile, "rust-wasm": rustKernelFile} {
+		if m[name].Missing != "" {
+			for _, suffix := range []string{"", ".br", ".gz"} {
+				os.Remove(filepath.Join(dir, file+suffix))
+			}
 		}
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
@@ -117,6 +119,10 @@ func buildWasmInto(opts BuildOptions, dir string) error {
 }
 
 func buildGoKernels(opts BuildOptions, dir string, prev WasmKernel) (WasmKernel, error) {
+	// A -root holding only the front end (as some tests serve) has no kernels.
+	if main := filepath.Join(opts.Root, filepath.FromSlash(suiteDir), "go-wasm", "main.go"); !exists(main) || !exists(filepath.Join(opts.Root, "go.mod")) {
+		return WasmKernel{Missing: "no Go kernel sources (" + main + ")"}, nil
+	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return WasmKernel{Missing: "no go command on PATH"}, nil
@@ -174,6 +180,9 @@ func buildRustKernels(opts BuildOptions, dir string, prev WasmKernel) (WasmKerne
 		rustc = DefaultRustC
 	}
 	const hint = "apt-get install rustc libstd-rust-dev-wasm32"
+	if src := filepath.Join(opts.Root, filepath.FromSlash(suiteDir), "rust", "kernels.rs"); !exists(src) {
+		return WasmKernel{Missing: "no Rust kernel sources (" + src + ")"}, nil
+	}
 	if _, err := os.Stat(rustc); err != nil {
 		return WasmKernel{Missing: fmt.Sprintf("%s not found (%s)", rustc, hint)}, nil
 	}

@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 package suite
 
 import (
@@ -8,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -117,12 +120,20 @@ func TestWasmKernelsMatchCheck(t *testing.T) {
 	if len(res.Errors) > 0 {
 		t.Fatalf("esbuild: %v", res.Errors)
 	}
-	var wasmType string
+	// /stream/ serves .wasm as application/wasm (the streaming path), /plain/
+	// as application/octet-stream (the loader's fallback).
+	types := map[string]string{"stream": "application/wasm", "plain": "application/octet-stream"}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, ".wasm") {
-			w.Header().Set("Content-Type", wasmType)
+		mode, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		ct, ok := types[mode]
+		if !ok {
+			http.NotFound(w, r)
+			return
 		}
-		http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+		if strings.HasSuffix(rest, ".wasm") {
+			w.Header().Set("Content-Type", ct)
+		}
+		http.ServeFile(w, r, filepath.Join(dir, filepath.FromSlash(rest)))
 	}))
 	defer srv.Close()
 	workloads := filepath.Join(t.TempDir(), "workloads.json")
@@ -136,9 +147,8 @@ func TestWasmKernelsMatchCheck(t *testing.T) {
 	}
 	for _, rt := range runtimes {
 		// Both the streaming path (application/wasm) and the fallback.
-		for _, ct := range []string{"application/wasm", "application/octet-stream"} {
-			wasmType = ct
-			cmd := exec.Command(node, "testdata/run-kernels.mjs", bundle, srv.URL+"/", filepath.Join(dir, "wasm_exec.js"), rt, workloads)
+		for _, ct := range []string{"stream", "plain"} {
+			cmd := exec.Command(node, "testdata/run-kernels.mjs", bundle, srv.URL+"/"+ct+"/", filepath.Join(dir, "wasm_exec.js"), rt, workloads)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
@@ -189,5 +199,40 @@ func TestBuildWithoutRustc(t *testing.T) {
 	}
 	if man["go-wasm"].File == "" {
 		t.Errorf("go-wasm entry %+v", man["go-wasm"])
+	}
+}
+
+// A second build with unchanged sources rebuilds nothing; a root without
+// the kernel sources records both missing rather than failing.
+func TestBuildIsCachedAndToleratesNoSources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the kernels")
+	}
+	dir := t.TempDir()
+	if _, err := frontend.BuildWasm(frontend.BuildOptions{Root: root}, dir); err != nil {
+		t.Fatal(err)
+	}
+	mtimes := func() map[string]int64 {
+		m := map[string]int64{}
+		for _, f := range []string{"go-kernels.wasm", "rust-kernels.wasm", "wasm_exec.js", "manifest.json"} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				m[f] = st.ModTime().UnixNano()
+			}
+		}
+		return m
+	}
+	before := mtimes()
+	if _, err := frontend.BuildWasm(frontend.BuildOptions{Root: root}, dir); err != nil {
+		t.Fatal(err)
+	}
+	if after := mtimes(); len(after) < 3 || !reflect.DeepEqual(before, after) {
+		t.Errorf("a second build rewrote files: %v then %v", before, after)
+	}
+	man, err := frontend.BuildWasm(frontend.BuildOptions{Root: t.TempDir()}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(man["go-wasm"].Missing, "no Go kernel sources") || !strings.Contains(man["rust-wasm"].Missing, "no Rust kernel sources") {
+		t.Errorf("manifest without sources: %+v", man)
 	}
 }
