@@ -174,6 +174,10 @@ func New(cfg Config) (*Server, error) {
 		Store: cfg.Store, Logger: s.log, Metrics: s.metrics.registry, WS: cfg.WS,
 		Snippet: s.snippets.lookup, Render: s.render, Manifest: s.manifest.Load, CreateLimit: abLimit,
 		Guard: s.newLabGuard(),
+		WasmManifest: func() []byte {
+			b, _ := fs.ReadFile(s.static, "dist/wasm/manifest.json")
+			return b
+		},
 	})
 	if err != nil {
 		cancel()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -98,6 +99,32 @@ type RunStore interface {
 // `pyplay bench-native` rather than in a browser.
 const CPythonNative = "cpython-native"
 
+// Runtimes of the reference suite's compiled kernels (issue 15): Go and
+// Rust compiled to WebAssembly, run by the browser harness, and native Go,
+// measured by `pyplay bench-native`.
+const (
+	GoWasm   = "go-wasm"
+	RustWasm = "rust-wasm"
+	GoNative = "native-go"
+)
+
+// RunRuntimes lists every runtime a run may name: the snippet runtimes,
+// native CPython and the suite's compiled kernels.
+var RunRuntimes = []string{string(Pyodide), string(MicroPython), string(PyScript), CPythonNative, GoWasm, RustWasm, GoNative}
+
+// ValidRunRuntime reports whether rt is one of RunRuntimes.
+func ValidRunRuntime(rt string) bool {
+	for _, r := range RunRuntimes {
+		if r == rt {
+			return true
+		}
+	}
+	return false
+}
+
+// NativeRuntime reports whether rt is measured outside a browser.
+func NativeRuntime(rt string) bool { return rt == CPythonNative || rt == GoNative }
+
 // Limits on what a run may carry. Runs come from browsers over WebSockets,
 // so every field is bounded before it reaches the database.
 const (
@@ -141,8 +168,8 @@ func (r *Run) Validate() error {
 	if !ValidID(r.SnippetID) {
 		return Errorf(Invalid, "snippet %q is not a snippet ID", r.SnippetID)
 	}
-	if !ValidRuntime(Runtime(r.Runtime)) && r.Runtime != CPythonNative {
-		return Errorf(Invalid, "unknown runtime %q; use pyodide, micropython, pyscript or %s", r.Runtime, CPythonNative)
+	if !ValidRunRuntime(r.Runtime) {
+		return Errorf(Invalid, "unknown runtime %q; use one of %s", r.Runtime, strings.Join(RunRuntimes, ", "))
 	}
 	if len(r.RuntimeVersion) > maxRunTextLen {
 		return Errorf(Invalid, "runtimeVersion is %d bytes; the limit is %d bytes", len(r.RuntimeVersion), maxRunTextLen)

@@ -40,6 +40,8 @@ func (l *Lab) Routes(e *echo.Echo) {
 	get("/api/bench/runs/:run", l.getRun)
 	get("/api/bench/compare", l.compare)
 	get("/api/bench/overview", l.getOverview)
+	get("/api/bench/suite", l.suiteAPI)
+	get("/bench/suite", l.suitePage)
 	var limits []echo.MiddlewareFunc
 	if l.cfg.CreateLimit != nil {
 		limits = append(limits, l.cfg.CreateLimit)
@@ -326,7 +328,7 @@ func (l *Lab) getOverview(c echo.Context) error {
 		baseline = snippets.CPythonNative
 	}
 	if !knownRuntime(baseline) {
-		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript/pyodide, pyscript/micropython or %s", response.Truncate(baseline, 32), snippets.CPythonNative)
+		return snippets.Errorf(snippets.Invalid, "baseline %q is not a runtime; use pyodide, micropython, pyscript/pyodide, pyscript/micropython, go-wasm, rust-wasm, native-go or %s", response.Truncate(baseline, 32), snippets.CPythonNative)
 	}
 	ov, err := l.overview.get(c.Request().Context(), l.cfg.Store, baseline)
 	if err != nil {
@@ -343,5 +345,5 @@ func knownRuntime(rt string) bool {
 	if r, interp, ok := strings.Cut(rt, "/"); ok {
 		return r == string(snippets.PyScript) && snippets.ValidInterpreter(snippets.Interpreter(interp))
 	}
-	return snippets.ValidRuntime(snippets.Runtime(rt)) || rt == snippets.CPythonNative
+	return snippets.ValidRunRuntime(rt)
 }

@@ -42,6 +42,9 @@ const (
 	// statistics are a few hundred bytes, a table a few kilobytes per row.
 	runCacheEntries     = 20_000
 	compareCacheEntries = 256
+	// suiteCacheEntries bounds the cached suite tables (GET
+	// /api/bench/suite, one per scope and workload selection).
+	suiteCacheEntries = 64
 )
 
 // lru is a map of at most max entries that forgets the least recently
@@ -105,6 +108,7 @@ type runStats struct {
 type statsCaches struct {
 	runs     *lru[runKey, runStats]
 	compares *lru[uint64, compareTable]
+	suites   *lru[uint64, suiteTable]
 	workers  chan struct{}
 }
 
@@ -112,6 +116,7 @@ func newStatsCaches() *statsCaches {
 	return &statsCaches{
 		runs:     newLRU[runKey, runStats](runCacheEntries),
 		compares: newLRU[uint64, compareTable](compareCacheEntries),
+		suites:   newLRU[uint64, suiteTable](suiteCacheEntries),
 		workers:  make(chan struct{}, statsWorkers),
 	}
 }
@@ -254,8 +259,12 @@ func listRuns(ctx context.Context, store snippets.RunStore, snippetID string) ([
 // the next would take the samples read past maxReadSamples (then it
 // reports truncated). A run deleted in between is skipped.
 func readRuns(ctx context.Context, store snippets.RunStore, list []*snippets.Run) ([]*snippets.Run, bool, error) {
+	return readRunsBudget(ctx, store, list, maxReadSamples)
+}
+
+// readRunsBudget is readRuns reading at most budget samples.
+func readRunsBudget(ctx context.Context, store snippets.RunStore, list []*snippets.Run, budget int) ([]*snippets.Run, bool, error) {
 	runs := make([]*snippets.Run, 0, len(list))
-	budget := maxReadSamples
 	for _, r := range list {
 		if err := ctx.Err(); err != nil {
 			return nil, false, busy(err)

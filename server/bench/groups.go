@@ -23,7 +23,7 @@ import (
 //     env.browserVersion "128.0.1", as the harness sends, or "Firefox
 //     128.0.1", or an object {name, version}), otherwise parsed from
 //     env.userAgent; reduced to name and major version ("Firefox 128").
-//     Native runs have browser "native".
+//     Native runs (cpython-native, native-go) have browser "native".
 //   - machine: env.platform (navigator.platform in a browser, "Linux
 //     x86_64" from bench-native; the operating system from the user agent
 //     when absent) and env.cores (navigator.hardwareConcurrency,
@@ -87,7 +87,7 @@ func groupOf(r *snippets.Run) benchGroup {
 	env := parseEnv(r.Env)
 	g := benchGroup{Runtime: seriesRuntime(r, env), Browser: browserOf(env), Machine: machineOf(env)}
 	if g.Browser == "" {
-		if r.Runtime == snippets.CPythonNative {
+		if snippets.NativeRuntime(r.Runtime) {
 			g.Browser = "native"
 		} else {
 			g.Browser = "unknown browser"
@@ -154,6 +154,9 @@ func nameAndMajor(s string) string {
 // neither is known.
 func machineOf(env runEnv) string {
 	platform := strings.Join(strings.Fields(env.Platform), " ")
+	if p, ok := goPlatforms[platform]; ok {
+		platform = p
+	}
 	if unknown(platform) {
 		platform = ""
 		for _, sys := range uaSystems {
@@ -175,6 +178,16 @@ func machineOf(env runEnv) string {
 	default:
 		return fmt.Sprintf("%s, %d cores", shortText(platform), cores)
 	}
+}
+
+// goPlatforms names Go's GOOS GOARCH (as `pyplay bench-native -go`
+// reports its platform) as Python's platform.system() and machine() do
+// (cpython-native runs, and navigator.platform on Linux), so that native Go
+// and native CPython on one machine are the same machine.
+var goPlatforms = map[string]string{
+	"linux amd64": "Linux x86_64", "linux arm64": "Linux aarch64", "linux 386": "Linux i686",
+	"darwin amd64": "Darwin x86_64", "darwin arm64": "Darwin arm64",
+	"windows amd64": "Windows AMD64", "windows arm64": "Windows ARM64",
 }
 
 // unknown reports an empty value or the harness's "unknown".

@@ -52,6 +52,10 @@ type Config struct {
 	// CreateLimit, if set, rate-limits POST /api/bench/ab per client: the
 	// application's limiter, as on snippet creation.
 	CreateLimit echo.MiddlewareFunc
+	// WasmManifest returns the build's static/dist/wasm/manifest.json
+	// (nil when there is none): which compiled kernels (go-wasm,
+	// rust-wasm) this build has, for /bench/suite. Nil: not known.
+	WasmManifest func() []byte
 }
 
 // Lab is the benchmark lab of one server.

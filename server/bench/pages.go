@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pyplay/pyplay/server/bench/suite"
 	"github.com/pyplay/pyplay/server/frontend"
 	"github.com/pyplay/pyplay/snippets"
 )
@@ -56,4 +57,51 @@ func (l *Lab) dashboardPage(c echo.Context) error {
 	}
 	info := infoOf(sn)
 	return l.cfg.Render(c, http.StatusOK, "dashboard.html", l.page("Benchmarks of "+info.label()+" · pyplay", &info))
+}
+
+// suitePageData is what static/templates/suite.html (/bench/suite)
+// renders: the page loads the "suite" bundle, which runs the reference
+// suite in this browser's runtime workers and shows the table of GET
+// /api/bench/suite.
+type suitePageData struct {
+	Title    string
+	Manifest *frontend.Manifest
+	Config   suitePageConfig
+}
+
+// suitePageConfig is /bench/suite's <script id="pyplay-config">.
+type suitePageConfig struct {
+	Build    string                           `json:"build"`
+	API      string                           `json:"api"`
+	WS       string                           `json:"ws"`
+	Worker   string                           `json:"worker"`   // the runtime worker's bundle
+	Runtimes map[string]*frontend.RuntimeInfo `json:"runtimes"` // pyodide, micropython, …
+	WasmBase string                           `json:"wasmBase"` // URL of static/dist/wasm/, "/wasm/"
+	// Workloads are the suite's, each with the snippet its runs are stored
+	// on (the page stores it with POST /api/snippets before running: the
+	// same content gives the same ID).
+	Workloads []suitePageWorkload `json:"workloads"`
+}
+
+type suitePageWorkload struct {
+	suiteWorkloadInfo
+	Code  string `json:"code"`  // the Python example
+	Label string `json:"label"` // the snippet's title
+}
+
+// suitePage is GET /bench/suite.
+func (l *Lab) suitePage(c echo.Context) error {
+	m := l.cfg.Manifest()
+	cfg := suitePageConfig{Build: m.Build, API: "/api/bench", WS: "/ws", Worker: m.Entries["worker"], Runtimes: m.Runtimes, WasmBase: "/wasm/"}
+	for _, w := range suite.Workloads() {
+		sn, err := suiteSnippet(w)
+		if err != nil {
+			return err
+		}
+		cfg.Workloads = append(cfg.Workloads, suitePageWorkload{
+			suiteWorkloadInfo: suiteWorkloadInfo{ID: w.ID, Title: w.Title, N: w.N, Check: w.Check, Snippet: sn.ID, Example: w.Python},
+			Code:              sn.Code, Label: sn.Title,
+		})
+	}
+	return l.cfg.Render(c, http.StatusOK, "suite.html", suitePageData{Title: "Reference suite · Benchmarks · pyplay", Manifest: m, Config: cfg})
 }

@@ -41,6 +41,7 @@ var entryPoints = []struct{ Name, Source string }{
 	{"pyscript-bench", "pyscript/bench.ts"},
 	{"baseline", "bench/baseline.ts"},
 	{"dashboard", "dashboard/dashboard.ts"},
+	{"suite", "bench/suite.ts"},
 	{"embed", "editor/embed.ts"},
 }
 

@@ -8,6 +8,10 @@
 // An A/B benchmark (ab.ts) loads several programs ("arms") into one
 // interpreter: each is compiled, warmed up, calibrated and sampled on its own.
 //
+// The reference suite's compiled kernels (go-wasm, rust-wasm) are timed by
+// the same rules: only what one iteration is differs (kernelLoop), and a
+// kernel's result must equal the workload's check before any sample counts.
+//
 // It also records how the runtime started (fetch, compile/instantiate,
 // interpreter init, first run) from Resource Timing entries and probes on
 // WebAssembly's compile functions, installed when this module loads, before
@@ -19,15 +23,17 @@ import type {
   BenchOptions,
   BenchRequest,
   BenchSample,
+  KernelSpec,
   RunStatus,
   RuntimeInfo,
-  RuntimeName,
   StartupPhases,
+  WorkerRuntime,
 } from "../runtime/messages";
+import type { WasmKernels } from "../runtime/wasmkernels";
 
 /** What the worker gives the harness: its interpreter and a few controls. */
 export interface BenchHost {
-  runtime: RuntimeName;
+  runtime: WorkerRuntime;
   pythonVersion: string;
   startPath: string;
   info: RuntimeInfo;
@@ -48,6 +54,12 @@ export interface BenchHost {
    * sample's time is the sum of its iterations', without the resets.
    */
   beforeIteration?: () => void;
+  /**
+   * go-wasm, rust-wasm: the compiled kernels. A step then names one
+   * (request.kernel) instead of Python code, and an iteration is one
+   * kernels.run(id, n); everything else is as for Python.
+   */
+  kernels?: WasmKernels;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -296,6 +308,25 @@ let installed = false;
  */
 const prepared = new Map<string, Prepared>();
 
+/**
+ * The loop of a compiled kernel: n calls of kernels.run(id, n). The last
+ * result is checked (a string compare, next to a kernel's milliseconds), so
+ * that a kernel that goes wrong midway fails the run too.
+ */
+function kernelLoop(kernels: WasmKernels, spec: KernelSpec): (n: number) => string | undefined {
+  return (n) => {
+    let out = "";
+    for (let i = 0; i < n; i++) out = kernels.run(spec.id, spec.n);
+    return checkKernel(kernels, spec, out);
+  };
+}
+
+/** undefined when out is the workload's check, else the error to fail with. */
+export function checkKernel(kernels: { runtime: string }, spec: KernelSpec, out: unknown): string | undefined {
+  if (out === spec.check) return undefined;
+  return `${kernels.runtime} kernel ${spec.id}(${spec.n}) returned ${JSON.stringify(String(out)).slice(0, 200)}, expected ${JSON.stringify(spec.check)}: its result is wrong, so its timing does not count`;
+}
+
 function install(host: BenchHost): void {
   if (installed) return;
   host.runPython(host.runtime === "micropython" ? MICROPYTHON_BENCH : PYODIDE_BENCH);
@@ -360,14 +391,24 @@ class SampleSender {
   }
 }
 
-function prepare(host: BenchHost, code: string, opts: BenchOptions, arm: string): void {
+function prepare(host: BenchHost, code: string, opts: BenchOptions, arm: string, kernel?: KernelSpec): void {
   const options = { ...DEFAULT_BENCH_OPTIONS, ...opts };
   prepared.delete(arm);
   const timerNs = timerResolutionNs();
-  install(host);
-  const compileFn = host.global("_pyplay_bench_compile") as (code: string, arm?: string) => string | undefined | null;
-  const loopFn = host.global("_pyplay_bench_loop") as (n: number, arm?: string) => string | undefined | null;
-  const p: Prepared = { loop: arm ? (n) => loopFn(n, arm) : loopFn, seq: 0, iters: 1 };
+  let p: Prepared;
+  let compile: () => string | undefined | null;
+  if (host.kernels || kernel) {
+    // A compiled kernel: nothing to compile; the first run checks its result.
+    if (!host.kernels || !kernel) throw new Error(host.kernels ? "this runtime times compiled kernels: the step names none" : `${host.runtime} cannot run compiled kernels`);
+    p = { loop: kernelLoop(host.kernels, kernel), seq: 0, iters: 1 };
+    compile = () => undefined;
+  } else {
+    install(host);
+    const compileFn = host.global("_pyplay_bench_compile") as (code: string, arm?: string) => string | undefined | null;
+    const loopFn = host.global("_pyplay_bench_loop") as (n: number, arm?: string) => string | undefined | null;
+    p = { loop: arm ? (n) => loopFn(n, arm) : loopFn, seq: 0, iters: 1 };
+    compile = () => (arm ? compileFn(code, arm) : compileFn(code));
+  }
 
   // An arm of an A/B benchmark first moves the interpreter's heap on by a
   // random amount (a buffer of up to 256 KiB and up to 1000 small objects,
@@ -380,7 +421,7 @@ function prepare(host: BenchHost, code: string, opts: BenchOptions, arm: string)
 
   // The first run: compiling plus one execution, as a user's first Run.
   const firstStart = performance.now();
-  const err = arm ? compileFn(code, arm) : compileFn(code);
+  const err = compile();
   if (err) throw new ProgramError(String(err));
   timeLoop(host, p, 1);
   const firstMs = performance.now() - firstStart;
@@ -398,9 +439,10 @@ function prepare(host: BenchHost, code: string, opts: BenchOptions, arm: string)
       minSampleMs: options.minSampleMs,
       targetSampleMs: Math.round(targetMs * 1000) / 1000,
       ticksPerSample: TICKS_PER_SAMPLE,
-      freshNamespace: true,
+      freshNamespace: !kernel,
       stdout: "suppressed",
       timedEachIteration: host.beforeIteration !== undefined,
+      ...(kernel ? { kernel: kernel.id, kernelN: kernel.n, kernelCheck: kernel.check } : {}),
     },
   });
 
@@ -445,7 +487,7 @@ export function handleBench(request: BenchRequest, host: BenchHost): RunStatus {
   // Not cleared here: the page clears the interrupt before posting a step,
   // and clearing again would lose a Stop pressed in between.
   try {
-    if (request.op === "prepare") prepare(host, request.code, request.options, request.arm ?? "");
+    if (request.op === "prepare") prepare(host, request.code, request.options, request.arm ?? "", request.kernel);
     else sample(host, request.count, request.arm ?? "");
     return "ok";
   } catch (err) {

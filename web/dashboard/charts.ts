@@ -16,6 +16,9 @@ const RUNTIME_HUES: Record<string, number> = {
   pyscript: 285,
   "pyscript/pyodide": 265,
   "pyscript/micropython": 330,
+  "go-wasm": 185,
+  "rust-wasm": 5,
+  "native-go": 160,
 };
 /** Runtimes as runs are compared (server/bench_groups.go): PyScript per interpreter. */
 export const RUNTIME_LABELS: Record<string, string> = {
@@ -25,6 +28,9 @@ export const RUNTIME_LABELS: Record<string, string> = {
   pyscript: "PyScript",
   "pyscript/pyodide": "PyScript · Pyodide",
   "pyscript/micropython": "PyScript · MicroPython",
+  "go-wasm": "Go→WASM",
+  "rust-wasm": "Rust→WASM",
+  "native-go": "native Go",
 };
 
 /** A run's colour: its runtime's hue, lighter or darker for the k-th run of that runtime. */

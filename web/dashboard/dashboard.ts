@@ -684,7 +684,7 @@ interface OverviewBody {
   computed?: string;
 }
 
-const BASELINES = ["cpython-native", "pyodide", "micropython", "pyscript/pyodide", "pyscript/micropython"];
+const BASELINES = ["cpython-native", "pyodide", "micropython", "pyscript/pyodide", "pyscript/micropython", "go-wasm", "rust-wasm", "native-go"];
 
 class Overview {
   private readonly status: HTMLElement;

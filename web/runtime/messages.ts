@@ -3,6 +3,13 @@
 
 export type RuntimeName = "pyodide" | "micropython";
 
+/**
+ * What a runtime worker can load: a Python runtime, or the reference
+ * suite's kernels compiled to WebAssembly (bench/kernels.ts), which only
+ * the benchmark harness uses.
+ */
+export type WorkerRuntime = RuntimeName | "go-wasm" | "rust-wasm";
+
 export interface RuntimeInfo {
   version: string;
   base: string; // URL path ending in "/"
@@ -16,7 +23,7 @@ export interface RuntimeInfo {
  * page's busy main thread may not deliver for a hundred milliseconds.
  */
 export interface StartConfig {
-  runtime: RuntimeName;
+  runtime: WorkerRuntime;
   info: RuntimeInfo;
   build: string;
   /**
@@ -90,7 +97,7 @@ export type FromWorker =
   | { type: "progress"; phase: "download" | "init"; loaded: number; total: number }
   | {
       type: "ready";
-      runtime: RuntimeName;
+      runtime: WorkerRuntime;
       version: string;
       pythonVersion: string;
       timings: StartupTimings;
@@ -159,8 +166,19 @@ export interface BenchOptions {
  * and sampled on its own. Without it the step is about the only program.
  */
 export type BenchRequest =
-  | { op: "prepare"; code: string; options: BenchOptions; arm?: string }
+  | { op: "prepare"; code: string; options: BenchOptions; arm?: string; kernel?: KernelSpec }
   | { op: "sample"; count: number; arm?: string };
+
+/**
+ * A compiled kernel to time instead of Python code (runtimes go-wasm and
+ * rust-wasm): one iteration is kernels.run(id, n), whose result must equal
+ * check before any sample counts.
+ */
+export interface KernelSpec {
+  id: string;
+  n: number;
+  check: string;
+}
 
 /** One timed sample, as sent over /ws (docs/protocol.md). */
 export interface BenchSample {

@@ -19,13 +19,13 @@ import {
   type FromWorker,
   type RunStatus,
   type RuntimeInfo,
-  type RuntimeName,
   type SnapshotMode,
   type StartConfig,
   type StartPath,
   type StartupTimings,
   type Stream,
   type ToWorker,
+  type WorkerRuntime,
   WORKER_NAME_PREFIX,
 } from "./messages";
 
@@ -33,7 +33,7 @@ import {
 export const STOP_GRACE_MS = 1000;
 
 export interface ReadyInfo {
-  runtime: RuntimeName;
+  runtime: WorkerRuntime;
   version: string;
   pythonVersion: string;
   timings: StartupTimings;
@@ -69,7 +69,7 @@ export class Slot {
   failed = false;
 
   constructor(
-    readonly runtime: RuntimeName,
+    readonly runtime: WorkerRuntime,
     workerURL: string,
     info: RuntimeInfo,
     build: string,
@@ -111,7 +111,7 @@ export class Runner {
   private spare: Slot | null = null;
   private spareTimer: number | undefined;
   private spareHeld = false;
-  private runtime: RuntimeName;
+  private runtime: WorkerRuntime;
   private running: number | null = null;
   private queued: string | null = null;
   private nextId = 1;
@@ -124,7 +124,7 @@ export class Runner {
     private readonly workerURL: string,
     private readonly runtimes: Record<string, RuntimeInfo>,
     private readonly build: string,
-    runtime: RuntimeName,
+    runtime: WorkerRuntime,
     private readonly on: RunnerEvents,
     /** A worker already started at page load (editor/boot.ts), adopted by the first start(). */
     private boot: Slot | null = null,
@@ -141,7 +141,7 @@ export class Runner {
   get hasQueuedRun(): boolean {
     return this.queued !== null;
   }
-  get runtimeName(): RuntimeName {
+  get runtimeName(): WorkerRuntime {
     return this.runtime;
   }
 
@@ -149,7 +149,7 @@ export class Runner {
    * Starts (or restarts) a fresh interpreter of the given runtime, taking
    * over the pre-started spare when there is one.
    */
-  start(runtime: RuntimeName = this.runtime): void {
+  start(runtime: WorkerRuntime = this.runtime): void {
     clearTimeout(this.stopTimer);
     clearTimeout(this.spareTimer);
     this.slot?.dispose();

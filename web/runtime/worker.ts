@@ -21,15 +21,16 @@ import {
   type FromWorker,
   type RunStatus,
   type RuntimeInfo,
-  type RuntimeName,
   type SnapshotMode,
   type StartConfig,
   type StartPath,
   type Stream,
   type ToWorker,
+  type WorkerRuntime,
   WORKER_NAME_PREFIX,
 } from "./messages";
 import { handleBench } from "../bench/harness";
+import { isKernelRuntime, loadKernelRuntime, type WasmKernels } from "../bench/kernels";
 import { STDLIB_MODULES } from "./stdlib";
 import { formatIn } from "../editor/format-worker";
 import { TurtleDrawing } from "./turtle-worker";
@@ -212,6 +213,8 @@ interface Runtime {
   stopAwaiting?(): void;
   runPython(code: string): unknown; // for the benchmark harness
   global(name: string): unknown;
+  /** go-wasm, rust-wasm: the compiled kernels the harness times (bench/kernels.ts). */
+  kernels?: WasmKernels;
 }
 
 const NOT_OFFLINE =
@@ -682,7 +685,7 @@ async function loadMicroPythonRuntime(info: RuntimeInfo): Promise<Runtime> {
 // ---- message loop --------------------------------------------------------------
 
 let runtime: Runtime | null = null;
-let runtimeName: RuntimeName = "pyodide";
+let runtimeName: WorkerRuntime = "pyodide";
 let runtimeInfo: RuntimeInfo | null = null;
 let readyAt = 0;
 /** A run awaits at top level (Pyodide): Stop cancels it (stopAwaiting). */
@@ -692,8 +695,9 @@ async function start(cfg: StartConfig): Promise<void> {
   runtimeName = cfg.runtime;
   try {
     const t0 = performance.now();
-    runtime =
-      cfg.runtime === "micropython"
+    runtime = isKernelRuntime(cfg.runtime)
+      ? await loadKernelRuntime(cfg.runtime, cfg.info)
+      : cfg.runtime === "micropython"
         ? await loadMicroPythonRuntime(cfg.info)
         : await loadPyodideRuntime(cfg.info, cfg.build, cfg.snapshot);
     await buffers; // input() and Stop need them before anything runs
@@ -766,6 +770,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
             readyAt,
             runPython: rt.runPython,
             global: rt.global,
+            kernels: rt.kernels,
             mute: (on) => {
               muted = on;
             },

@@ -12,9 +12,10 @@ import (
 	"github.com/pyplay/pyplay/snippets"
 )
 
-// Runtimes a run may name: the snippet runtimes plus native CPython, for
-// `pyplay bench-native`.
-var runtimes = []string{string(snippets.Pyodide), string(snippets.MicroPython), string(snippets.PyScript), snippets.CPythonNative}
+// Runtimes a run may name: the snippet runtimes, native CPython (`pyplay
+// bench-native`) and the reference suite's compiled kernels (go-wasm,
+// rust-wasm, native-go).
+var runtimes = snippets.RunRuntimes
 
 // Run statuses run.end may set; "running" is the store's starting state.
 var endStatuses = []string{snippets.RunDone, snippets.RunFailed, snippets.RunStopped}
