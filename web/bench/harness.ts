@@ -417,7 +417,7 @@ function prepare(host: BenchHost, code: string, opts: BenchOptions, arm: string,
   // can favour one arm by a few per cent, varies between interpreters like
   // the rest of their personality instead of repeating in all of them
   // (layout randomisation, as Stabilizer does for native code).
-  if (arm) host.runPython(`_pyplay_bench_pad(${Math.floor(Math.random() * 262144)}, ${Math.floor(Math.random() * 1000)})`);
+  if (arm && !host.kernels) host.runPython(`_pyplay_bench_pad(${Math.floor(Math.random() * 262144)}, ${Math.floor(Math.random() * 1000)})`);
 
   // The first run: compiling plus one execution, as a user's first Run.
   const firstStart = performance.now();
