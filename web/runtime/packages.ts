@@ -37,7 +37,7 @@ export interface PackagePyodide {
     options: { messageCallback?: (m: string) => void; errorCallback?: (m: string) => void; checkIntegrity?: boolean },
   ): Promise<unknown>;
   loadedPackages: Record<string, string>;
-  lockfile: { packages: Record<string, { name: string; imports: string[]; file_name: string }> };
+  lockfile: { packages: Record<string, { name: string; imports: string[]; file_name: string; depends: string[] }> };
   runPython(code: string): unknown;
   globals: { get(name: string): unknown; set(name: string, value: unknown): void };
 }
@@ -52,29 +52,27 @@ export interface PackageHooks {
 }
 
 // Defined in the interpreter on first need (never in a snapshot): which of
-// the names the program really imports (an import statement, per the AST)
-// and cannot import now.
+// the names the program really imports (an import statement, per the AST),
+// and which of those it cannot import now.
 const WANTED = `
 def _pyplay_packages_wanted(code, names):
     import importlib.util, sys
     from pyodide.code import find_imports
     found = set(find_imports(code))
-    out = []
+    imported, missing = [], []
     for n in names:
-        if n not in found or n in sys.modules:
+        if n not in found:
+            continue
+        imported.append(n)
+        if n in sys.modules:
             continue
         try:
             spec = importlib.util.find_spec(n)
         except Exception:
             spec = None
         if spec is None:
-            out.append(n)
-    return out
-
-def _pyplay_packages_importable(names):
-    import importlib, importlib.util
-    importlib.invalidate_caches()
-    return [n for n in names if importlib.util.find_spec(n) is not None]
+            missing.append(n)
+    return [imported, missing]
 `;
 
 /** Top-level module names in import statements (a superset: strings and comments count too). */
@@ -91,8 +89,7 @@ export function importedNames(code: string): Set<string> {
   return out;
 }
 
-const MB = 1e6;
-const mb = (n: number) => (n / MB).toFixed(1);
+const size = (n: number) => (n < 1e6 ? `${Math.ceil(n / 1e3)} kB` : `${(n / 1e6).toFixed(1)} MB`);
 
 export class PackageLoader {
   private byImport: Map<string, string> | null = null;
@@ -100,6 +97,8 @@ export class PackageLoader {
   private stopRun: (() => void) | null = null;
   /** Bytes of package files in flight for the status line: url → [loaded, total]. */
   private transfers = new Map<string, [number, number]>();
+  /** HTTP status of package files that failed (a fetch with integrity fails without one). */
+  private failures = new Map<string, number>();
   private loading: string[] = [];
 
   constructor(
@@ -132,14 +131,20 @@ export class PackageLoader {
       this.py.runPython(WANTED);
       this.helpers = true;
     }
-    const wanted = this.callList("_pyplay_packages_wanted", code, candidates);
-    if (wanted.length === 0) return null;
+    const [imported, missing] = this.callList("_pyplay_packages_wanted", code, candidates) as unknown as [string[], string[]];
     const byImport = this.importMap();
+    // Not importable yet, or installed while a dependency of it failed to load.
+    const wanted = imported.filter((n) => {
+      const pkg = byImport.get(n)!;
+      return missing.includes(n) || this.unloaded(pkg).some((p) => p !== pkg);
+    });
+    if (wanted.length === 0) return null;
     const names = [...new Set(wanted.map((n) => byImport.get(n)!))].sort();
+    const all = [...new Set(names.flatMap((n) => this.unloaded(n)))].sort(); // with dependencies
     const errors: string[] = [];
-    this.loading = names;
+    this.loading = all;
     this.transfers.clear();
-    this.hooks.status(`Loading ${names.join(", ")}…`);
+    this.hooks.status(`Loading ${all.join(", ")}…`);
     let stopped = false;
     const stop = new Promise<void>((resolve) => {
       this.stopRun = () => {
@@ -165,32 +170,49 @@ export class PackageLoader {
     }
     if (stopped) {
       this.hooks.clearInterrupt();
-      this.hooks.stderr(`KeyboardInterrupt: stopped while loading ${names.join(", ")}\n`);
+      this.hooks.stderr(`KeyboardInterrupt: stopped while loading ${all.join(", ")}\n`);
       return "interrupted";
     }
-    const importable = new Set(this.callList("_pyplay_packages_importable", wanted));
-    const missing = wanted.filter((n) => !importable.has(n));
-    if (missing.length === 0) return null;
-    const pkgs = [...new Set(missing.map((n) => byImport.get(n)!))];
-    const files = pkgs.map((p) => this.lockEntry(p)?.file_name ?? p);
+    const failed = [...new Set(names.flatMap((n) => this.unloaded(n)))].sort();
+    if (failed.length === 0) return null;
+    const files = failed.map((p) => {
+      const file = this.entry(p)?.file_name ?? p;
+      const status = this.failures.get(new URL(file, new URL(this.info.base, location.href)).href);
+      return status ? `${file}: HTTP ${status}` : file;
+    });
+    const needs = failed.some((f) => !names.includes(f)) ? `, which ${names.join(", ")} needs,` : "";
     this.hooks.stderr(
-      `ModuleNotFoundError: No module named '${missing[0]}'\n` +
-        `pyplay could not load the package ${pkgs.join(", ")} (${files.join(", ")}) from this server: ` +
-        `it is listed in the server's Pyodide lock file, but the server's -packages distribution does not ` +
-        `provide it${this.notes(errors)}. Its operator can add it with \`pyplay packages import\`.\n`,
+      `ModuleNotFoundError: pyplay could not load the package ${failed.join(", ")} (${files.join(", ")})${needs} ` +
+        `from this server: it is listed in the server's Pyodide lock file, but the server's -packages distribution ` +
+        `could not provide it${this.notes(errors)}. The server's operator can add it with \`pyplay packages import\`.\n`,
     );
     return "error";
   }
 
-  /** Import names in code that some package not yet loaded provides. */
+  /** The package and its dependencies (by name) that are not loaded. */
+  private unloaded(name: string): string[] {
+    const loaded = this.py.loadedPackages;
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const visit = (n: string) => {
+      const e = this.entry(n);
+      if (!e || seen.has(e.name)) return;
+      seen.add(e.name);
+      if (!(e.name in loaded)) out.push(e.name);
+      for (const d of e.depends ?? []) visit(d);
+    };
+    visit(name);
+    return out;
+  }
+
+  /** Import names in code whose package, or a dependency of it, is not loaded. */
   private candidates(code: string): string[] {
     const names = importedNames(code);
     if (names.size === 0) return [];
     const byImport = this.importMap();
-    const loaded = this.py.loadedPackages;
     return [...names].filter((n) => {
       const pkg = byImport.get(n);
-      return pkg !== undefined && !(pkg in loaded);
+      return pkg !== undefined && this.unloaded(pkg).length > 0;
     });
   }
 
@@ -202,8 +224,11 @@ export class PackageLoader {
     return m;
   }
 
-  private lockEntry(name: string) {
-    return Object.values(this.py.lockfile?.packages ?? {}).find((p) => p.name === name);
+  /** The lock's entry of a package, by its name or its (normalized) key. */
+  private entry(name: string) {
+    const pkgs = this.py.lockfile?.packages ?? {};
+    const key = name.toLowerCase().replace(/[-_.]+/g, "-");
+    return pkgs[key] ?? Object.values(pkgs).find((p) => p.name === name);
   }
 
   private callList(fn: string, ...args: unknown[]): string[] {
@@ -241,13 +266,23 @@ export class PackageLoader {
         loaded += l;
         total += t;
       }
-      const size = total > 0 ? `: ${mb(loaded)} of ${mb(total)} MB` : "";
-      this.hooks.status(`Loading ${this.loading.join(", ")}${size}…`);
+      const done = total > 0 ? `: ${size(loaded)} of ${size(total)}` : loaded > 0 ? `: ${size(loaded)}` : "";
+      this.hooks.status(`Loading ${this.loading.join(", ")}${done}…`);
     };
     globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-      const res = await inner(input, init);
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
       const abs = new URL(url, location.href).href;
+      let res: Response;
+      try {
+        res = await inner(input, init);
+      } catch (err) {
+        // Pyodide fetches with integrity, so a 404 is only "Failed to fetch": ask for the status.
+        if (abs.startsWith(base)) {
+          const head = await inner(abs, { method: "HEAD" }).catch(() => null);
+          if (head && !head.ok) this.failures.set(abs, head.status);
+        }
+        throw err;
+      }
       if (!abs.startsWith(base) || !res.ok || !res.body || this.loading.length === 0) return res;
       const total = Number(res.headers.get("content-length")) || 0;
       this.transfers.set(abs, [0, total]);
