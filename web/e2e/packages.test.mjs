@@ -3,65 +3,13 @@
 // the first, and a lock file with their sha256s), starts the real binary
 // with -packages DIR, and runs programs that import them in real Chromium.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
-import { BINARY, ROOT, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
-
-const runtimeLock = JSON.parse(readFileSync(join(ROOT, "node_modules/pyodide/pyodide-lock.json"), "utf8"));
-
-// Pure-Python wheels, written with Python's zipfile (with the dist-info a
-// wheel installer expects).
-const WHEELS = `
-import sys, zipfile, hashlib, base64
-def wheel(path, name, files, requires=()):
-    dist = f"{name}-1.0.dist-info"
-    meta = f"Metadata-Version: 2.1\\nName: {name}\\nVersion: 1.0\\n" + "".join(f"Requires-Dist: {r}\\n" for r in requires)
-    files = dict(files)
-    files[f"{dist}/METADATA"] = meta
-    files[f"{dist}/WHEEL"] = "Wheel-Version: 1.0\\nGenerator: pyplay-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
-    record = []
-    for n, body in files.items():
-        d = base64.urlsafe_b64encode(hashlib.sha256(body.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{n},sha256={d},{len(body.encode())}")
-    record.append(f"{dist}/RECORD,,")
-    files[f"{dist}/RECORD"] = "\\n".join(record) + "\\n"
-    with zipfile.ZipFile(path, "w") as z:
-        for n, body in files.items():
-            z.writestr(n, body)
-out = sys.argv[1]
-wheel(f"{out}/pyplaydemo_a-1.0-py3-none-any.whl", "pyplaydemo_a",
-      {"pyplaydemo_a/__init__.py": "def greet():\\n    return 'hello from a'\\n"})
-wheel(f"{out}/pyplaydemo_b-1.0-py3-none-any.whl", "pyplaydemo_b",
-      {"pyplaydemo_b/__init__.py": "import pyplaydemo_a\\ndef f():\\n    return 'b uses ' + pyplaydemo_a.greet()\\n"},
-      requires=["pyplaydemo_a"])
-`;
-
-const A = "pyplaydemo_a-1.0-py3-none-any.whl";
-const B = "pyplaydemo_b-1.0-py3-none-any.whl";
-
-/** Writes the distribution: both wheels and the lock file (sha of b overridden when asked). */
-function makeDistribution({ badShaOf } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "pyplay-packages-"));
-  execFileSync("python3", ["-c", WHEELS, dir]);
-  const entry = (name, file, depends) => {
-    let sha = createHash("sha256").update(readFileSync(join(dir, file))).digest("hex");
-    if (badShaOf === file) sha = "0".repeat(64);
-    return {
-      name, version: "1.0", file_name: file, install_dir: "site", package_type: "package",
-      sha256: sha, imports: [name], depends, unvendored_tests: false,
-    };
-  };
-  const lock = {
-    info: runtimeLock.info,
-    packages: { "pyplaydemo-a": entry("pyplaydemo_a", A, []), "pyplaydemo-b": entry("pyplaydemo_b", B, ["pyplaydemo-a"]) },
-  };
-  writeFileSync(join(dir, "pyodide-lock.json"), JSON.stringify(lock, null, 1));
-  return dir;
-}
+import { BINARY, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
+import { A, B, makeDistribution } from "./packages-dist.mjs";
 
 let server, browser, dist;
 let context, page, requests;
