@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { BINARY, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
 import { A, B, makeDistribution } from "./packages-dist.mjs";
+import { snapshotSaved } from "./startup.mjs";
 
 let server, browser, dist;
 let context, page, requests;
@@ -105,6 +106,20 @@ describe("packages from -packages DIR", () => {
     assert.match(await output(page).textContent(), /KeyboardInterrupt: stopped while loading pyplaydemo_a, pyplaydemo_b/);
     release();
     assert.equal((await run("print(6 * 7)\n")).text, "42\n");
+    assert.equal((await run("import pyplaydemo_b\nprint(pyplaydemo_b.f())\n")).text, "b uses hello from a\n");
+  });
+
+  test("the fast-start snapshot stays pristine: packages load after a restore", async () => {
+    await openEditor(server.url);
+    assert.equal((await run("import pyplaydemo_b\nprint(pyplaydemo_b.f())\n")).text, "b uses hello from a\n");
+    await snapshotSaved(page); // by the spare interpreter, in the background
+    const second = await context.newPage();
+    await second.goto(server.url + "/");
+    page = second;
+    await waitReady(page, 120000);
+    assert.equal(await page.getByRole("status").getAttribute("data-path"), "snapshot");
+    const probe = "import sys\nprint(sorted(m for m in sys.modules if m.startswith('pyplaydemo')))\n";
+    assert.equal((await run(probe)).text, "[]\n");
     assert.equal((await run("import pyplaydemo_b\nprint(pyplaydemo_b.f())\n")).text, "b uses hello from a\n");
   });
 
