@@ -219,7 +219,9 @@ export class PackageLoader {
   private importMap(): Map<string, string> {
     if (this.byImport) return this.byImport;
     const m = new Map<string, string>();
-    for (const p of Object.values(this.py.lockfile?.packages ?? {})) for (const i of p.imports ?? []) m.set(i, p.name);
+    const lock = this.py.lockfile;
+    if (!lock?.packages) return m; // not loaded yet: ask again next time
+    for (const p of Object.values(lock.packages)) for (const i of p.imports ?? []) m.set(i, p.name);
     this.byImport = m;
     return m;
   }
