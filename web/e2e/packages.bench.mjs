@@ -5,7 +5,8 @@
 // same profile; the files are immutable), and when they are loaded already
 // (warm: a second Run in the same interpreter), against a Run of a
 // standard-library import. Times are from the Run click to the status
-// saying the run finished, in the page, SETTLE_MS after start-up. Prints medians over ROUNDS as
+// saying the run finished, in the page, SETTLE_MS after start-up.
+// FAST_START=off turns the memory snapshot off (Settings). Prints medians over ROUNDS as
 // Markdown. Loopback only.
 import { rmSync } from "node:fs";
 import { launchBrowser, openPage, startServer, waitReady } from "./helpers.mjs";
@@ -61,6 +62,9 @@ const IMPORT = "import pyplaydemo_b\nprint(pyplaydemo_b.f())\n";
 try {
   for (let r = 0; r < ROUNDS; r++) {
     const context = await browser.newContext();
+    if (process.env.FAST_START === "off") {
+      await context.addInitScript(() => localStorage.setItem("pyplay.fastStart", "off"));
+    }
     let { page } = await openPage(context, server.url + "/");
     await waitReady(page, 120000);
     await page.waitForTimeout(SETTLE_MS);
