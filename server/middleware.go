@@ -13,11 +13,12 @@ import (
 
 // contentSecurityPolicy allows only same-origin scripts, plus compiling
 // WebAssembly (Pyodide, MicroPython). Styles may be inline because
-// CodeMirror injects its theme at run time. The first %s is frame-src (the
-// preview origin), the second frame-ancestors (who may frame the page:
-// nobody, except for /embed/{id}).
+// CodeMirror injects its theme at run time. The first %s adds to
+// connect-src (a -packages mirror's origin, with a leading space, or
+// nothing), the second is frame-src (the preview origin), the third
+// frame-ancestors (who may frame the page: nobody, except for /embed/{id}).
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
-	"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; " +
+	"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'%s; " +
 	"worker-src 'self' blob:; frame-src %s; frame-ancestors %s; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 // originHeaders are the header values in which the playground's origin and

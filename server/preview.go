@@ -121,7 +121,7 @@ func (s *Server) csp(c echo.Context, ancestors string) string {
 	if origin := s.previewOrigin(c.Request()); origin != "" {
 		frames = origin
 	}
-	return fmt.Sprintf(contentSecurityPolicy, frames, ancestors)
+	return fmt.Sprintf(contentSecurityPolicy, s.packagesConnectSrc(), frames, ancestors)
 }
 
 // requestScheme is the scheme a browser used for r: https when the

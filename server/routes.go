@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/pyplay/pyplay/server/packages"
 	"github.com/pyplay/pyplay/server/response"
 )
 
@@ -35,6 +36,7 @@ func (s *Server) routes() *echo.Echo {
 	get("/assets/*", func(c echo.Context) error {
 		return s.assets.serve(c, "dist/assets/"+c.Param("*"), true)
 	})
+	get(packages.PathPrefix+"*", s.servePackage) // -packages (packages.go)
 	get("/runtime/*", func(c echo.Context) error {
 		return s.assets.serve(c, "dist/runtime/"+c.Param("*"), true)
 	})

@@ -30,6 +30,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pyplay/pyplay/server/bench"
 	"github.com/pyplay/pyplay/server/frontend"
+	"github.com/pyplay/pyplay/server/packages"
 	"github.com/pyplay/pyplay/snippets"
 	"github.com/pyplay/pyplay/static"
 )
@@ -96,6 +97,9 @@ type Config struct {
 	// EmbedOrigins are the origins (scheme://host[:port]) whose pages may
 	// frame /embed/{id}; empty means any site's.
 	EmbedOrigins []string
+	// Packages is where Pyodide's packages come from (-packages): a
+	// directory served from this origin, or a mirror's URL (packages.go).
+	Packages packages.Source
 }
 
 // Server is a configured pyplay HTTP server.
@@ -124,6 +128,9 @@ type Server struct {
 	storeDown atomic.Bool
 	conns     *connLimiter  // both public listeners' connections (conns.go)
 	storage   *storageGuard // disk space and full-disk failures (storage_guard.go)
+	// dist and pkgInfo are the Pyodide packages (packages.go).
+	dist    *packages.Distribution
+	pkgInfo atomic.Pointer[frontend.Packages]
 }
 
 // ErrNotBuilt says the front end has not been built into static/dist.
@@ -160,6 +167,10 @@ func New(cfg Config) (*Server, error) {
 			cancel()
 			return nil, err
 		}
+	}
+	if err := s.openPackages(); err != nil {
+		cancel()
+		return nil, err
 	}
 	s.snippets = newSnippetAPI(s)
 	s.startStorageGuard()
@@ -208,7 +219,7 @@ func (s *Server) loadManifest() error {
 	if m.Entries["main"] == "" || m.Entries["worker"] == "" {
 		return ErrNotBuilt
 	}
-	s.manifest.Store(&m)
+	s.manifest.Store(s.withPackages(&m))
 	return nil
 }
 
@@ -228,7 +239,7 @@ func (s *Server) startDev() error {
 	var once sync.Once
 	err := frontend.Watch(s.ctx, frontend.BuildOptions{Root: s.cfg.Root, Logger: s.log}, func(m *frontend.Manifest, err error) {
 		if err == nil {
-			s.manifest.Store(m)
+			s.manifest.Store(s.withPackages(m))
 			err = s.loadTemplates()
 		}
 		if err != nil {

@@ -3,6 +3,7 @@
 //	pyplay serve [-addr :8080] [-db sqlite:./data/pyplay.db | postgres://…] [-dev]
 //	pyplay build                    bundle the front end into static/dist
 //	pyplay snippets delete|export|import …
+//	pyplay packages import pyodide-<version>.tar.bz2 [-only numpy,matplotlib]
 //	pyplay bench-native --server URL --snippet ID [--compare ID]
 //
 // Every flag also reads an environment variable (PYPLAY_ADDR, PYPLAY_DB, …).
@@ -52,6 +53,7 @@ var commands = []command{
 	{"serve", "serve the playground (default)", runServe},
 	{"build", "bundle the front end into static/dist (run before go build)", runBuild},
 	{"snippets", "delete, export or import snippets (operator tools)", runSnippets},
+	{"packages", "import Pyodide packages from a release archive (packages import ARCHIVE [-only numpy,…])", runPackages},
 	{"bench-native", "benchmark a snippet with the local python3 and stream the results", runBenchNative},
 }
 

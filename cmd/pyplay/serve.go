@@ -45,11 +45,12 @@ type Main struct {
 	// PreviewAddr and PreviewURL place PyScript previews on their own origin.
 	PreviewAddr  string
 	PreviewURL   string
-	EmbedOrigins string    // -embed-origins: comma-separated, "*" or empty for any site
-	DB           storeFlag // -db (store.go)
-	snippetFlags           // -max-code, -rate, -burst, -trusted-proxies
-	wsFlags                // -ws-origins, -ws-rate (wsflags.go)
-	publicFlags            // limits for the open internet, -metrics-addr (publicflags.go)
+	EmbedOrigins string       // -embed-origins: comma-separated, "*" or empty for any site
+	DB           storeFlag    // -db (store.go)
+	Packages     packagesFlag // -packages (packages.go)
+	snippetFlags              // -max-code, -rate, -burst, -trusted-proxies
+	wsFlags                   // -ws-origins, -ws-rate (wsflags.go)
+	publicFlags               // limits for the open internet, -metrics-addr (publicflags.go)
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
@@ -83,7 +84,7 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	// The store, sharing and WebSocket flags are groups of their own: their
 	// types check values and turn them into what the server takes.
-	for _, register := range []func(*flag.FlagSet) error{m.DB.register, m.snippetFlags.register, m.wsFlags.register, m.publicFlags.register} {
+	for _, register := range []func(*flag.FlagSet) error{m.DB.register, m.Packages.register, m.snippetFlags.register, m.wsFlags.register, m.publicFlags.register} {
 		if err := register(fs); err != nil {
 			return err
 		}
@@ -118,6 +119,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pkgs, err := m.Packages.source(m.DB.DSN)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	store, err := m.DB.open(ctx)
 	if err != nil {
@@ -136,6 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: m.TrustedProxies,
 		WS:             ws,
 		EmbedOrigins:   embedOrigins,
+		Packages:       pkgs,
 	}
 	m.publicFlags.apply(&cfg)
 	srv, err := server.New(cfg)

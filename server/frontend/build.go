@@ -81,6 +81,17 @@ type RuntimeInfo struct {
 	Version string           `json:"version"`
 	Base    string           `json:"base"`  // URL path ending in "/"
 	Files   map[string]int64 `json:"files"` // file name → size in bytes (for download progress)
+	// Packages is where Pyodide finds its packages; set by the server
+	// (-packages), never by the build.
+	Packages *Packages `json:"packages,omitempty"`
+}
+
+// Packages locates a Pyodide package distribution: the lock file the
+// worker loads and the base URL its file names are relative to (the
+// server's own path, or a mirror's https:// URL).
+type Packages struct {
+	Lock string `json:"lock"`
+	Base string `json:"base"`
 }
 
 // BuildOptions configures Build.

@@ -39,6 +39,8 @@ export interface BenchHost {
   info: RuntimeInfo;
   /** When the interpreter became ready, on this worker's clock (ms). */
   readyAt: number;
+  /** Loading the packages the program imports, before "prepare" (-packages). */
+  packages?: { start: number; ms: number };
   runPython(code: string): unknown;
   global(name: string): unknown;
   /** Drops program output while on (what Python-level redirection misses). */
@@ -112,9 +114,16 @@ export function startupPhases(host: BenchHost, firstRun: { start: number; ms: nu
     init: round(host.readyAt - initStart),
     firstRun: round(firstRun.ms),
     total: round(host.readyAt),
-    start: { fetch: round(fetchStart), compile: round(compileStart), init: round(initStart), firstRun: round(firstRun.start) },
+    start: {
+      fetch: round(fetchStart),
+      compile: round(compileStart),
+      init: round(initStart),
+      firstRun: round(firstRun.start),
+      ...(host.packages ? { packages: round(host.packages.start) } : {}),
+    },
     fetchBytes: files.reduce((n, e) => n + (e.transferSize || 0), 0),
     path: host.startPath,
+    ...(host.packages ? { packages: round(host.packages.ms) } : {}),
   };
 }
 

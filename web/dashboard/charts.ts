@@ -317,8 +317,9 @@ export interface Phases {
   compile?: number;
   init?: number;
   firstRun?: number;
+  packages?: number; // loading the packages the program imports (-packages)
   total?: number;
-  start?: { fetch?: number; compile?: number; init?: number; firstRun?: number };
+  start?: { fetch?: number; compile?: number; init?: number; firstRun?: number; packages?: number };
   path?: string;
   fetchBytes?: number;
 }
@@ -333,6 +334,7 @@ const PHASES = [
   { key: "fetch", label: "fetch (download runtime files)", color: "hsl(200, 60%, 55%)" },
   { key: "compile", label: "compile + instantiate WebAssembly", color: "hsl(35, 85%, 55%)" },
   { key: "init", label: "interpreter init", color: "hsl(280, 45%, 58%)" },
+  { key: "packages", label: "load packages (-packages)", color: "hsl(330, 55%, 55%)" },
   { key: "firstRun", label: "first run (compile + run once)", color: "hsl(140, 50%, 45%)" },
 ] as const;
 
@@ -382,12 +384,12 @@ export class WaterfallChart extends Figure {
       this.details.firstElementChild!,
       dataTable(
         "Start-up phases per run, in milliseconds",
-        ["Run", "Fetch", "Compile", "Init", "First run", "Ready after", "Downloaded"],
+        ["Run", "Fetch", "Compile", "Init", "Packages", "First run", "Ready after", "Downloaded"],
         this.rows.map((r) => {
           const p = r.phases;
           const ms = (x?: number) => (typeof x === "number" ? x.toFixed(0) : "–");
           const kb = typeof p.fetchBytes === "number" ? (p.fetchBytes === 0 ? "from cache" : `${(p.fetchBytes / 1e6).toFixed(1)} MB`) : "–";
-          return [r.label, ms(p.fetch), ms(p.compile), ms(p.init), ms(p.firstRun), ms(p.total), kb];
+          return [r.label, ms(p.fetch), ms(p.compile), ms(p.init), ms(p.packages), ms(p.firstRun), ms(p.total), kb];
         }),
       ),
     );

@@ -129,6 +129,7 @@ class Page {
       input: (prompt) => this.askInput(prompt),
       done: (r) => this.onDone(r.status, r.ms, r.restarted),
       fatal: (message) => this.setStatus("error", `Error: ${message}`),
+      packages: (text) => this.onPackages(text),
     }, bootSlot);
     this.runner.snapshotEnabled = fastStartEnabled();
     this.pyscript = new PyScriptMode(this.cfg.pyscript, {
@@ -484,6 +485,19 @@ class Page {
   private markError(): void {
     const line = this.output.errorLine();
     if (line !== null) this.editor.markError(line);
+  }
+
+  private beforePackages: [string, string] | null = null;
+
+  /** Packages a program imports are loading (runtime/packages.ts): the status says so, then goes back. */
+  private onPackages(text: string | null): void {
+    if (text !== null) {
+      this.beforePackages ??= [this.status.dataset.state ?? "running", this.status.textContent ?? ""];
+      this.setStatus("loading", text);
+    } else if (this.beforePackages) {
+      this.setStatus(...this.beforePackages);
+      this.beforePackages = null;
+    }
   }
 
   setStatus(state: string, text: string): void {

@@ -14,6 +14,8 @@ export interface RuntimeInfo {
   version: string;
   base: string; // URL path ending in "/"
   files: Record<string, number>; // file name → size in bytes
+  /** Pyodide's packages (pyplay's -packages): the lock file and the base URL of its files. */
+  packages?: { lock: string; base: string };
 }
 
 /**
@@ -104,6 +106,9 @@ export type FromWorker =
       path: StartPath;
       note?: string; // why the fast path was not used, when it was not
     }
+  // Loading the packages a program imports (runtime/packages.ts): the status
+  // line's text, null when done.
+  | { type: "packages"; text: string | null }
   | { type: "out"; chunks: [Stream, string][] }
   // Turtle graphics ops (JSON arrays from turtle.py, drawn by editor/turtle.ts);
   // batched and acknowledged (CTL_OUT_SHOWN) like "out".
@@ -213,8 +218,10 @@ export interface StartupPhases {
   compile: number;
   init: number;
   firstRun: number;
+  /** Loading the packages the program imports (-packages), before the first run; absent when none. */
+  packages?: number;
   total: number;
-  start: { fetch: number; compile: number; init: number; firstRun: number };
+  start: { fetch: number; compile: number; init: number; firstRun: number; packages?: number };
   fetchBytes: number; // bytes transferred (0 when every file came from the cache)
   path: string; // StartPath of the interpreter
 }

@@ -58,6 +58,8 @@ export interface RunnerEvents {
   input(prompt: string): void;
   done(result: { status: RunStatus; ms: number; restarted: boolean }): void;
   fatal(message: string): void;
+  /** Packages a program imports are loading (text for the status line); null when done. */
+  packages?(text: string | null): void;
 }
 
 /** One worker with its interpreter and shared buffers. */
@@ -272,6 +274,9 @@ export class Runner {
       }
       case "input":
         this.on.input(msg.prompt);
+        break;
+      case "packages":
+        this.on.packages?.(msg.text);
         break;
       case "bench":
         if (msg.id === this.running) this.benchListener?.(msg.event);

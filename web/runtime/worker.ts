@@ -35,6 +35,7 @@ import { STDLIB_MODULES } from "./stdlib";
 import { formatIn } from "../editor/format-worker";
 import { TurtleDrawing } from "./turtle-worker";
 import { MICROPYTHON_DISPLAY, PYODIDE_DISPLAY } from "./display";
+import { PackageLoader, packageOptions, usesRuntimeLock, type PackagePyodide } from "./packages";
 
 const scope = globalThis as unknown as {
   name: string;
@@ -215,10 +216,13 @@ interface Runtime {
   global(name: string): unknown;
   /** go-wasm, rust-wasm: the compiled kernels the harness times (bench/kernels.ts). */
   kernels?: WasmKernels;
+  /** Loads the packages a program imports (Pyodide with -packages; packages.ts). */
+  packages?: PackageLoader;
 }
 
 const NOT_OFFLINE =
-  "pyplay serves only the Python standard library, offline; third-party packages such as this one are not available.";
+  "pyplay serves only the Python standard library, offline; third-party packages such as this one are not available " +
+  "unless the server's operator provides them (pyplay's -packages flag, for Pyodide).";
 /** MicroPython's note for a standard-library module it lacks; {name} is the module. */
 const NOT_IN_MICROPYTHON =
   "{name} is part of Python's standard library, but not available in MicroPython: switch the Runtime to Pyodide to use it.";
@@ -297,7 +301,7 @@ def _pyplay_report(e):
     _pyplay_clean(e)
     if isinstance(e, ModuleNotFoundError) and e.name and e.name.split(".")[0] not in sys.stdlib_module_names:
         e.args = (f"No module named {e.name!r}",)
-        e.add_note(${JSON.stringify(NOT_OFFLINE)})
+        e.add_note(globals().get("_PYPLAY_NO_MODULE", ${JSON.stringify(NOT_OFFLINE)}))
     traceback.print_exception(e)
     return "interrupted" if isinstance(e, KeyboardInterrupt) else "error"
 
@@ -561,12 +565,16 @@ function streamWriter(stream: Stream) {
 }
 
 async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: SnapshotMode): Promise<Runtime> {
-  const downloads = trackDownloads(info, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
+  const downloads = trackDownloads(info, [
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    ...(usesRuntimeLock(info) ? ["pyodide-lock.json"] : []),
+  ]);
   const modPromise = import(/* @vite-ignore */ info.base + "pyodide.mjs") as Promise<{
     loadPyodide(opts: object): Promise<PyodideAPI>;
   }>;
   void downloads.then(() => post({ type: "progress", phase: "init", loaded: 0, total: 0 }));
-  const base = { indexURL: info.base, env: { PYTHON_COLORS: "0", HOME: "/home/pyodide" } };
+  const base = { indexURL: info.base, env: { PYTHON_COLORS: "0", HOME: "/home/pyodide" }, ...packageOptions(info) };
   const key = snapshotKey(info, build);
   const cache = mode !== "off" ? await openSnapshots() : null;
   const save = cache !== null && mode === "save";
@@ -614,7 +622,18 @@ async function loadPyodideRuntime(info: RuntimeInfo, build: string, mode: Snapsh
   drawing.install(py);
   const runFn = py.globals.get("_pyplay_run") as (code: string) => string;
   const pythonVersion = String(py.globals.get("_PYPLAY_VERSION"));
+  // After any snapshot was made or restored: packages never enter one.
+  const packages = info.packages
+    ? new PackageLoader(py as unknown as PackagePyodide, info.packages, {
+        status: (text) => post({ type: "packages", text }),
+        stderr: (text) => emit("stderr", text),
+        clearInterrupt: () => {
+          if (interrupt) Atomics.store(interrupt, 0, 0);
+        },
+      })
+    : undefined;
   return {
+    packages,
     version: py.version,
     pythonVersion,
     path,
@@ -755,11 +774,24 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   if (msg.type === "stop") {
     // Sent with every interrupt; it matters only while a run awaits (this
     // thread is free then), otherwise the interrupt has done its work.
+    if (runtime?.packages?.stop()) return; // Stop while loading packages
     if (awaitingRun) runtime?.stopAwaiting?.();
     return;
   }
   if (msg.type === "bench") {
     const rt = runtime;
+    // Packages a benchmarked program imports load first, timed as their own phase.
+    let packages: { start: number; ms: number } | undefined;
+    if (rt?.packages && msg.request.op === "prepare") {
+      const start = performance.now();
+      const failed = await rt.packages.load(msg.request.code);
+      packages = { start, ms: performance.now() - start };
+      if (failed) {
+        flush();
+        post({ type: "done", id: msg.id, status: failed, ms: 0 });
+        return;
+      }
+    }
     const status: RunStatus =
       rt && runtimeInfo
         ? handleBench(msg.request, {
@@ -768,6 +800,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
             startPath: rt.path,
             info: runtimeInfo,
             readyAt,
+            packages,
             runPython: rt.runPython,
             global: rt.global,
             kernels: rt.kernels,
@@ -792,6 +825,15 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   if (msg.type === "run") {
     if (!runtime) {
       post({ type: "done", id: msg.id, status: "error", ms: 0 });
+      return;
+    }
+    const failed = await runtime.packages?.load(msg.code).catch((err: unknown) => {
+      emit("stderr", `could not load packages: ${(err as Error)?.message ?? err}\n`);
+      return "error" as const;
+    });
+    if (failed) {
+      flush();
+      post({ type: "done", id: msg.id, status: failed, ms: 0 });
       return;
     }
     const t0 = performance.now();
