@@ -232,9 +232,18 @@ ${rows.join("\n")}
 interval column gives its half-width); *undecided* that it straddles a threshold when the budget
 or the last look of the stop rule is reached. Rounds: those the verdict rests on (the server's stop rule looks at the
 first rounds of every interpreter), and in brackets all complete rounds measured. Time: from Start to the end,
-including five interpreter start-ups (from this profile's memory snapshot). Interpreter spread: how much the fresh
+including five interpreter start-ups (from scratch: interpreters restored from one memory snapshot are clones, see docs/harness.md). Interpreter spread: how much the fresh
 interpreters disagree about B/A beyond their own rounds' noise (the standard deviation of the per-interpreter median log
 ratios, less their sampling noise) — the simulation's interpreter × arm spread, which sets how precise a verdict can be.
+Verdicts are reached at the stop rule's looks (rounds per interpreter 10, 15, 22, …); the benchmark stops when a poll
+of the server sees it, a second or more later, so it measures more rounds than the verdict uses.
+
+Before December 2026 the panel ran its interpreters one after another, restored from the memory snapshot, with a fixed
+plan of 60 rounds each: at a load average of 6–15, A/A gave 0 false alarms of 6 but every one undecided (±8.7 %), and
+A/B (+10 %) was detected 3 times in 6. Running the interpreters together with looks planned from the budget (more rounds,
+earlier decisions) but still restored from the snapshot, two A/A benchmarks came out *slower* 1.040 [1.015–1.066] and
+*faster* 0.987 [0.975–1.000] with every interpreter agreeing: clones share whatever favours one arm, so their agreement
+is no evidence. Cold starts and a random heap offset per arm fixed that (the table above).
 
 Every benchmark: ${detail}.
 
