@@ -157,7 +157,10 @@ describe("A/B benchmarks", () => {
       await lp.screenshot({ path: "test-results/ab-live-390.png", fullPage: true }).catch(() => {});
       // The chart's text alternative holds every round.
       await lp.getByText("Per-round ratios: the data as a table").click();
-      assert.ok((await lp.getByRole("table", { name: "Every round's time ratio to A" }).locator("tbody tr").count()) >= 5 * 2);
+      // Filled on the details' toggle event, which comes after the click.
+      const roundRows = lp.getByRole("table", { name: "Every round's time ratio to A" }).locator("tbody tr");
+      await roundRows.first().waitFor({ timeout: 10000 });
+      assert.ok((await roundRows.count()) >= 5 * 2, `${await roundRows.count()} rows`);
 
       // A's dashboard lists the benchmark, with its verdict and a link to it.
       const dash = await openPage(context, `${server.url}/bench/${a}`);
