@@ -357,22 +357,24 @@ function spans(p: Phases): { key: string; start: number; end: number }[] {
 export class WaterfallChart extends Figure {
   private rows: WaterfallRow[] = [];
 
+  private readonly legend = el("ul", { className: "phase-legend" });
+
   constructor(host: HTMLElement) {
     super(host, "Start-up", 100);
-    const legend = el(
-      "ul",
-      { className: "phase-legend" },
-      ...PHASES.map((p) => {
+    this.figure.insertBefore(this.legend, this.caption);
+  }
+
+  update(input: WaterfallRow[]): void {
+    this.rows = input.filter((r) => spans(r.phases).length > 0);
+    // The legend names the phases some run has (loading packages only happens with -packages).
+    const present = PHASES.filter((p) => this.rows.some((r) => typeof r.phases[p.key] === "number"));
+    this.legend.replaceChildren(
+      ...present.map((p) => {
         const sw = el("span", { className: "swatch" });
         sw.style.background = p.color;
         return el("li", {}, sw, p.label);
       }),
     );
-    this.figure.insertBefore(legend, this.caption);
-  }
-
-  update(input: WaterfallRow[]): void {
-    this.rows = input.filter((r) => spans(r.phases).length > 0);
     this.describe(
       `Start-up waterfall of ${this.rows.length} runs: fetch, compile, interpreter init and first run, in milliseconds after the worker started`,
       this.rows.length === 0

@@ -35,7 +35,10 @@ after(async () => {
 
 /** What has the focus: a short description, and whether a focus indicator is drawn around it. */
 function focused() {
-  return page.evaluate(() => {
+  return page.evaluate(async () => {
+    // CodeMirror marks itself focused (cm-focused, which draws its ring) on its
+    // next update after the focus event: let two frames pass first.
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const el = document.activeElement;
     if (!el || el === document.body) return { name: "body", ring: false };
     // The editor's ring is drawn on CodeMirror's outer element.
