@@ -146,6 +146,8 @@ export class ABBench {
   readonly lanes: ABLane[] = [];
   /** The server's view of the benchmark, as last fetched. */
   view: ABView | null = null;
+  /** Every poll (diagnostics, make bench-trust): when it was sent (ms after the start), how long it took, rounds measured then, rounds the server had stored, and whether it was decided. */
+  readonly polls: { at: number; ms: number; measured: number; stored: number; decided: boolean }[] = [];
   /** The interpreter starting or warming up (0-based). */
   interpreter = 0;
   /** Complete rounds in each interpreter, and over all interpreters. */
@@ -453,9 +455,12 @@ export class ABBench {
   poll(): Promise<void> {
     if (this.polling) return this.polling;
     const api = this.host.api ?? "/api/bench";
+    const at = performance.now();
+    const measured = this.rounds;
     this.polling = getJSON<ABView>(`${api}/ab/${encodeURIComponent(this.spec.id)}`)
       .then((v) => {
         this.view = v;
+        this.polls.push({ at: at - this.startedAt, ms: performance.now() - at, measured, stored: v.rounds, decided: v.decided });
         this.events.changed();
       })
       .catch((err) => console.warn("pyplay: A/B benchmark", this.spec.id, err))

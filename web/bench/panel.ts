@@ -249,6 +249,7 @@ export class BenchPanel {
       decided: ab.decided,
       done: ab.view?.done ?? false,
       results: ab.view?.results ?? [],
+      polls: ab.polls,
       runs: ab.lanes.map((l) => ({
         runtime: l.runtime,
         arm: l.arm,

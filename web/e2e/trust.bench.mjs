@@ -15,7 +15,9 @@
 // Environment: N benchmarks of each scenario per runtime (default 6, about
 // 12 minutes on Pyodide on a busy 2-core machine), RUNTIMES (default
 // "pyodide"; "pyodide,micropython" adds MicroPython, whose programs do a
-// tenth of the steps), WRITE (a Markdown file to update).
+// tenth of the steps), WRITE (a Markdown file to update), POLLS=1 (print each
+// benchmark's polls of the server: [ms after Start, ms the poll took, rounds
+// measured, rounds stored, decided]).
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg, cpus } from "node:os";
 import { launchBrowser, startServer, waitReady } from "./helpers.mjs";
@@ -107,6 +109,7 @@ async function compare(page, runtime, a, bCode) {
   if (st.error) throw new Error(`A/B benchmark ${st.id} failed: ${st.error}`);
   const res = await (await fetch(new URL(`/api/bench/ab/${st.id}`, page.url()))).json();
   const r = res.results.find((x) => x.runtime === runtime) ?? {};
+  if (process.env.POLLS) console.error(JSON.stringify(st.polls.map((p) => [Math.round(p.at), Math.round(p.ms), p.measured, p.stored, p.decided ? 1 : 0])));
   return { spread: interpreterSpread(res.diffs.filter((d) => d.runtime === runtime)), id: st.id, ms, outcome: st.outcome, verdict: r.verdict ?? "undecided", ratio: r.ratio, ciLow: r.ciLow, ciHigh: r.ciHigh, rounds: r.rounds ?? 0, measured: res.rounds, summary: r.summary ?? "" };
 }
 
