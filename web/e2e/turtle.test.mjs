@@ -52,6 +52,21 @@ after(async () => {
 const SQUARE = "import turtle\nt = turtle.Turtle()\nfor _ in range(4):\n    t.forward(100)\n    t.left(90)\nturtle.done()\n";
 
 describe("turtle in Pyodide", () => {
+  test("a flood of printed text does not lose the drawing: it comes back, whole, after the text", async () => {
+    // 20,000 lines in one go fill the log (5,000 lines) many times over, which
+    // empties the page of older blocks, the drawing among them.
+    const { state } = await run(
+      "import turtle\nturtle.speed(0)\nturtle.forward(50)\nprint('\\n'.join(str(i) for i in range(20000)))\nturtle.left(90)\nturtle.forward(50)\n",
+    );
+    assert.equal(state, "done");
+    assert.equal(await drawing().count(), 1, "the drawing is in the Output");
+    assert.deepEqual(await paths(), [{ d: "M0 0L50 0L50 -50", segments: 2, stroke: "#000000" }]);
+    // It follows the flood's last lines.
+    const last = await output(page).evaluate((log) => log.lastElementChild?.querySelector("svg") !== null || log.lastElementChild?.tagName === "svg");
+    assert.ok(last, "the drawing is the last thing in the log");
+    assert.deepEqual(errors, []);
+  });
+
   test("a square is one closed path of 4 segments at turtle's coordinates, drawn at the default speed", async () => {
     const { state, text } = await run(SQUARE);
     assert.equal(state, "done", text);

@@ -201,10 +201,10 @@ export class Output {
 
   /** Draws turtle graphics ops (runtime/turtle-worker.ts); resolves once they are drawn. */
   drawTurtle(ops: string[]): Promise<void> {
-    if (!this.turtle) {
-      this.turtle = new TurtleCanvas();
-      this.appendBlock(this.turtle.el, { text: "[turtle drawing]\n" });
-    }
+    if (!this.turtle) this.turtle = new TurtleCanvas();
+    // New, or dropped from the page by a flood of text since (the oldest
+    // blocks go first): the drawing, whole, comes in after the text.
+    if (!this.turtle.el.isConnected) this.appendBlock(this.turtle.el, { text: "[turtle drawing]\n" });
     return this.turtle.apply(ops);
   }
 
