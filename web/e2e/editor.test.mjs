@@ -114,6 +114,19 @@ describe("Pyodide", () => {
     assert.equal(again.text, "still alive\n");
   });
 
+  test("Stop during the program's last statement, a time.sleep, ends it as stopped", async () => {
+    await setCode(page, "import time\nprint('sleeping')\ntime.sleep(30)\n");
+    await runButton().click();
+    await output(page).getByText("sleeping").waitFor();
+    await page.waitForTimeout(200);
+    await page.getByRole("button", { name: "Stop" }).click();
+    assert.equal(await waitState(page, ["stopped", "done"], 5000), "stopped");
+    // The signal is spent: the next run is not interrupted by it.
+    const again = await run("import time\ntime.sleep(0.2)\nprint('next')\n");
+    assert.equal(again.state, "done");
+    assert.equal(again.text, "next\n");
+  });
+
   test("input() round trip", async () => {
     await setCode(page, "name = input('Your name? ')\nprint('Hello,', name)\n");
     await runButton().click();

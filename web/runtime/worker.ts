@@ -848,6 +848,13 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     }
     awaitingRun = false;
     const ms = performance.now() - t0;
+    // Stop pressed while the program's last statement ended (a time.sleep or
+    // input() it woke from): Python never got to raise KeyboardInterrupt, but
+    // the run was stopped, and the signal must not fire in the next one.
+    if (interrupt && Atomics.load(interrupt, 0) !== 0) {
+      Atomics.store(interrupt, 0, 0);
+      if (status === "ok") status = "interrupted";
+    }
     drawing.endRun(runtime.runPython);
     flush();
     post({ type: "done", id: msg.id, status, ms });
