@@ -6,24 +6,15 @@
 // it starts in a fraction of a second; one test on Pyodide). The programs
 // differ by 3× the work, so the verdict is clear however busy the machine.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, startServer, waitReady, setCode } from "./helpers.mjs";
+import { describe, test } from "node:test";
+import { openPage, setCode, waitReady, withServerAndBrowser } from "./helpers.mjs";
 
 /** A loop of n steps: the work each arm does. */
 const LOOP = (n, tag = "") => `${tag ? `# ${tag}\n` : ""}def work(n):\n    s = 0\n    for i in range(n):\n        s += i * i\n    return s\n\nwork(${n})\n`;
 
 let browser, server;
 
-before(async () => {
-  browser = await launchBrowser();
-  server = await startServer();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 async function api(path) {
   const res = await fetch(server.url + path);

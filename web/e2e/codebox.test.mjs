@@ -2,21 +2,12 @@
 // working editor until the CodeMirror bundle, loaded after start-up, takes
 // over; and it stays one when that bundle cannot be loaded.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, output, startServer, waitReady, waitState } from "./helpers.mjs";
+import { test } from "node:test";
+import { output, waitReady, waitState, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 const EDITOR_BUNDLE = /\/assets\/editor-[A-Z0-9]+\.js$/;
 const isCodeMirror = (page) =>

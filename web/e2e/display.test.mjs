@@ -6,8 +6,8 @@
 // machine has no matplotlib wheel). Real binary, Chromium and Pyodide.
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { openPage, output, setCode, waitReady, waitState, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser;
 let context, page, errors;
@@ -41,10 +41,7 @@ def png(w, h, rgb=(200, 40, 40)):
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 `;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 beforeEach(async () => {
   context = await browser.newContext();
@@ -54,12 +51,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await context?.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
 });
 
 describe("display() in Pyodide", () => {

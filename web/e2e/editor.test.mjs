@@ -4,8 +4,8 @@
 // drafts, caches or runtime choice left by another test), so each stands
 // alone and they may run in any order.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { appReady, openPage, output, setCode, waitReady, waitState, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser;
 /** The current test's context, page, and what the page requested and logged as errors. */
@@ -21,10 +21,7 @@ async function run(code, states = ["done", "error", "stopped"]) {
   return { state, text: await output(page).textContent() };
 }
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 beforeEach(async () => {
   context = await browser.newContext();
@@ -34,12 +31,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await context?.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
 });
 
 describe("Pyodide", () => {

@@ -7,21 +7,12 @@
 // lines are generous, for a loaded machine (the benchmark, flood.bench.mjs,
 // measures them properly).
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { appReady, launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
+import { describe, test } from "node:test";
+import { appReady, openPage, output, setCode, waitReady, waitState, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 const ENDLESS = "i = 0\nwhile True:\n    print(i)\n    i += 1\n";
 /** A page must answer a script within this long after Esc (the goal is 100 ms; this is the pass line). */

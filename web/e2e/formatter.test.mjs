@@ -4,15 +4,12 @@
 // format safely, and can be undone; A−/A+ and the separator between the
 // editor and the console are remembered by the browser.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, test } from "node:test";
-import { appReady, launchBrowser, setCode, startServer, waitReady } from "./helpers.mjs";
+import { afterEach, beforeEach, test } from "node:test";
+import { appReady, setCode, waitReady, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser, context, page;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 beforeEach(async () => {
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -21,12 +18,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await context?.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
 });
 
 const MESSY = `import os,sys

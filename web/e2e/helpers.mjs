@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -128,4 +129,23 @@ export async function waitState(page, states, timeout = 30000) {
     { timeout },
   );
   return h.jsonValue();
+}
+
+/**
+ * The usual set-up of a test file: before its tests the binary
+ * (startServer(args, env)) and Chromium start, and set(server, browser)
+ * hands them to the file; after its tests both stop.
+ */
+export function withServerAndBrowser(set, args = [], env = {}) {
+  let server, browser;
+  before(async () => {
+    server = await startServer(args, env);
+    browser = await launchBrowser();
+    set(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    server?.cleanup();
+  });
 }

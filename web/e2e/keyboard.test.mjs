@@ -4,15 +4,12 @@
 // is, Share keeps the focus where it was, and the Output log is a few keys
 // away. Driven by key presses only (no clicks) on the real page.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, test } from "node:test";
-import { appReady, launchBrowser, startServer, waitReady } from "./helpers.mjs";
+import { afterEach, beforeEach, test } from "node:test";
+import { appReady, waitReady, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser, context, page;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 beforeEach(async () => {
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -25,12 +22,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await context?.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
 });
 
 /** What has the focus: a short description, and whether a focus indicator is drawn around it. */

@@ -4,15 +4,12 @@
 // with the ID it shows, the runtime in the address, and the input() line
 // right under the prompt it answers.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, test } from "node:test";
-import { appReady, launchBrowser, output, setCode, startServer, waitReady } from "./helpers.mjs";
+import { afterEach, beforeEach, test } from "node:test";
+import { appReady, output, setCode, waitReady, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser, context, page;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 beforeEach(async () => {
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -21,12 +18,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await context?.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
 });
 
 async function share(code, runtime = "pyodide") {

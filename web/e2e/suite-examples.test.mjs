@@ -4,22 +4,13 @@
 // the Go and Rust kernels give (server/bench/suite tests those).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, output, ROOT, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
+import { describe, test } from "node:test";
+import { openPage, output, ROOT, setCode, waitReady, waitState, withServerAndBrowser } from "./helpers.mjs";
 
 const workloads = JSON.parse(readFileSync(`${ROOT}server/bench/suite/workloads.json`, "utf8"));
 let server, browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 for (const runtime of ["Pyodide", "MicroPython"]) {
   describe(runtime, () => {

@@ -6,22 +6,13 @@
 // test-only ?badcheck= replaces a workload's expected result). Real binary,
 // real Chromium, real Pyodide and kernels; few samples keep it short.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, startServer } from "./helpers.mjs";
+import { describe, test } from "node:test";
+import { openPage, withServerAndBrowser } from "./helpers.mjs";
 
 let browser;
 let server;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 async function api(path) {
   const res = await fetch(server.url + path);

@@ -6,21 +6,12 @@
 // background, translucent layers (the active line) composited the way the
 // browser paints them.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { appReady, launchBrowser, setCode, startServer } from "./helpers.mjs";
+import { test } from "node:test";
+import { appReady, setCode, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 /** Every kind of token lang-python tells apart, and a comment on the line the cursor is on. */
 const CODE = `# A comment line

@@ -3,8 +3,8 @@
 // drawn elements (paths, polygons, circles, texts), never pixels. SVG y is
 // turtle's -y: forward(100) then left(90) and forward(100) ends at (100, -100).
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { launchBrowser, openPage, output, setCode, startServer, waitReady, waitState } from "./helpers.mjs";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { openPage, output, setCode, waitReady, waitState, withServerAndBrowser } from "./helpers.mjs";
 
 let server, browser;
 let context, page, errors;
@@ -28,10 +28,7 @@ function paths() {
     .evaluateAll((ps) => ps.map((p) => ({ d: p.getAttribute("d"), segments: Number(p.dataset.segments), stroke: p.getAttribute("stroke") })));
 }
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
+withServerAndBrowser((s, b) => ([server, browser] = [s, b]));
 
 beforeEach(async () => {
   context = await browser.newContext();
@@ -41,12 +38,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await context?.close();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
 });
 
 const SQUARE = "import turtle\nt = turtle.Turtle()\nfor _ in range(4):\n    t.forward(100)\n    t.left(90)\nturtle.done()\n";
