@@ -137,28 +137,13 @@ func (s *Store) ABRuns(ctx context.Context, id string) ([]*snippets.Run, error) 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: runs of ab %s: %w", id, mapError(err))
 	}
-	byID := make(map[string]*snippets.Run, len(runs))
-	for _, r := range runs {
-		r.Samples = make([]snippets.Sample, 0, r.SampleCount)
-		byID[r.ID] = r
-	}
 	rows, err = tx.QueryContext(ctx, `SELECT sm.run_id, `+rowscan.SampleColumns+` FROM samples sm
 		JOIN ab_runs l ON l.run_id = sm.run_id WHERE l.ab_id = ? ORDER BY sm.run_id, sm.seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: runs of ab %s: %w", id, mapError(err))
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var runID string
-		var sm snippets.Sample
-		if err := rows.Scan(&runID, &sm.Seq, &sm.Warmup, &sm.NsPerIter, &sm.Iterations, &sm.Hidden); err != nil {
-			return nil, fmt.Errorf("sqlite: runs of ab %s: %w", id, mapError(err))
-		}
-		if r := byID[runID]; r != nil {
-			r.Samples = append(r.Samples, sm)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := rowscan.AttachSamples(runs, rows); err != nil {
 		return nil, fmt.Errorf("sqlite: runs of ab %s: %w", id, mapError(err))
 	}
 	return runs, nil

@@ -39,3 +39,25 @@ func Sample(r Scanner) (snippets.Sample, error) {
 
 // SampleColumns are the samples table's columns in the order Sample scans them.
 const SampleColumns = "seq, warmup, ns, iterations, hidden"
+
+// AttachSamples reads rows of (run_id, SampleColumns…) ordered by run and
+// seq into the Samples of the run with that ID (rows of other runs are
+// skipped), making room for each run's SampleCount first.
+func AttachSamples(runs []*snippets.Run, r Rows) error {
+	byID := make(map[string]*snippets.Run, len(runs))
+	for _, run := range runs {
+		run.Samples = make([]snippets.Sample, 0, run.SampleCount)
+		byID[run.ID] = run
+	}
+	for r.Next() {
+		var runID string
+		var sm snippets.Sample
+		if err := r.Scan(&runID, &sm.Seq, &sm.Warmup, &sm.NsPerIter, &sm.Iterations, &sm.Hidden); err != nil {
+			return err
+		}
+		if run := byID[runID]; run != nil {
+			run.Samples = append(run.Samples, sm)
+		}
+	}
+	return r.Err()
+}
