@@ -185,22 +185,8 @@ func (s *server) measure() sample {
 	return m
 }
 
-// cpu returns the CPU time the server has used (user + system).
-func (s *server) cpu() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.proc.Pid()))
-	if err != nil {
-		return 0
-	}
-	_, rest, ok := strings.Cut(string(data), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0
-	}
-	var user, sys int64
-	fmt.Sscan(f[11], &user)
-	fmt.Sscan(f[12], &sys)
-	return time.Duration(user+sys) * time.Second / 100 // USER_HZ
-}
+// cpu returns the CPU time the server has used so far (user + system).
+func (s *server) cpu() time.Duration { return s.proc.CPU() }
 
 // Growth allowed from the first third of the samples to the last: a
 // figure grows when its mean rose by more than the share and by more than

@@ -191,27 +191,8 @@ func (s *server) rss() (cur, peak int64) {
 	return cur, peak
 }
 
-// cpu returns the CPU time the server has used so far (user + system),
-// from /proc/PID/stat: a cost figure that, unlike throughput and latency,
-// does not depend much on how busy the rest of the machine is.
-func (s *server) cpu() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.proc.Pid()))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces): state is
-	// the first, utime and stime the 12th and 13th, in clock ticks.
-	_, rest, ok := strings.Cut(string(data), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0
-	}
-	var user, sys int64
-	fmt.Sscan(f[11], &user)
-	fmt.Sscan(f[12], &sys)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(user+sys) * time.Second / ticksPerSecond
-}
+// cpu returns the CPU time the server has used so far (user + system).
+func (s *server) cpu() time.Duration { return s.proc.CPU() }
 
 func createSnippets(base string, n int) ([]string, error) {
 	ids := make([]string, n)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,29 @@ func Start(cmd *exec.Cmd) (*Process, error) {
 
 // Pid is the process ID, e.g. to read /proc/PID/status.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// CPU returns the CPU time the process has used so far (user + system),
+// from /proc/PID/stat; 0 where that cannot be read. A cost figure that,
+// unlike throughput and latency, does not depend much on how busy the rest
+// of the machine is.
+func (p *Process) CPU() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): state is
+	// the first, utime and stime the 12th and 13th, in clock ticks.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	var user, sys int64
+	fmt.Sscan(f[11], &user)
+	fmt.Sscan(f[12], &sys)
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(user+sys) * time.Second / ticksPerSecond
+}
 
 // Stop interrupts the process and waits for it to exit; after StopTimeout
 // it kills it. It returns nil when the process exited cleanly after the

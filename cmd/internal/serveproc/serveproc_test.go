@@ -21,6 +21,21 @@ func TestMain(m *testing.M) {
 		os.Stdout.WriteString("ready\n")
 		<-c
 		os.Exit(0)
+	case "busy":
+		// Burns CPU until interrupted.
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, os.Interrupt)
+		os.Stdout.WriteString("ready\n")
+		for n := 0; ; n++ {
+			select {
+			case <-c:
+				os.Exit(0)
+			default:
+			}
+			for i := 0; i < 1e6; i++ {
+				n ^= i
+			}
+		}
 	case "stuck":
 		signal.Ignore(os.Interrupt)
 		os.Stdout.WriteString("ready\n")
@@ -73,5 +88,28 @@ func TestStartMissingBinary(t *testing.T) {
 	_, err := Start(exec.Command("/nonexistent/pyplay", "serve"))
 	if err == nil || !strings.Contains(err.Error(), "make build") {
 		t.Fatalf("Start = %v, want an error with a hint to build", err)
+	}
+}
+
+func TestCPU(t *testing.T) {
+	idle := startChild(t, "graceful")
+	busy := startChild(t, "busy")
+	deadline := time.Now().Add(30 * time.Second)
+	for busy.CPU() < 100*time.Millisecond && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := busy.CPU(); got < 100*time.Millisecond {
+		t.Errorf("a busy child used %v of CPU, want it counted (≥ 100 ms)", got)
+	}
+	if got := idle.CPU(); got >= busy.CPU() {
+		t.Errorf("an idle child used %v, a busy one %v", got, busy.CPU())
+	}
+	for _, p := range []*Process{idle, busy} {
+		if err := p.Stop(); err != nil {
+			t.Error(err)
+		}
+	}
+	if got := idle.CPU(); got != 0 {
+		t.Errorf("CPU of an exited process = %v, want 0", got)
 	}
 }
