@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, openPage, setCode, startServer, waitReady } from "./helpers.mjs";
+import { launchBrowser, openPage, setCode, startServer, storeRun, waitReady } from "./helpers.mjs";
 
 const FIB = (tag) => `# ${tag}\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nprint(fib(15))\n`;
 
@@ -289,40 +289,8 @@ describe("a dashboard whose comparison fails", () => {
   });
 
   /** Stores a finished run of 12 measured samples for the snippet, as a producer does over /ws. */
-  async function storeRun(page, snippet) {
-    return page.evaluate(async (snippet) => {
-      const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/ws`);
-      const inbox = [];
-      let wake = () => {};
-      ws.onmessage = (e) => {
-        inbox.push(JSON.parse(e.data));
-        wake();
-      };
-      await new Promise((resolve, reject) => {
-        ws.onopen = resolve;
-        ws.onerror = () => reject(new Error("no WebSocket"));
-      });
-      let seq = 0;
-      const send = async (type, payload) => {
-        const s = ++seq;
-        ws.send(JSON.stringify({ v: 1, type, seq: s, payload }));
-        for (;;) {
-          const m = inbox.find((m) => m.type === "error" || (type === "hello" ? m.type === "welcome" : m.type === "ack" && m.payload.ack === s));
-          if (m?.type === "error") throw new Error(`${type}: ${JSON.stringify(m.payload)}`);
-          if (m) return m;
-          await new Promise((r) => (wake = r));
-        }
-      };
-      const id = crypto.randomUUID();
-      await send("hello", { role: "producer", client: "pyplay-e2e/1.0" });
-      await send("run.start", { run: { id, snippet, runtime: "pyodide", env: { browser: "Chrome", browserVersion: "156", platform: "Linux", cores: 2 } } });
-      const samples = Array.from({ length: 12 }, (_, i) => ({ seq: i, warmup: false, ns: 1e6 + 1000 * i, iters: 1 }));
-      await send("samples", { run: id, batch: 0, samples });
-      await send("run.end", { run: id, status: "done" });
-      ws.close();
-      return id;
-    }, snippet);
-  }
+  const storeRunOf = (page, snippet) =>
+    storeRun(page, snippet, { runtime: "pyodide", env: { browser: "Chrome", browserVersion: "156", platform: "Linux", cores: 2 } });
 
   test("says the comparison is unavailable, asks again, and shows it once the server answers", async () => {
     const res = await fetch(`${server.url}/api/snippets`, {
@@ -333,7 +301,7 @@ describe("a dashboard whose comparison fails", () => {
     const { id } = await res.json();
     const page = await context.newPage();
     await page.goto(`${server.url}/bench`);
-    await storeRun(page, id);
+    await storeRunOf(page, id);
 
     // The server's comparison fails until the route is taken away.
     let failures = 0;

@@ -149,3 +149,47 @@ export function withServerAndBrowser(set, args = [], env = {}) {
     server?.cleanup();
   });
 }
+
+/**
+ * Stores a finished run of snippet from inside page, as a producer does over
+ * /ws: run.start with run (fields besides id and snippet: runtime, env,
+ * phases, …), 12 measured samples around ms milliseconds, run.end. Resolves
+ * with the run's ID.
+ */
+export async function storeRun(page, snippet, run = {}, ms = 1) {
+  return page.evaluate(
+    async ({ snippet, run, ms }) => {
+      const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/ws`);
+      const inbox = [];
+      let wake = () => {};
+      ws.onmessage = (e) => {
+        inbox.push(JSON.parse(e.data));
+        wake();
+      };
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = () => reject(new Error("no WebSocket"));
+      });
+      let seq = 0;
+      const send = async (type, payload) => {
+        const s = ++seq;
+        ws.send(JSON.stringify({ v: 1, type, seq: s, payload }));
+        for (;;) {
+          const m = inbox.find((m) => m.type === "error" || (type === "hello" ? m.type === "welcome" : m.type === "ack" && m.payload.ack === s));
+          if (m?.type === "error") throw new Error(`${type}: ${JSON.stringify(m.payload)}`);
+          if (m) return m;
+          await new Promise((r) => (wake = r));
+        }
+      };
+      const id = crypto.randomUUID();
+      await send("hello", { role: "producer", client: "pyplay-e2e/1.0" });
+      await send("run.start", { run: { runtime: "pyodide", ...run, id, snippet } });
+      const samples = Array.from({ length: 12 }, (_, i) => ({ seq: i, warmup: false, ns: ms * 1e6 + 1000 * i, iters: 1 }));
+      await send("samples", { run: id, batch: 0, samples });
+      await send("run.end", { run: id, status: "done" });
+      ws.close();
+      return id;
+    },
+    { snippet, run, ms },
+  );
+}

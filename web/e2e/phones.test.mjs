@@ -6,7 +6,7 @@
 // its bars. PYPLAY_SHOTS=dir saves screenshots of what it checks.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { appReady, launchBrowser, setCode, startServer } from "./helpers.mjs";
+import { appReady, launchBrowser, setCode, startServer, storeRun } from "./helpers.mjs";
 
 const WIDTH = 390;
 const SHOTS = process.env.PYPLAY_SHOTS;
@@ -14,44 +14,10 @@ const SHOTS = process.env.PYPLAY_SHOTS;
 let server, browser, context, id;
 
 /** Stores a finished run of the snippet as a producer does over /ws: 12 samples around ms, start-up phases. */
-async function storeRun(page, snippet, runtime, ms) {
-  return page.evaluate(
-    async ({ snippet, runtime, ms }) => {
-      const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/ws`);
-      const inbox = [];
-      let wake = () => {};
-      ws.onmessage = (e) => {
-        inbox.push(JSON.parse(e.data));
-        wake();
-      };
-      await new Promise((resolve, reject) => {
-        ws.onopen = resolve;
-        ws.onerror = () => reject(new Error("no WebSocket"));
-      });
-      let seq = 0;
-      const send = async (type, payload) => {
-        const s = ++seq;
-        ws.send(JSON.stringify({ v: 1, type, seq: s, payload }));
-        for (;;) {
-          const m = inbox.find((m) => m.type === "error" || (type === "hello" ? m.type === "welcome" : m.type === "ack" && m.payload.ack === s));
-          if (m?.type === "error") throw new Error(`${type}: ${JSON.stringify(m.payload)}`);
-          if (m) return m;
-          await new Promise((r) => (wake = r));
-        }
-      };
-      const id = crypto.randomUUID();
-      await send("hello", { role: "producer", client: "pyplay-e2e/1.0" });
-      const env = { browser: "HeadlessChrome", browserVersion: "156", platform: "Linux x86_64", cores: 2, crossOriginIsolated: true, timerResolutionNs: 5000 };
-      const phases = { fetch: 300, compile: 900, init: 1200, firstRun: 40, total: 2300, start: { fetch: 0, compile: 100, init: 1000, firstRun: 2200 } };
-      await send("run.start", { run: { id, snippet, runtime, runtimeVersion: "1.0", env, phases } });
-      const samples = Array.from({ length: 12 }, (_, i) => ({ seq: i, warmup: false, ns: ms * 1e6 + 1000 * i, iters: 1 }));
-      await send("samples", { run: id, batch: 0, samples });
-      await send("run.end", { run: id, status: "done" });
-      ws.close();
-      return id;
-    },
-    { snippet, runtime, ms },
-  );
+function storeRunOf(page, snippet, runtime, ms) {
+  const env = { browser: "HeadlessChrome", browserVersion: "156", platform: "Linux x86_64", cores: 2, crossOriginIsolated: true, timerResolutionNs: 5000 };
+  const phases = { fetch: 300, compile: 900, init: 1200, firstRun: 40, total: 2300, start: { fetch: 0, compile: 100, init: 1000, firstRun: 2200 } };
+  return storeRun(page, snippet, { runtime, runtimeVersion: "1.0", env, phases }, ms);
 }
 
 /** How far the page scrolls sideways: 0 when it fits the screen. */
@@ -69,8 +35,8 @@ before(async () => {
   ({ id } = await res.json());
   const page = await context.newPage();
   await page.goto(`${server.url}/bench`);
-  await storeRun(page, id, "pyodide", 2);
-  await storeRun(page, id, "micropython", 9);
+  await storeRunOf(page, id, "pyodide", 2);
+  await storeRunOf(page, id, "micropython", 9);
   await page.close();
 });
 
