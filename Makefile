@@ -69,7 +69,7 @@ bench-trust: build
 # The reference suite (issue 15): ROUNDS rounds (default 3) of /bench/suite's Run suite in headless Chromium,
 # then bench-native (CPython and -go) on every workload, against the real binary on a fresh database; prints
 # the table and rewrites its section of BENCHMARKS.md (about 5 minutes on a quiet 2-core machine).
-# PYTHON=… measures another native interpreter.
+# PYTHON=… measures another native interpreter; PYTHONS=a,b adds interpreters to the plain-loop cross-check.
 bench-suite: build
 	ROUNDS=$(or $(ROUNDS),3) $(if $(PYTHON),PYTHON=$(PYTHON)) WRITE=BENCHMARKS.md node web/e2e/suite.bench.mjs
 
