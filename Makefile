@@ -4,7 +4,7 @@ NPM     ?= npm
 BIN     := bin/pyplay
 GOPKGS  := cmd server snippets static
 
-.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup bench-trust bench-output soak clean
+.PHONY: all deps build run dev test test-go test-browser lint bench bench-http bench-startup bench-trust bench-suite bench-output soak clean
 
 all: build
 
@@ -65,6 +65,13 @@ bench-startup: build
 # rewrites its section of BENCHMARKS.md.
 bench-trust: build
 	WRITE=BENCHMARKS.md node web/e2e/trust.bench.mjs
+
+# The reference suite (issue 15): ROUNDS rounds (default 3) of /bench/suite's Run suite in headless Chromium,
+# then bench-native (CPython and -go) on every workload, against the real binary on a fresh database; prints
+# the table and rewrites its section of BENCHMARKS.md (about 5 minutes on a quiet 2-core machine).
+# PYTHON=… measures another native interpreter; PYTHONS=a,b adds interpreters to the plain-loop cross-check.
+bench-suite: build
+	ROUNDS=$(or $(ROUNDS),3) $(if $(PYTHON),PYTHON=$(PYTHON)) WRITE=BENCHMARKS.md node web/e2e/suite.bench.mjs
 
 # Output floods: lines per second into the page, and the page's answer time after Stop, per runtime.
 bench-output: build
