@@ -197,7 +197,7 @@ export class RoundsChart extends Figure {
         legend: { show: false },
         cursor: { drag: { x: true, y: false } },
         axes: [
-          { label: "round (in the order measured)", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid } },
+          { label: "round, interpreter by interpreter", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid } },
           { label: "time ratio to A", stroke: c.stroke, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 56, values: (_u, s) => s.map((v) => (v == null ? "" : log ? String(+v.toPrecision(2)) : v.toFixed(2))) },
         ],
         hooks: {
