@@ -187,6 +187,9 @@ func TestClientNoPongTimesOut(t *testing.T) {
 	h, _ := startHub(t)
 	opts := Options{PongWait: 200 * time.Millisecond, PingPeriod: 50 * time.Millisecond}
 	s := startWS(t, h, opts, echo)
+	// Before the dial: the server's read deadline starts when it accepts
+	// the connection, which a clock started after the dial could miss.
+	start := time.Now()
 	conn := dial(t, s.url)
 	conn.SetPingHandler(func(string) error { return nil }) // a peer that never answers
 	go func() {
@@ -196,7 +199,6 @@ func TestClientNoPongTimesOut(t *testing.T) {
 			}
 		}
 	}()
-	start := time.Now()
 	err := s.result(t, 10*time.Second)
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
