@@ -202,8 +202,10 @@ export class Output {
   /** Draws turtle graphics ops (runtime/turtle-worker.ts); resolves once they are drawn. */
   drawTurtle(ops: string[]): Promise<void> {
     if (!this.turtle) this.turtle = new TurtleCanvas();
-    // New, or dropped from the page by a flood of text since (the oldest
-    // blocks go first): the drawing, whole, comes in after the text.
+    // The text printed before these ops goes in first (a flood of it may
+    // drop the drawing from the page, the oldest blocks going first); a new
+    // drawing, or one dropped since, then comes in, whole, after the text.
+    this.flush();
     if (!this.turtle.el.isConnected) this.appendBlock(this.turtle.el, { text: "[turtle drawing]\n" });
     return this.turtle.apply(ops);
   }
