@@ -107,7 +107,11 @@ const runtimeLabel = (rt: string) => RUNTIME_LABELS[rt] ?? rt;
  * per interpreter); until it has described a live run, the run's own.
  */
 function seriesRuntime(r: RunView): string {
-  return r.group?.runtime ?? r.runtime;
+  if (r.group?.runtime) return r.group.runtime;
+  // A run seen live, before the server's grouping of it is fetched: the
+  // same rule as the server's (groups.go), PyScript runs by interpreter.
+  const i = r.env?.interpreter;
+  return r.runtime === "pyscript" && (i === "pyodide" || i === "micropython") ? `pyscript/${i}` : r.runtime;
 }
 
 /** " 0.7.31 (MicroPython 1.27.0)": the runtime's version, and a PyScript run's interpreter's. */
