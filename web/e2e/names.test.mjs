@@ -157,7 +157,10 @@ test("the input() line sits right under the prompt it answers", async () => {
   await page.getByRole("button", { name: "Run", exact: true }).click();
   const field = page.getByLabel("What is your name?");
   await field.waitFor();
-  const gap = await page.evaluate(() => {
+  // Measured as painted: a new block of output (content-visibility: auto)
+  // has its placeholder height until the frame's first rendering update.
+  const gap = await page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const log = document.getElementById("output");
     const range = document.createRange();
     range.selectNodeContents(log);
