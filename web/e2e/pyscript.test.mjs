@@ -197,7 +197,10 @@ describe("PyScript mode", () => {
     await preview().getByText(/2 clicks will be handled/).waitFor({ timeout: 5000 });
     assert.equal(await waitState(page, ["done", "error"], 60000), "done");
     await preview().getByText("clicked!").waitFor({ timeout: 5000 });
-    await page.waitForFunction(() => (window.pyplay.output.text().match(/button clicked/g) ?? []).length === 2, null, { timeout: 5000 });
+    // As shown: the log's text, not the text still waiting for the next frame.
+    await page.waitForFunction(() => (document.getElementById("output").textContent.match(/button clicked/g) ?? []).length === 2, null, {
+      timeout: 5000,
+    });
     assert.equal(await output(page).textContent(), "page starting\nbutton clicked\nbutton clicked\n");
     assert.equal(await preview().getByText(/Python is starting/).count(), 0);
   });
