@@ -7,12 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -411,89 +409,28 @@ func (a *snippetAPI) storeReady() error {
 	return nil
 }
 
-// pageError answers an error on /s/{id} with a small HTML page for
-// browsers (a JSON body is no way to tell a person a link is broken), and
-// as JSON to everything else.
+// pageError answers an error on /s/{id} (and /embed/{id}) with the error
+// page for browsers, titled for a snippet, and as JSON to everything else.
 func (a *snippetAPI) pageError(c echo.Context, err error) error {
-	if !acceptsHTML(c.Request().Header.Get(echo.HeaderAccept)) {
+	if !response.WantsPage(c.Request()) {
 		return err
 	}
 	code, msg, status := response.Classify(err)
-	p := errorPage{Status: status, Message: sentence(msg)}
+	var title string
 	switch {
 	case status == http.StatusNotFound:
-		p.Title = "Snippet not found"
+		title = "Snippet not found"
 	case code == snippets.Unavailable:
-		p.Title = "Snippets are unavailable right now"
+		title = "Snippets are unavailable right now"
 		if a.store != nil {
-			p.Message = "The snippet database is not answering. Try again in a few seconds; nothing is lost."
+			msg = "the snippet database is not answering. Try again in a few seconds; nothing is lost"
 		}
 	default:
-		p.Title = "Something went wrong"
-		a.s.log.Error("snippet page failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-			"path", c.Request().URL.Path, "err", err)
-	}
-	var buf strings.Builder
-	if err := errorPageTemplate.Execute(&buf, p); err != nil {
+		// The app's error handler logs it and answers with its page.
 		return err
 	}
-	return c.HTML(status, buf.String())
+	return response.ErrorPage(c, status, title, msg)
 }
-
-// sentence capitalises an error message and ends it with a full stop, for a
-// page: messages are written to follow "error: " in logs and JSON.
-func sentence(msg string) string {
-	r, n := utf8.DecodeRuneInString(msg)
-	if n == 0 {
-		return msg
-	}
-	msg = string(unicode.ToUpper(r)) + msg[n:]
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return msg
-}
-
-// acceptsHTML reports whether an Accept header asks for HTML, as browsers'
-// navigations do.
-func acceptsHTML(accept string) bool {
-	for _, part := range strings.Split(accept, ",") {
-		mt, _, _ := strings.Cut(part, ";")
-		if mt = strings.TrimSpace(mt); mt == "text/html" || mt == "application/xhtml+xml" {
-			return true
-		}
-	}
-	return false
-}
-
-type errorPage struct {
-	Status         int
-	Title, Message string
-}
-
-var errorPageTemplate = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{.Title}} · pyplay</title>
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<style>
-:root { color-scheme: light dark; }
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 15vh auto; padding: 0 1rem; }
-h1 { font-size: 1.4rem; } p { opacity: .8; overflow-wrap: anywhere; }
-</style>
-</head>
-<body>
-<main>
-<h1>{{.Title}}</h1>
-<p>{{.Message}}</p>
-<p><a href="/">Open the playground</a> to write a new program.</p>
-</main>
-</body>
-</html>
-`))
 
 // downloadName is the file name offered for a snippet's code: its title
 // made safe for every file system, or its ID.

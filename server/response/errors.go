@@ -1,6 +1,7 @@
 // Package response is how pyplay's HTTP handlers answer when the answer is
 // not a page: every error as JSON {"error": {"code", "message"}} with the
-// status that one table gives its code, and the headers of downloads and
+// status that one table gives its code (or, to a browser's navigation, as
+// a small page saying the same), and the headers of downloads and
 // of answers that must not be cached, and the one check of a JSON
 // request's Content-Type. The app shell (package server) and
 // the benchmark lab (package bench) both answer through it.
@@ -89,8 +90,9 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
-// ErrorHandler answers every error as an ErrorBody and logs internal ones
-// once, with the request ID.
+// ErrorHandler answers every error as an ErrorBody, or as an error page to
+// a browser's navigation (WantsPage), and logs internal ones once, with the
+// request ID.
 func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -100,6 +102,12 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if status >= 500 && code != snippets.Unavailable {
 			log.Error("request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 				"method", Truncate(c.Request().Method, logMethodMax), "path", Truncate(c.Request().URL.Path, logPathMax), "err", err)
+		}
+		if WantsPage(c.Request()) {
+			if err := ErrorPage(c, status, pageTitle(code, status), msg); err != nil {
+				log.Error("error page failed", "err", err)
+			}
+			return
 		}
 		var body ErrorBody
 		body.Error.Code, body.Error.Message = code, msg

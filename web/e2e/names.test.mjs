@@ -112,7 +112,7 @@ for (const width of [1280, 390]) {
   });
 }
 
-test("the 404 page says what is wrong with the ID it shows", async () => {
+test("the 404 page says what is wrong with the ID it shows; every page answers a browser with a page", async () => {
   for (const [id, why] of [
     ["abcdefghijk-", "this one ends in '-'"],
     ["abc", "this one has 3 characters"],
@@ -127,6 +127,23 @@ test("the 404 page says what is wrong with the ID it shows", async () => {
   // An ID of the right form that nobody shared is not blamed on its form.
   await page.goto(`${server.url}/s/AAAAAAAAAAA`);
   assert.match(await page.locator("main").textContent(), /the link may be incomplete/);
+  // The lab's pages and any other page answer a browser with a page too, not JSON.
+  for (const [path, title, why] of [
+    ["/bench/abc", "Page not found", /No snippet with ID "abc": .*this one has 3 characters/],
+    ["/bench/ab/xyz", "Page not found", /No A\/B benchmark with ID "xyz": IDs are 16 letters/],
+    ["/no/such/page", "Page not found", /Not Found\./],
+  ]) {
+    const res = await page.goto(server.url + path);
+    assert.equal(res.status(), 404, path);
+    assert.match(res.headers()["content-type"], /^text\/html/, path);
+    assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), title, path);
+    assert.match(await page.locator("main").textContent(), why, path);
+    assert.equal(await page.getByRole("link", { name: "Open the playground" }).getAttribute("href"), "/", path);
+  }
+  // Programs asking the API still get JSON.
+  const api = await fetch(`${server.url}/api/bench/ab/xyz`, { headers: { accept: "text/html" } });
+  assert.equal(api.status, 404);
+  assert.equal((await api.json()).error.code, "not_found");
 });
 
 test("the runtime is in the address and survives a reload, on the scratch page and on a snippet", async () => {
