@@ -78,6 +78,7 @@ class Embed {
       // HTML output shows as source: the preview origin may be framed only by the playground itself.
       display: (item) => this.output.display(item),
       input: (prompt) => {
+        this.output.flush(); // the prompt and what came before it first
         $("input-label").textContent = prompt.trim() || "Input";
         this.inputForm.hidden = false;
         this.inputField.focus();
@@ -127,6 +128,7 @@ class Embed {
   }
 
   private onDone(status: string, ms: number, restarted: boolean): void {
+    this.output.flush(); // the whole output is on screen when the status says done (as in the editor)
     this.output.finishDrawing();
     this.inputForm.hidden = true;
     this.stopBtn.disabled = true;
