@@ -189,6 +189,10 @@ func New(cfg Config) (*Server, error) {
 			b, _ := fs.ReadFile(s.static, "dist/wasm/manifest.json")
 			return b
 		},
+		Preview: func() (string, string) {
+			c := s.pyscriptConfig(nil)
+			return c.Preview, c.PreviewPort
+		},
 	})
 	if err != nil {
 		cancel()

@@ -56,6 +56,11 @@ type Config struct {
 	// (nil when there is none): which compiled kernels (go-wasm,
 	// rust-wasm) this build has, for /bench/suite. Nil: not known.
 	WasmManifest func() []byte
+	// Preview returns where PyScript pages are previewed, as the editor's
+	// config has it: the preview document's URL on a public origin, or
+	// the preview listener's port on the page's own host; both empty when
+	// previews are off. /bench/suite runs the PyScript row in it. Nil: off.
+	Preview func() (url, port string)
 }
 
 // Lab is the benchmark lab of one server.

@@ -81,6 +81,12 @@ type suitePageConfig struct {
 	// on (the page stores it with POST /api/snippets before running: the
 	// same content gives the same ID).
 	Workloads []suitePageWorkload `json:"workloads"`
+	// Preview is the PyScript preview document's URL on a configured public
+	// origin; PreviewPort the preview listener's port on this page's host
+	// otherwise (as the editor's config has them). Both empty: previews are
+	// off, and the suite leaves PyScript out.
+	Preview     string `json:"preview"`
+	PreviewPort string `json:"previewPort,omitempty"`
 }
 
 type suitePageWorkload struct {
@@ -93,6 +99,9 @@ type suitePageWorkload struct {
 func (l *Lab) suitePage(c echo.Context) error {
 	m := l.cfg.Manifest()
 	cfg := suitePageConfig{Build: m.Build, API: "/api/bench", WS: "/ws", Worker: m.Entries["worker"], Runtimes: m.Runtimes, WasmBase: "/wasm/"}
+	if l.cfg.Preview != nil {
+		cfg.Preview, cfg.PreviewPort = l.cfg.Preview()
+	}
 	for _, w := range suite.Workloads() {
 		sn, err := suiteSnippet(w)
 		if err != nil {

@@ -45,7 +45,7 @@ type suiteRuntime struct {
 var suiteRuntimes = []suiteRuntime{
 	{Runtime: "pyodide", Label: "Pyodide", Hint: "Run suite on /bench/suite"},
 	{Runtime: "micropython", Label: "MicroPython", Hint: "Run suite on /bench/suite"},
-	{Runtime: "pyscript/pyodide", Label: "PyScript", Hint: "measured via the editor: open /s/{snippet}, switch Runtime to PyScript and press Benchmark (the page is stored as a snippet of its own, whose dashboard shows it)"},
+	{Runtime: "pyscript/pyodide", Label: "PyScript", Hint: "Run suite on /bench/suite (a PyScript page of the workload's code on Pyodide, in a preview frame)"},
 	{Runtime: snippets.GoWasm, Label: "Go→WASM", Hint: "Run suite on /bench/suite"},
 	{Runtime: snippets.RustWasm, Label: "Rust→WASM", Hint: "Run suite on /bench/suite"},
 	{Runtime: snippets.CPythonNative, Label: "native CPython", Hint: "pyplay bench-native -server URL -snippet {snippet}"},

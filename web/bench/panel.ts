@@ -26,7 +26,7 @@ import "./panel.css";
 import { ProducerStream, newRunID, wsURL, type RunInfo, type ServerError } from "./stream";
 import type { BenchEnv, BenchEvent, BenchRequest, BenchSample, RunStatus, RuntimeInfo, RuntimeName } from "../runtime/messages";
 import { Runner } from "../runtime/runner";
-import { PyScriptBenchRunner } from "../pyscript/lane";
+import { PyScriptBenchRunner, pyscriptPhases, type PyScriptPhases } from "../pyscript/lane";
 import type { Interpreter } from "../pyscript/messages";
 import { APIError, armLabel, getJSON, postJSON, type Summary } from "./api";
 import { ABBench, parseSnippetRef } from "./ab";
@@ -99,10 +99,6 @@ const CONSOLE_CHOICES: BenchChoice[] = ["pyodide", "micropython"];
 const PYSCRIPT_CHOICES: BenchChoice[] = ["pyscript/pyodide", "pyscript/micropython"];
 
 /** The interpreters' own start-up, as PyScript runs record it (phases of run.start). */
-interface PyScriptPhases {
-  loadMs: number;
-  pageRunMs: number;
-}
 const SETTINGS_KEY = "pyplay.bench";
 /** The lanes' statistics are fetched from the server at most this often while samples are stored. */
 const SUMMARY_EVERY_MS = 1000;
@@ -1059,28 +1055,4 @@ export class BenchPanel {
     if (this.lanes.every((l) => l.state === "failed")) return "The benchmark failed.";
     return "Finished.";
   }
-}
-
-/**
- * A PyScript run's start-up on the playground's clock, from Run (0): the
- * page's load until py:ready (the frame, PyScript and its interpreter,
- * which starts in PyScript's worker) as "init", and the page's own first run
- * as "firstRun", so that the dashboard's waterfall shows them like the
- * console runtimes' phases; harnessFirstRun is the harness's compile + one
- * run in a fresh namespace.
- */
-function pyscriptPhases(p: PyScriptPhases | undefined, harnessFirstRun: number): Record<string, unknown> {
-  const round = (x: number) => Math.round(x * 100) / 100;
-  const load = round(p?.loadMs ?? 0);
-  const page = round(p?.pageRunMs ?? 0);
-  return {
-    init: load,
-    firstRun: page,
-    total: load,
-    start: { init: 0, firstRun: load },
-    load,
-    pageRun: page,
-    harnessFirstRun: round(harnessFirstRun),
-    path: "pyscript",
-  };
 }

@@ -5,10 +5,13 @@
 // harness's rules (harness.ts, in one runtime worker per runtime), taking
 // turns: per workload, each runtime is prepared (first run, warmup) and
 // then the samples go round robin in ABBA order, so that drift hits every
-// runtime alike. Each (workload, runtime) is an ordinary stored run on the
-// workload's snippet (its Python example, stored like the editor stores
-// code), streamed over /ws. The table is the server's (GET
-// /api/bench/suite), for this browser and machine or for all of them.
+// runtime alike. PyScript runs the workload as a PyScript page on Pyodide,
+// in a preview frame of its own per workload (pyscript/lane.ts, as the
+// editor's Benchmark does in PyScript mode). Each (workload, runtime) is an
+// ordinary stored run on the workload's snippet (its Python example, stored
+// like the editor stores code), streamed over /ws. The table is the
+// server's (GET /api/bench/suite), for this browser and machine or for all
+// of them.
 
 import "../style.css";
 import "../dashboard/dashboard.css";
@@ -19,6 +22,7 @@ import { browserOf } from "./harness";
 import { el, formatNs, formatRatio } from "../dom";
 import { Runner } from "../runtime/runner";
 import type { BenchEvent, BenchRequest, KernelSpec, RunStatus, RuntimeInfo, WorkerRuntime } from "../runtime/messages";
+import { PyScriptBenchRunner, pyscriptPhases, type PyScriptPhases } from "../pyscript/lane";
 
 interface Workload {
   id: string;
@@ -39,6 +43,9 @@ interface SuiteConfig {
   runtimes: Record<string, RuntimeInfo>;
   wasmBase: string;
   workloads: Workload[];
+  /** The PyScript preview document's URL, or "" with previewPort: this host, that port; both empty when previews are off. */
+  preview: string;
+  previewPort?: string;
 }
 
 interface Cell {
@@ -71,10 +78,14 @@ interface SuiteTable {
   truncated: boolean;
 }
 
+/** What "Run suite" measures: a runtime worker's runtime, or a PyScript page on Pyodide ("pyscript/pyodide", as the table names it). */
+type SuiteRuntime = WorkerRuntime | "pyscript/pyodide";
+
 /** The runtimes "Run suite" can measure in a browser, in the table's order. */
-const BROWSER_RUNTIMES: { runtime: WorkerRuntime; label: string }[] = [
+const BROWSER_RUNTIMES: { runtime: SuiteRuntime; label: string }[] = [
   { runtime: "pyodide", label: "Pyodide" },
   { runtime: "micropython", label: "MicroPython" },
+  { runtime: "pyscript/pyodide", label: "PyScript" },
   { runtime: "go-wasm", label: "Go→WASM" },
   { runtime: "rust-wasm", label: "Rust→WASM" },
 ];
@@ -87,6 +98,15 @@ const BROWSER_RUNTIMES: { runtime: WorkerRuntime; label: string }[] = [
 export function ratioText(r: number): string {
   if (!Number.isFinite(r) || r <= 0) return "–";
   return r >= 0.1 ? formatRatio(r) : `${Number(r.toPrecision(2))}×`;
+}
+
+/** Where PyScript pages are previewed, as the editor finds it (editor/main.ts); null when previews are off. */
+function previewURLOf(cfg: SuiteConfig): URL | null {
+  if (cfg.preview) return new URL(cfg.preview, location.href);
+  if (!cfg.previewPort) return null;
+  const url = new URL("/preview", location.href);
+  url.port = cfg.previewPort;
+  return url;
 }
 
 const LABELS: Record<string, string> = Object.fromEntries(BROWSER_RUNTIMES.map((r) => [r.runtime, r.label]));
@@ -126,7 +146,7 @@ export function settingsOf(search: string): SuiteSettings {
 
 /** One (workload, runtime) run. */
 interface Lane {
-  runtime: WorkerRuntime;
+  runtime: SuiteRuntime;
   workload: Workload;
   runID: string;
   state: "waiting" | "sampling" | "done" | "failed" | "stopped";
@@ -137,14 +157,26 @@ interface Lane {
   note?: string;
 }
 
-/** One runtime's worker, reused across workloads (fresh namespace per iteration, or a stateless kernel). */
+/** What runs the harness's steps: a runtime worker, or a PyScript page's. */
+interface StepRunner {
+  bench(request: BenchRequest, onEvent: (e: BenchEvent) => void): boolean;
+  stop(): void;
+  dispose(): void;
+}
+
+/**
+ * One runtime's engine. A runtime worker is reused across workloads (fresh
+ * namespace per iteration, or a stateless kernel); PyScript loads a page of
+ * each workload's code in a fresh preview frame (page), whose start-up
+ * (phases) its run records.
+ */
 interface Engine {
-  runtime: WorkerRuntime;
-  runner: Runner;
+  runtime: SuiteRuntime;
+  runner: StepRunner;
   version: string;
   failed?: string;
   settle: ((s: RunStatus | "fatal") => void) | null;
-  listener: ((e: BenchEvent) => void) | null;
+  page?: { phases?: PyScriptPhases };
 }
 
 class SuitePage {
@@ -159,7 +191,10 @@ class SuitePage {
   private readonly log: HTMLElement;
   private readonly tableBox: HTMLElement;
   private readonly scopeSelect: HTMLSelectElement;
-  private runtimes: { runtime: WorkerRuntime; label: string; info: RuntimeInfo | null; why?: string }[] = [];
+  private runtimes: { runtime: SuiteRuntime; label: string; info: RuntimeInfo | null; why?: string }[] = [];
+  /** Where PyScript pages run (null when previews are off), and the box their frames go in. */
+  private readonly previewURL: URL | null;
+  private readonly frames: HTMLElement;
   private stream: ProducerStream | null = null;
   private engines = new Map<string, Engine>();
   private running = false;
@@ -195,6 +230,8 @@ class SuitePage {
       el("option", { value: "all" }, "all browsers and machines"),
     );
     this.tableBox = el("div", { className: "scroll", id: "suite-table" });
+    this.previewURL = previewURLOf(cfg);
+    this.frames = el("div", { className: "suite-frames", id: "suite-frames", hidden: true });
     const controls = el("div", { className: "suite-controls" }, this.runButton, this.stopButton, this.bar, this.barText);
     const runCard = el(
       "section",
@@ -202,6 +239,7 @@ class SuitePage {
       el("h2", { id: "suite-run-h" }, "Run it in this browser"),
       el("p", { className: "intro", id: "suite-plan" }, ""),
       controls,
+      this.frames,
       this.log,
     );
     const tableCard = el(
@@ -229,7 +267,13 @@ class SuitePage {
   }
 
   async init(): Promise<void> {
-    this.runtimes = BROWSER_RUNTIMES.map((r) => ({ ...r, info: (this.cfg.runtimes[r.runtime] as RuntimeInfo | undefined) ?? null }));
+    this.runtimes = BROWSER_RUNTIMES.map((r) => ({
+      ...r,
+      info: (this.cfg.runtimes[r.runtime === "pyscript/pyodide" ? "pyscript" : r.runtime] as RuntimeInfo | undefined) ?? null,
+    }));
+    const ps = this.runtimes.find((r) => r.runtime === "pyscript/pyodide")!;
+    if (!this.previewURL) ps.why = "PyScript previews are off on this server";
+    else if (!this.cfg.runtimes["pyodide"]) ps.why = "Pyodide is not part of this build";
     try {
       const res = await fetch(new URL("manifest.json", new URL(this.cfg.wasmBase, location.href)));
       const manifest = res.ok ? ((await res.json()) as Record<string, { version?: string; file?: string; missing?: string }>) : {};
@@ -253,7 +297,7 @@ class SuitePage {
         .filter((r) => r.why)
         .map((r) => `${r.label}: ${r.why}.`)
         .join(" ") +
-      " PyScript is measured via the editor (Benchmark in PyScript mode); native CPython and native Go with pyplay bench-native.";
+      " Native CPython and native Go are measured with pyplay bench-native.";
     if (this.workloads.length === 0 || usable.length === 0) this.runButton.disabled = true;
     this.say(this.workloads.length === 0 ? "No workload matches workloads= in the address." : "Ready.");
     this.status.dataset.state = "ready";
@@ -385,7 +429,14 @@ class SuitePage {
     this.stopping = true;
     this.stopButton.disabled = true;
     this.say("Stopping…");
-    this.current?.runner.stop();
+    const eng = this.current;
+    eng?.runner.stop();
+    // A PyScript page still loading has no step to end: its load does.
+    if (eng?.page && eng.settle) {
+      const f = eng.settle;
+      eng.settle = null;
+      f("interrupted");
+    }
   }
 
   /** Stores each workload's Python example as a snippet (the same content gives the same ID). */
@@ -402,8 +453,9 @@ class SuitePage {
     }
   }
 
-  private engine(runtime: WorkerRuntime, info: RuntimeInfo): Engine {
-    const eng: Engine = { runtime, runner: null as unknown as Runner, version: info.version, settle: null, listener: null };
+  /** A runtime worker's engine; it starts with start(). */
+  private engine(runtime: WorkerRuntime, info: RuntimeInfo): Engine & { runner: Runner } {
+    const eng = { runtime, runner: null as unknown as Runner, version: info.version, settle: null } as Engine & { runner: Runner };
     const settle = (s: RunStatus | "fatal") => {
       const f = eng.settle;
       eng.settle = null;
@@ -429,6 +481,50 @@ class SuitePage {
     return eng;
   }
 
+  /**
+   * PyScript's engine: no page until a workload loads one (loadPage); its
+   * version is PyScript's, its runs' env names the interpreter.
+   */
+  private pyscriptEngine(info: RuntimeInfo): Engine {
+    const none: StepRunner = { bench: () => false, stop: () => {}, dispose: () => {} };
+    return { runtime: "pyscript/pyodide", runner: none, version: info.version, settle: null, page: {} };
+  }
+
+  /** Loads workload w as a PyScript page in a fresh preview frame; resolves once its harness waits for steps. */
+  private loadPage(eng: Engine, w: Workload): Promise<RunStatus | "fatal"> {
+    eng.runner.dispose();
+    eng.failed = undefined;
+    eng.page = {};
+    const settle = (s: RunStatus | "fatal") => {
+      const f = eng.settle;
+      eng.settle = null;
+      f?.(s);
+    };
+    const runner = new PyScriptBenchRunner(
+      this.previewURL!,
+      this.frames,
+      { interpreter: "pyodide", code: w.code, html: "", label: `PyScript · ${w.title}` },
+      {
+        progress: () => {},
+        ready: (info) => {
+          eng.page = { phases: { loadMs: info.loadMs, pageRunMs: info.pageRunMs } };
+          settle("ok");
+        },
+        done: (status) => settle(status),
+        fatal: (message) => {
+          eng.failed = message;
+          settle("fatal");
+        },
+      },
+    );
+    eng.runner = runner;
+    this.frames.hidden = false;
+    return this.wait(eng, () => {
+      runner.start();
+      return true;
+    });
+  }
+
   private wait(eng: Engine, begin: () => boolean): Promise<RunStatus | "fatal"> {
     return new Promise((resolve) => {
       eng.settle = resolve;
@@ -451,12 +547,20 @@ class SuitePage {
 
   private onEvent(eng: Engine, lane: Lane, e: BenchEvent): void {
     switch (e.kind) {
-      case "calibrated":
+      case "calibrated": {
+        const env: Record<string, unknown> = { ...e.env, hidden: document.hidden };
+        let phases: Record<string, unknown> = { ...e.phases };
+        if (eng.page) {
+          env.interpreter = "pyodide";
+          env.interpreterVersion = this.cfg.runtimes["pyodide"]?.version ?? "";
+          phases = pyscriptPhases(eng.page.phases, e.phases.firstRun);
+        }
         this.announce(eng, lane, {
-          env: { ...e.env, hidden: document.hidden },
-          phases: { ...e.phases },
+          env,
+          phases,
           config: {
             ...e.config,
+            ...(eng.page ? { reset: "page body before every iteration" } : {}),
             samples: this.settings.samples,
             budgetMs: this.settings.budgetMs,
             interleaved: true,
@@ -467,6 +571,7 @@ class SuitePage {
           },
         });
         break;
+      }
       case "samples": {
         const hidden = document.hidden;
         for (const s of e.samples) if (!s.warmup) lane.samples++;
@@ -482,7 +587,9 @@ class SuitePage {
   private announce(eng: Engine, lane: Lane, extra: Partial<RunInfo>): void {
     if (lane.announced) return;
     lane.announced = true;
-    this.stream?.startRun({ id: lane.runID, snippet: lane.workload.snippet, runtime: lane.runtime, runtimeVersion: eng.version, ...extra });
+    // PyScript's runs are stored as runtime pyscript; the server groups them by env.interpreter.
+    const runtime = eng.page ? "pyscript" : lane.runtime;
+    this.stream?.startRun({ id: lane.runID, snippet: lane.workload.snippet, runtime, runtimeVersion: eng.version, ...extra });
   }
 
   private finish(eng: Engine, lane: Lane, state: "done" | "failed" | "stopped", note?: string): void {
@@ -516,13 +623,20 @@ class SuitePage {
       await this.storeSnippets();
       this.stream ??= new ProducerStream(wsURL(this.cfg.ws), { refused: (_run, err: ServerError) => this.note(`The server refused part of the suite (${err.code}): ${err.message}`, "err") });
       // Start-up, one runtime at a time so that they do not slow each other.
+      // (PyScript starts a page per workload, when the workload comes.)
       for (const r of usable) {
         if (this.stopping) break;
+        if (r.runtime === "pyscript/pyodide") {
+          this.engines.set(r.runtime, this.pyscriptEngine(r.info!));
+          this.done++;
+          continue;
+        }
+        const runtime = r.runtime;
         this.say(`Starting ${r.label}…`);
-        const eng = this.engine(r.runtime, r.info!);
-        this.engines.set(r.runtime, eng);
+        const eng = this.engine(runtime, r.info!);
+        this.engines.set(runtime, eng);
         const st = await this.wait(eng, () => {
-          eng.runner.start(r.runtime);
+          eng.runner.start(runtime);
           return true;
         });
         if (st !== "ok") this.note(`${r.label} could not start: ${eng.failed ?? st}`, "err");
@@ -540,6 +654,7 @@ class SuitePage {
     }
     for (const eng of this.engines.values()) eng.runner.dispose();
     this.engines.clear();
+    this.frames.hidden = true;
     this.current = null;
     if (!this.stopping) {
       this.done = this.total;
@@ -568,6 +683,18 @@ class SuitePage {
     for (const eng of engines) {
       const lane = lanes.get(eng)!;
       if (this.stopping) break;
+      if (eng.page) {
+        this.say(`${w.title} · ${LABELS[eng.runtime]}: loading the page…`);
+        this.current = eng;
+        const loaded = await this.loadPage(eng, w);
+        this.current = null;
+        if (loaded !== "ok") {
+          this.finish(eng, lane, this.stopping || loaded === "interrupted" ? "stopped" : "failed");
+          this.done++;
+          this.setProgress();
+          continue;
+        }
+      }
       this.say(`${w.title} · ${LABELS[eng.runtime]}: first run and warmup…`);
       const isKernel = eng.runtime === "go-wasm" || eng.runtime === "rust-wasm";
       const st = await this.step(eng, lane, isKernel ? { op: "prepare", code: "", options, kernel } : { op: "prepare", code: w.code, options });
@@ -599,6 +726,13 @@ class SuitePage {
     for (const [eng, lane] of lanes) {
       if (lane.state === "sampling") this.finish(eng, lane, this.stopping ? "stopped" : "done");
       else if (lane.state === "waiting" && this.stopping) lane.state = "stopped";
+    }
+    // A PyScript page is the workload's own: unloaded, and the next workload
+    // loads its own (a page that failed does not keep PyScript out of it).
+    for (const eng of engines) {
+      if (!eng.page) continue;
+      eng.runner.dispose();
+      eng.failed = undefined;
     }
     // Steps skipped (budget, failures) still count as done for the bar.
     this.done = Math.max(this.done, Math.min(this.total, this.stepsThrough(w)));

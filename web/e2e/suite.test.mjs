@@ -1,5 +1,6 @@
 // Browser tests of the reference suite (issue 15): /bench/suite runs the
-// workloads on Pyodide and on Go and Rust compiled to WebAssembly, in turns,
+// workloads on Pyodide, as PyScript pages and on Go and Rust compiled to
+// WebAssembly, in turns,
 // with a progress bar, and stores every (workload, runtime) as an ordinary
 // run of the workload's snippet; the table then has those cells. Stop ends
 // a suite midway; a kernel whose result is wrong fails its run (the
@@ -116,6 +117,61 @@ describe("reference suite", () => {
     assert.ok(nbodyRuns.every((r) => r.config.kernel === "nbody"));
     // The second workload never started.
     assert.equal((await listed(fib)).length, 0);
+    await context.close();
+  });
+
+  test("PyScript: each workload runs as a PyScript page on Pyodide, in a preview frame of its own, and fills the PyScript row", { timeout: 300000 }, async () => {
+    const { context, page, errors } = await suitePage("workloads=fib,nbody&runtimes=pyscript/pyodide&samples=3&budget=8000&warmup=100");
+    assert.match(await page.locator("#suite-plan").textContent(), /2 workloads .* × 1 runtimes \(PyScript\)/);
+    const frames = page.locator("#suite-frames iframe");
+    assert.equal(await frames.count(), 0);
+    await page.getByRole("button", { name: "Run suite" }).click();
+    // The page being measured is on the preview origin, never the playground's.
+    await frames.first().waitFor({ timeout: 60000 });
+    assert.equal(new URL(await frames.first().getAttribute("src")).origin, new URL(server.previewUrl).origin);
+    assert.match(await frames.first().getAttribute("title"), /^PyScript benchmark: PyScript · (n-body|fib)$/);
+    await ended(page, 240000);
+    assert.match(await page.locator("#suite-status").textContent(), /^Finished\./);
+    assert.match(await page.locator("#suite-log").textContent(), /n-body: PyScript 3 samples.*fib: PyScript 3 samples/);
+    // Each page was unloaded with its workload.
+    assert.equal(await frames.count(), 0);
+    for (const w of ["fib", "nbody"]) {
+      await cell(page, "pyscript/pyodide", w).locator(".median").waitFor({ timeout: 30000 });
+      assert.match(await cell(page, "pyscript/pyodide", w).textContent(), /1 run$/);
+    }
+    // Stored as PyScript runs on the workload's snippet, on Pyodide, with the page's start-up.
+    const table = await api("/api/bench/suite?workloads=fib,nbody");
+    const row = table.rows.find((r) => r.runtime === "pyscript/pyodide");
+    assert.ok(row.cells.every((c) => c.runs === 1 && c.medianNs > 0), JSON.stringify(row.cells));
+    const fib = table.workloads.find((w) => w.id === "fib");
+    const { runs } = await api(`/api/bench/runs?snippet=${fib.snippet}`);
+    const ps = runs.filter((r) => r.runtime === "pyscript" && r.config?.samples === 3);
+    assert.equal(ps.length, 1, JSON.stringify(runs.map((r) => [r.runtime, r.config?.samples])));
+    assert.equal(ps[0].status, "done");
+    assert.equal(ps[0].env.interpreter, "pyodide");
+    assert.equal(ps[0].config.suite, "fib");
+    assert.equal(ps[0].config.reset, "page body before every iteration");
+    assert.equal(ps[0].phases.path, "pyscript");
+    assert.ok(ps[0].phases.load > 0, JSON.stringify(ps[0].phases));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("Stop while a PyScript page loads stops the suite at once and unloads the page", { timeout: 300000 }, async () => {
+    const { context, page } = await suitePage("workloads=nbody&runtimes=pyscript/pyodide&samples=50&budget=60000&warmup=100");
+    await page.getByRole("button", { name: "Run suite" }).click();
+    await page.waitForFunction(() => /loading the page/.test(document.getElementById("suite-status")?.textContent ?? ""), null, { timeout: 60000 });
+    await page.locator("#suite-frames iframe").waitFor({ timeout: 30000 });
+    await page.getByRole("button", { name: "Stop" }).click();
+    await ended(page, 30000);
+    assert.equal(await state(page), "stopped");
+    assert.equal(await page.locator("#suite-frames iframe").count(), 0);
+    assert.equal(await page.locator("#suite-frames").isVisible(), false);
+    assert.equal(await page.getByRole("button", { name: "Run suite" }).isEnabled(), true);
+    const table = await api("/api/bench/suite?workloads=nbody");
+    const { runs } = await api(`/api/bench/runs?snippet=${table.workloads[0].snippet}`);
+    const ps = runs.filter((r) => r.runtime === "pyscript");
+    assert.ok(ps.length >= 1 && ps.every((r) => r.status !== "running"), JSON.stringify(ps.map((r) => r.status)));
     await context.close();
   });
 

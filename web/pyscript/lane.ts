@@ -164,3 +164,33 @@ export class PyScriptBenchRunner {
     }
   }
 }
+
+/** A PyScript lane's start-up, on the playground's clock (ready()). */
+export interface PyScriptPhases {
+  loadMs: number;
+  pageRunMs: number;
+}
+
+/**
+ * A PyScript run's start-up on the playground's clock, from Run (0): the
+ * page's load until py:ready (the frame, PyScript and its interpreter,
+ * which starts in PyScript's worker) as "init", and the page's own first run
+ * as "firstRun", so that the dashboard's waterfall shows them like the
+ * console runtimes' phases; harnessFirstRun is the harness's compile + one
+ * run in a fresh namespace.
+ */
+export function pyscriptPhases(p: PyScriptPhases | undefined, harnessFirstRun: number): Record<string, unknown> {
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const load = round(p?.loadMs ?? 0);
+  const page = round(p?.pageRunMs ?? 0);
+  return {
+    init: load,
+    firstRun: page,
+    total: load,
+    start: { init: 0, firstRun: load },
+    load,
+    pageRun: page,
+    harnessFirstRun: round(harnessFirstRun),
+    path: "pyscript",
+  };
+}
