@@ -259,6 +259,7 @@ const runs = [...runsPerCell].sort((a, b) => a - b);
 const geoOf = (rt) => table.rows.find((r) => r.runtime === rt)?.geomean ?? {};
 const cellOf = (rt, w) => table.rows.find((r) => r.runtime === rt)?.cells.find((c) => c.workload === w) ?? {};
 const py = geoOf("pyodide");
+const pys = geoOf("pyscript/pyodide");
 const gw = geoOf("go-wasm");
 const rw = geoOf("rust-wasm");
 const over = (a, b) => (a.ratio > 0 && b.ratio > 0 ? a.ratio / b.ratio : NaN);
@@ -322,7 +323,7 @@ const command = `make bench-suite${res.rounds !== 3 ? ` ROUNDS=${res.rounds}` : 
 const section = `${HEADING}
 
 One full measurement of the reference suite (issue 15, [docs/bench.md](docs/bench.md#the-reference-suite)): six
-workloads, each in Python (run by Pyodide, MicroPython and native CPython), Go (compiled to WebAssembly, and natively)
+workloads, each in Python (run by Pyodide, MicroPython, a PyScript page on Pyodide and native CPython), Go (compiled to WebAssembly, and natively)
 and Rust (compiled to WebAssembly), every result checked. Command: \`${command}\` (i.e. \`ROUNDS=${res.rounds}
 WRITE=BENCHMARKS.md node web/e2e/suite.bench.mjs\`, after \`make build\`), which starts the real binary on a fresh
 SQLite database and, in each of ${res.rounds} rounds, opens \`/bench/suite\` in headless Chromium ${chromium}, presses **Run suite**
@@ -362,7 +363,15 @@ Rust→WASM needs ${ns(fibRust)}). RustPython, which the article put ahead of Py
 had here, so that claim is not checked.
 
 ${pyodideParagraph()}
-`;
+${
+  pys.ratio > 0 && py.ratio > 0
+    ? `
+**PyScript against Pyodide.** The same Python as a PyScript page on the same Pyodide, timed by the same harness inside
+the page's PyScript worker: ${ratio(pys.ratio)}${interval(pys)} native CPython by the geometric mean, ${ratio(pys.ratio / py.ratio)} Pyodide's
+${ratio(py.ratio)} in the console's worker.
+`
+    : ""
+}`;
 console.log(section);
 if (WRITE) {
   const old = readFileSync(WRITE, "utf8");
