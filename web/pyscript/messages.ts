@@ -53,3 +53,12 @@ export type FromPreview =
   | { type: "bench-event"; event: BenchEvent }
   // and a step ended; the harness waits for the next.
   | { type: "bench-done"; status: RunStatus };
+
+/**
+ * A PyScript benchmark's step channel (bench.ts, preview.ts): a shared
+ * buffer of Int32 [0] 1 when a step is stored, [1] its length in bytes,
+ * then the step as JSON.
+ */
+export const STEP_HEADER = 8;
+/** The largest step (JSON; a prepare step carries the program's code). */
+export const STEP_MAX = 4 << 20;

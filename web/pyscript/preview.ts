@@ -16,7 +16,7 @@
 import "./preview.css";
 import type { BenchRequest, RunStatus } from "../runtime/messages";
 import type { PyScriptBenchSetup } from "./bench";
-import type { BenchStep, FromPreview, InputAnswer, Interpreter, OutputShown, ToPreview } from "./messages";
+import { STEP_HEADER, STEP_MAX, type BenchStep, type FromPreview, type InputAnswer, type Interpreter, type OutputShown, type ToPreview } from "./messages";
 
 interface PreviewConfig {
   parent: string; // the playground's origin: the only one this page talks to
@@ -549,11 +549,28 @@ async function render(msg: ToPreview): Promise<void> {
           runStart: 0, // the worker knows
         };
       };
-      xworker.sync.pyplay_bench_next = (status: RunStatus | null, ready?: { pageRunMs: number; pythonVersion: string }) => {
+      // The worker sleeps on this buffer until its next step is stored (bench.ts).
+      let channel: { ctl: Int32Array; data: Uint8Array } | null = null;
+      xworker.sync.pyplay_bench_channel = (sab: SharedArrayBuffer) => {
+        channel = { ctl: new Int32Array(sab, 0, 2), data: new Uint8Array(sab, STEP_HEADER) };
+      };
+      const store = (request: BenchRequest | null) => {
+        if (!channel) return;
+        let bytes = new TextEncoder().encode(JSON.stringify(request));
+        if (bytes.length > STEP_MAX) {
+          uncaughtAfterOutput(`this benchmark step is ${bytes.length} bytes, over the ${STEP_MAX} a PyScript page can take`);
+          bytes = new TextEncoder().encode("null");
+        }
+        channel.data.set(bytes);
+        Atomics.store(channel.ctl, 1, bytes.length);
+        Atomics.store(channel.ctl, 0, 1);
+        Atomics.notify(channel.ctl, 0);
+      };
+      xworker.sync.pyplay_bench_status = (status: RunStatus | null, ready?: { pageRunMs: number; pythonVersion: string }) => {
         for (const ring of rings) ring.drain();
         if (ready) post({ type: "bench-ready", ...ready });
         if (status) post({ type: "bench-done", status });
-        return new Promise<BenchRequest | null>((resolve) => (nextStep = resolve));
+        nextStep = store;
       };
       xworker.sync.pyplay_bench_event = (event: unknown) => post({ type: "bench-event", event } as FromPreview);
       xworker.sync.pyplay_bench_reset = () => resetBody();
