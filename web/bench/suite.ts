@@ -109,6 +109,15 @@ function previewURLOf(cfg: SuiteConfig): URL | null {
   return url;
 }
 
+/** Ends what eng waits for (a start, a page's load or a step) with s, once. */
+function settler(eng: Engine): (s: RunStatus | "fatal") => void {
+  return (s) => {
+    const f = eng.settle;
+    eng.settle = null;
+    f?.(s);
+  };
+}
+
 const LABELS: Record<string, string> = Object.fromEntries(BROWSER_RUNTIMES.map((r) => [r.runtime, r.label]));
 
 /** Settings, from the query string (tests run a small suite): ?workloads=fib,nbody&runtimes=pyodide,go-wasm&samples=10&budget=3000&warmup=300. */
@@ -231,7 +240,11 @@ class SuitePage {
     );
     this.tableBox = el("div", { className: "scroll", id: "suite-table" });
     this.previewURL = previewURLOf(cfg);
-    this.frames = el("div", { className: "suite-frames", id: "suite-frames", hidden: true });
+    this.frames = el(
+      "div",
+      { className: "suite-frames", id: "suite-frames", hidden: true },
+      el("p", {}, "The PyScript page being measured (the workload's code; its page is empty):"),
+    );
     const controls = el("div", { className: "suite-controls" }, this.runButton, this.stopButton, this.bar, this.barText);
     const runCard = el(
       "section",
@@ -432,11 +445,7 @@ class SuitePage {
     const eng = this.current;
     eng?.runner.stop();
     // A PyScript page still loading has no step to end: its load does.
-    if (eng?.page && eng.settle) {
-      const f = eng.settle;
-      eng.settle = null;
-      f("interrupted");
-    }
+    if (eng?.page) settler(eng)("interrupted");
   }
 
   /** Stores each workload's Python example as a snippet (the same content gives the same ID). */
@@ -456,11 +465,7 @@ class SuitePage {
   /** A runtime worker's engine; it starts with start(). */
   private engine(runtime: WorkerRuntime, info: RuntimeInfo): Engine & { runner: Runner } {
     const eng = { runtime, runner: null as unknown as Runner, version: info.version, settle: null } as Engine & { runner: Runner };
-    const settle = (s: RunStatus | "fatal") => {
-      const f = eng.settle;
-      eng.settle = null;
-      f?.(s);
-    };
+    const settle = settler(eng);
     eng.runner = new Runner(this.cfg.worker, { [runtime]: info }, this.cfg.build, runtime, {
       progress: () => {},
       ready: (r) => {
@@ -495,11 +500,7 @@ class SuitePage {
     eng.runner.dispose();
     eng.failed = undefined;
     eng.page = {};
-    const settle = (s: RunStatus | "fatal") => {
-      const f = eng.settle;
-      eng.settle = null;
-      f?.(s);
-    };
+    const settle = settler(eng);
     const runner = new PyScriptBenchRunner(
       this.previewURL!,
       this.frames,
@@ -733,6 +734,7 @@ class SuitePage {
       if (!eng.page) continue;
       eng.runner.dispose();
       eng.failed = undefined;
+      this.frames.hidden = true;
     }
     // Steps skipped (budget, failures) still count as done for the bar.
     this.done = Math.max(this.done, Math.min(this.total, this.stepsThrough(w)));
